@@ -1,0 +1,92 @@
+#pragma once
+// Where publishing and subscribing meet: maps Kinto events to channels, appends them to the
+// history, and hands each shard one batch of shared messages per transaction; plans where a
+// subscription starts and what it replays.
+//
+// Why replay has no hole and no duplicate: the hub appends to the store *before* it posts the
+// batch to the shards, and posts batches in offset order (one lock covers both). A session
+// reads the store on its own shard thread; whatever it read is <= the head it saw, and every
+// later offset reaches the shard after that read, as a live message. Live messages at or
+// below what the session already sent are dropped by offset.
+
+#include "channels/kinto_mapping.hpp"
+#include "channels/message.hpp"
+#include "store/history_store.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kp::channels {
+
+struct publish_result {
+    enum class status { ok, bad_request, unavailable };
+    status outcome = status::ok;
+    std::string error;
+    std::vector<store::channel_offset> published;
+};
+
+// A `since` of a subscribe frame: by position, by Kinto timestamp, or absent.
+struct since_position {
+    std::string epoch;
+    std::uint64_t offset = 0;
+};
+
+struct resume_plan {
+    std::string epoch;
+    std::uint64_t offset = 0;        // the channel's last offset when the subscription took effect
+    bool recovered = true;
+    std::uint64_t replay_after = 0;  // replay events with offset > replay_after, up to the head
+    bool replay = false;
+};
+
+class channel_hub {
+public:
+    using shard_sink = std::function<void(message_batch)>;
+
+    channel_hub(store::history_store& store, std::size_t max_replay);
+
+    // Registers a shard before serving starts. Each sink must post to its shard's thread.
+    void add_shard(shard_sink sink);
+
+    // Validates, maps, stores and fans out one POST body. Thread-safe.
+    publish_result publish(nlohmann::ordered_json const& body);
+
+    // Where a subscription starts. Call on the subscriber's shard thread, after the session
+    // registered in that shard's subscriber table (see the class comment).
+    resume_plan plan_live(std::string const& channel);
+    resume_plan plan_from(std::string const& channel, since_position const& since);
+    resume_plan plan_from_timestamp(std::string const& channel, std::int64_t timestamp);
+
+    // Stored events after `after`, as messages, at most `limit`.
+    std::vector<message_ptr> read(std::string const& channel, std::uint64_t after, std::size_t limit);
+
+    // Channels with subscribers on this node (the bucket-delete cascade uses them).
+    void subscribed(std::string const& channel);
+    void unsubscribed(std::string const& channel);
+
+    store::history_store& history() { return store_; }
+    std::size_t max_replay() const { return max_replay_; }
+
+private:
+    std::vector<std::string> known_collections(std::string const& bucket_id);
+    resume_plan plan_after(std::string const& channel, std::uint64_t after, bool possible);
+
+    store::history_store& store_;
+    std::size_t max_replay_;
+    kinto_mapping mapping_;
+    std::vector<shard_sink> shards_;
+
+    std::mutex publish_mutex_;   // orders append + fan-out
+
+    std::mutex subscribed_mutex_;
+    std::unordered_map<std::string, std::size_t> subscribed_;
+};
+
+}  // namespace kp::channels

@@ -1,0 +1,256 @@
+#include "channels/kinto_mapping.hpp"
+
+#include "channels/channel_name.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
+
+namespace kp::channels {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Thrown inside this file only, to unwind a validation to map(), which returns it as a value.
+struct invalid {
+    std::string message;
+};
+
+[[noreturn]] void fail(std::string const& path, std::string const& why) {
+    throw invalid{path + ": " + why};
+}
+
+std::string const& require_string(json const& object, char const* key, std::string const& path) {
+    auto it = object.find(key);
+    if (it == object.end()) fail(path + "." + key, "is required");
+    if (!it->is_string()) fail(path + "." + key, "must be a string");
+    return it->get_ref<std::string const&>();
+}
+
+std::string const& require_id(json const& object, char const* key, std::string const& path) {
+    auto const& id = require_string(object, key, path);
+    if (!channel_name::valid_id(id)) fail(path + "." + key, "must match [a-zA-Z0-9_-]{1,64}");
+    return id;
+}
+
+std::optional<std::string> optional_id(json const& object, char const* key, std::string const& path) {
+    if (!object.contains(key) || object[key].is_null()) return std::nullopt;
+    return require_id(object, key, path);
+}
+
+// One impacted object, validated: the id it concerns and the new last_modified if any.
+struct impacted {
+    std::string id;
+    std::optional<std::int64_t> new_last_modified;
+    std::int64_t identity_last_modified = 0;   // from new, or from old where there is no new
+};
+
+impacted check_impacted(json const& element, std::string const& path) {
+    if (!element.is_object()) fail(path, "must be an object");
+    impacted out;
+    bool any = false;
+    for (char const* side : {"new", "old"}) {
+        auto it = element.find(side);
+        if (it == element.end() || it->is_null()) continue;
+        std::string const side_path = path + "." + side;
+        if (!it->is_object()) fail(side_path, "must be an object");
+        auto const& id = require_string(*it, "id", side_path);
+        auto lm = it->find("last_modified");
+        if (lm == it->end()) fail(side_path + ".last_modified", "is required");
+        if (!lm->is_number_integer()) fail(side_path + ".last_modified", "must be an integer");
+        if (any && id != out.id) fail(side_path + ".id", "must equal new.id");
+        if (!any) {
+            out.id = id;
+            out.identity_last_modified = lm->get<std::int64_t>();
+        }
+        if (std::string_view(side) == "new") out.new_last_modified = lm->get<std::int64_t>();
+        any = true;
+    }
+    if (!any) fail(path, "must have new or old");
+    return out;
+}
+
+std::string sha256_hex(std::string const& text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < size; ++i) {
+        out.push_back(digits[digest[i] >> 4]);
+        out.push_back(digits[digest[i] & 0xf]);
+    }
+    return out;
+}
+
+// The identity of an event for idempotent publishing (PROTOCOL.md section 2).
+std::string dedupe_key(json const& payload, std::vector<impacted> const& objects) {
+    std::vector<std::pair<std::string, std::int64_t>> pairs;
+    for (auto const& o : objects) pairs.emplace_back(o.id, o.identity_last_modified);
+    std::sort(pairs.begin(), pairs.end());
+    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    json identity = json::array({payload["uri"], payload["action"], payload["resource_name"],
+                                 payload["timestamp"], json(pairs)});
+    return sha256_hex(identity.dump());
+}
+
+// Builds the channels' parts of one validated event, in delivery order.
+class event_splitter {
+public:
+    event_splitter(json const& event, std::vector<impacted> objects)
+        : event_(event), objects_(std::move(objects)) {
+        payload_timestamp_ = event_["payload"]["timestamp"].get<std::int64_t>();
+    }
+
+    // The part of the event that concerns the objects for which `keep(i)` holds.
+    template <class Keep>
+    void add(std::string channel, Keep keep) {
+        json part = event_;
+        json filtered = json::array();
+        std::int64_t timestamp = 0;
+        bool has_new = false;
+        auto const& all = event_.contains("impacted_objects") ? event_["impacted_objects"] : empty_;
+        for (std::size_t i = 0; i < objects_.size(); ++i) {
+            if (!keep(i)) continue;
+            filtered.push_back(all[i]);
+            if (objects_[i].new_last_modified) {
+                timestamp = has_new ? std::max(timestamp, *objects_[i].new_last_modified)
+                                    : *objects_[i].new_last_modified;
+                has_new = true;
+            }
+        }
+        part["impacted_objects"] = std::move(filtered);
+        entries_.push_back({std::move(channel), has_new ? timestamp : payload_timestamp_,
+                            body_of(part)});
+    }
+
+    void add_all(std::string channel) {
+        add(std::move(channel), [](std::size_t) { return true; });
+    }
+
+    std::vector<store::append_entry> take() { return std::move(entries_); }
+
+private:
+    // {"payload": …, "impacted_objects": …, other fields as given}: payload first, so frames read well.
+    static std::string body_of(json const& part) {
+        std::string out = "{\"payload\":" + part["payload"].dump() +
+                          ",\"impacted_objects\":" + part["impacted_objects"].dump();
+        for (auto it = part.begin(); it != part.end(); ++it) {
+            if (it.key() == "payload" || it.key() == "impacted_objects") continue;
+            out += "," + json(it.key()).dump() + ":" + it.value().dump();
+        }
+        out += "}";
+        return out;
+    }
+
+    json const& event_;
+    std::vector<impacted> objects_;
+    std::int64_t payload_timestamp_ = 0;
+    json const empty_ = json::array();
+    std::vector<store::append_entry> entries_;
+};
+
+}  // namespace
+
+std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map(json const& body) const {
+    try {
+        if (!body.is_object()) fail("body", "must be a JSON object");
+        std::vector<std::pair<json const*, std::string>> events;
+        if (auto list = body.find("events"); list != body.end()) {
+            if (!list->is_array()) fail("events", "must be a list");
+            if (list->empty()) fail("events", "must not be empty");
+            for (std::size_t i = 0; i < list->size(); ++i)
+                events.emplace_back(&(*list)[i], "events[" + std::to_string(i) + "]");
+        } else {
+            events.emplace_back(&body, "");
+        }
+
+        std::vector<store::append_event> out;
+        for (auto const& [event_ptr, prefix] : events) {
+            json const& event = *event_ptr;
+            std::string const at = prefix.empty() ? "" : prefix + ".";
+            if (!event.is_object()) fail(prefix.empty() ? "body" : prefix, "must be an object");
+            auto payload_it = event.find("payload");
+            if (payload_it == event.end()) fail(at + "payload", "is required");
+            json const& payload = *payload_it;
+            std::string const ppath = at + "payload";
+            if (!payload.is_object()) fail(ppath, "must be an object");
+
+            auto const& action = require_string(payload, "action", ppath);
+            if (action != "create" && action != "update" && action != "delete")
+                fail(ppath + ".action", "must be one of create, update, delete");
+            auto const& resource = require_string(payload, "resource_name", ppath);
+            require_string(payload, "uri", ppath);
+            auto ts = payload.find("timestamp");
+            if (ts == payload.end()) fail(ppath + ".timestamp", "is required");
+            if (!ts->is_number_integer()) fail(ppath + ".timestamp", "must be an integer");
+
+            std::vector<impacted> objects;
+            if (auto list = event.find("impacted_objects"); list != event.end()) {
+                if (!list->is_array()) fail(at + "impacted_objects", "must be a list");
+                for (std::size_t i = 0; i < list->size(); ++i)
+                    objects.push_back(check_impacted((*list)[i], at + "impacted_objects[" + std::to_string(i) + "]"));
+            }
+
+            event_splitter split(event, objects);
+            auto object_ids = [&](char const* own_key) {
+                // The object's own id: from the payload when the URL named it, else from each
+                // impacted object (POST, plural delete).
+                std::vector<std::string> ids;
+                if (auto own = optional_id(payload, own_key, ppath)) {
+                    ids.push_back(*own);
+                    return ids;
+                }
+                for (std::size_t i = 0; i < objects.size(); ++i) {
+                    if (!channel_name::valid_id(objects[i].id))
+                        fail(at + "impacted_objects[" + std::to_string(i) + "].id",
+                             "must match [a-zA-Z0-9_-]{1,64}");
+                    if (std::find(ids.begin(), ids.end(), objects[i].id) == ids.end())
+                        ids.push_back(objects[i].id);
+                }
+                if (ids.empty()) fail(ppath + "." + own_key, "is required when impacted_objects is empty");
+                return ids;
+            };
+            // With the own id in the payload, every impacted object belongs to it.
+            auto belongs = [&](char const* own_key, std::string const& id) {
+                bool const named = payload.contains(own_key) && !payload[own_key].is_null();
+                return [&objects, named, id](std::size_t i) { return named || objects[i].id == id; };
+            };
+
+            if (resource == "record") {
+                auto const& bid = require_id(payload, "bucket_id", ppath);
+                auto const& cid = require_id(payload, "collection_id", ppath);
+                split.add_all(channel_name::collection(bid, cid));
+                split.add_all(channel_name::bucket(bid));
+            } else if (resource == "collection") {
+                auto const& bid = require_id(payload, "bucket_id", ppath);
+                for (auto const& cid : object_ids("collection_id"))
+                    split.add(channel_name::collection(bid, cid), belongs("collection_id", cid));
+                split.add_all(channel_name::bucket(bid));
+            } else if (resource == "group") {
+                auto const& bid = require_id(payload, "bucket_id", ppath);
+                split.add_all(channel_name::bucket(bid));
+            } else if (resource == "bucket") {
+                for (auto const& bid : object_ids("bucket_id")) {
+                    split.add(channel_name::bucket(bid), belongs("bucket_id", bid));
+                    if (action == "delete" && known_) {
+                        for (auto const& collection : known_(bid))
+                            split.add(collection, belongs("bucket_id", bid));
+                    }
+                }
+            }
+            split.add_all(channel_name::firehose());
+            out.push_back({dedupe_key(payload, objects), split.take()});
+        }
+        return out;
+    } catch (invalid const& e) {
+        return mapping_error{e.message};
+    }
+}
+
+}  // namespace kp::channels

@@ -1,0 +1,32 @@
+#pragma once
+// One event of one channel as sent to clients: the frame is serialized once and shared,
+// immutable, by every session that sends it.
+
+#include "store/history_types.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kp::channels {
+
+struct message {
+    std::string channel;
+    std::uint64_t offset = 0;
+    std::int64_t timestamp = 0;
+    std::string frame;   // {"type":"event","channel":…,"offset":…,"timestamp":…,"payload":…,…}
+
+    // Builds the frame around a stored body ({"payload":…,"impacted_objects":…}).
+    static std::shared_ptr<message const> from_record(std::string channel, std::uint64_t offset,
+                                                      std::int64_t timestamp, std::string const& body);
+    static std::shared_ptr<message const> from_record(store::event_record const& record) {
+        return from_record(record.channel, record.offset, record.timestamp, record.body);
+    }
+};
+
+using message_ptr = std::shared_ptr<message const>;
+// The messages of one published transaction, in order: what crosses to each shard, once.
+using message_batch = std::shared_ptr<std::vector<message_ptr> const>;
+
+}  // namespace kp::channels

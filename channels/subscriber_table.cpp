@@ -1,0 +1,40 @@
+#include "channels/subscriber_table.hpp"
+
+#include <algorithm>
+
+namespace kp::channels {
+
+bool subscriber_table::add(std::string const& channel, subscriber* s) {
+    auto& list = channels_[channel];
+    if (std::find(list.begin(), list.end(), s) != list.end()) return false;
+    list.push_back(s);
+    return true;
+}
+
+bool subscriber_table::remove(std::string const& channel, subscriber* s) {
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return false;
+    auto& list = it->second;
+    auto pos = std::find(list.begin(), list.end(), s);
+    if (pos == list.end()) return false;
+    *pos = list.back();   // order among subscribers does not matter
+    list.pop_back();
+    if (list.empty()) channels_.erase(it);
+    return true;
+}
+
+void subscriber_table::deliver(std::vector<message_ptr> const& batch) const {
+    for (auto const& m : batch) {
+        auto it = channels_.find(m->channel);
+        if (it == channels_.end()) continue;
+        // A delivery never changes the table: sessions that must close do so asynchronously.
+        for (subscriber* s : it->second) s->deliver(m);
+    }
+}
+
+std::size_t subscriber_table::subscriber_count(std::string const& channel) const {
+    auto it = channels_.find(channel);
+    return it == channels_.end() ? 0 : it->second.size();
+}
+
+}  // namespace kp::channels

@@ -1,0 +1,239 @@
+#include "server/config_loader.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+extern char** environ;
+
+namespace kp::server {
+
+namespace {
+
+using setter = std::function<std::optional<std::string>(server_config&, std::string const&)>;
+
+struct option_spec {
+    char const* name;          // flag without the leading dashes
+    char const* placeholder;
+    char const* fallback;      // the default, as --help shows it
+    char const* meaning;
+    setter apply;
+};
+
+std::optional<std::uint64_t> parse_unsigned(std::string const& text) {
+    std::uint64_t value = 0;
+    auto const* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+    return value;
+}
+
+template <class T>
+setter unsigned_in(T server_config::*field, std::uint64_t low, std::uint64_t high) {
+    return [=](server_config& c, std::string const& text) -> std::optional<std::string> {
+        auto value = parse_unsigned(text);
+        if (!value || *value < low || *value > high)
+            return "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high);
+        c.*field = static_cast<T>(*value);
+        return std::nullopt;
+    };
+}
+
+std::optional<std::string> set_listen(server_config& c, std::string const& text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return "must be HOST:PORT";
+    std::string host = text.substr(0, colon);
+    if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    auto port = parse_unsigned(text.substr(colon + 1));
+    if (!port || *port > 65535) return "port must be a number from 0 to 65535";
+    if (host.empty()) return "must be HOST:PORT";
+    c.listen_host = host;
+    c.listen_port = static_cast<std::uint16_t>(*port);
+    return std::nullopt;
+}
+
+std::optional<std::string> set_store(server_config& c, std::string const& text) {
+    if (text != "memory") return "unsupported store (this build offers: memory)";
+    c.store = text;
+    return std::nullopt;
+}
+
+std::optional<std::string> set_secret(server_config& c, std::string const& text) {
+    if (text.empty()) return "must not be empty";
+    c.publish_secret = text;
+    return std::nullopt;
+}
+
+std::optional<std::string> set_log_level(server_config& c, std::string const& text) {
+    static constexpr char const* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find_if(std::begin(levels), std::end(levels), [&](char const* l) { return text == l; }) ==
+        std::end(levels))
+        return "must be one of trace, debug, info, warn, error, critical, off";
+    c.log_level = text;
+    return std::nullopt;
+}
+
+std::optional<std::string> set_log_format(server_config& c, std::string const& text) {
+    if (text != "text") return "must be text (mozlog comes with the operations work)";
+    c.log_format = text;
+    return std::nullopt;
+}
+
+constexpr std::uint64_t gib = 1024ull * 1024 * 1024;
+
+std::vector<option_spec> const& options() {
+    static std::vector<option_spec> const table = {
+        {"listen", "HOST:PORT", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (port 0: any free port)",
+         set_listen},
+        {"shards", "N", "number of cores", "event-loop threads",
+         unsigned_in(&server_config::shards, 1, 256)},
+        {"store", "URL", "memory", "history store: memory", set_store},
+        {"history-size", "N", "1000", "events kept per channel",
+         unsigned_in(&server_config::history_size, 1, 10'000'000)},
+        {"history-ttl", "SECONDS", "86400", "age after which events leave the history",
+         unsigned_in(&server_config::history_ttl_s, 1, 10ull * 365 * 86400)},
+        {"publish-secret", "S", "none", "bearer secret for publishers (none: loopback publishers only)",
+         set_secret},
+        {"max-body-bytes", "N", "4194304", "largest POST body",
+         unsigned_in(&server_config::max_body_bytes, 1024, gib)},
+        {"max-frame-bytes", "N", "65536", "largest client WebSocket message",
+         unsigned_in(&server_config::max_frame_bytes, 256, 16 * 1024 * 1024)},
+        {"max-connections", "N", "100000", "open WebSocket connections (more are closed with 4029)",
+         unsigned_in(&server_config::max_connections, 1, 10'000'000)},
+        {"max-subscriptions", "N", "256", "channels per connection",
+         unsigned_in(&server_config::max_subscriptions, 1, 100'000)},
+        {"send-queue-bytes", "N", "4194304", "bytes queued to one client before it is closed with 4008",
+         unsigned_in(&server_config::send_queue_bytes, 1024, gib)},
+        {"max-replay", "N", "10000", "events one resume may replay before recovered:false",
+         unsigned_in(&server_config::max_replay, 1, 10'000'000)},
+        {"heartbeat", "SECONDS", "25", "server ping interval; silent peers are dropped after two",
+         unsigned_in(&server_config::heartbeat_s, 1, 3600)},
+        {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
+        {"log-format", "F", "text", "text", set_log_format},
+    };
+    return table;
+}
+
+std::string env_name(std::string const& option) {
+    std::string out = "KINTO_PUSH_";
+    for (char c : option) out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+    return out;
+}
+
+option_spec const* find_option(std::string const& name) {
+    for (auto const& o : options())
+        if (name == o.name) return &o;
+    return nullptr;
+}
+
+}  // namespace
+
+config_loader::environment config_loader::process_environment() {
+    environment env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string entry(*e);
+        auto eq = entry.find('=');
+        if (eq != std::string::npos && entry.starts_with("KINTO_PUSH_"))
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+    }
+    return env;
+}
+
+std::variant<command, config_error> config_loader::load(std::vector<std::string> const& args,
+                                                        environment const& env) {
+    command cmd;
+    std::map<std::string, std::string> flags;   // option name -> value
+    std::optional<std::string> config_file;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string const& arg = args[i];
+        if (i == 0 && arg == "serve") continue;
+        if (arg == "--help" || arg == "-h") {
+            cmd.what = command::action::help;
+            return cmd;
+        }
+        if (arg == "--version") {
+            cmd.what = command::action::version;
+            return cmd;
+        }
+        if (!arg.starts_with("--")) {
+            if (i == 0) return config_error{"unknown command '" + arg + "' (try --help)"};
+            return config_error{"unexpected argument '" + arg + "' (try --help)"};
+        }
+        std::string name = arg.substr(2);
+        std::optional<std::string> value;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        }
+        if (name != "config" && !find_option(name))
+            return config_error{"unknown option --" + name + " (try --help)"};
+        if (!value) {
+            if (i + 1 >= args.size()) return config_error{"option --" + name + " needs a value"};
+            value = args[++i];
+        }
+        if (name == "config") config_file = *value;
+        else flags[name] = *value;
+    }
+    if (!config_file) {
+        if (auto it = env.find("KINTO_PUSH_CONFIG"); it != env.end()) config_file = it->second;
+    }
+
+    server_config& config = cmd.config;
+    auto apply = [&](option_spec const& o, std::string const& value,
+                     std::string const& source) -> std::optional<config_error> {
+        if (auto why = o.apply(config, value)) return config_error{source + "=" + value + ": " + *why};
+        return std::nullopt;
+    };
+
+    if (config_file) {
+        std::ifstream in(*config_file);
+        if (!in) return config_error{"--config " + *config_file + ": cannot be read"};
+        std::stringstream text;
+        text << in.rdbuf();
+        auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+        if (doc.is_discarded() || !doc.is_object())
+            return config_error{"--config " + *config_file + ": must be a JSON object"};
+        for (auto it = doc.begin(); it != doc.end(); ++it) {
+            std::string key = it.key();
+            std::replace(key.begin(), key.end(), '_', '-');
+            auto const* o = find_option(key);
+            if (!o) return config_error{"--config " + *config_file + ": unknown option '" + it.key() + "'"};
+            std::string value = it->is_string() ? it->get<std::string>() : it->dump();
+            if (auto error = apply(*o, value, *config_file + ": " + it.key())) return *error;
+        }
+    }
+    for (auto const& o : options()) {
+        if (auto it = env.find(env_name(o.name)); it != env.end() && !flags.contains(o.name))
+            if (auto error = apply(o, it->second, env_name(o.name))) return *error;
+    }
+    for (auto const& [name, value] : flags)
+        if (auto error = apply(*find_option(name), value, "--" + name)) return *error;
+    return cmd;
+}
+
+std::string config_loader::help() {
+    std::ostringstream out;
+    out << "kinto-push " KINTO_PUSH_VERSION ": WebSocket push server for Kinto\n\n"
+        << "Usage: kinto-push [serve] [OPTIONS]\n\n"
+        << "Every option is also read from the environment as KINTO_PUSH_<OPTION> (upper snake case).\n"
+        << "A flag beats the environment, which beats --config FILE (JSON), which beats the default.\n\n"
+        << "Options:\n";
+    auto line = [&](std::string const& flag, std::string const& meaning, std::string const& fallback,
+                    std::string const& env) {
+        out << "  " << flag << "\n      " << meaning << "\n      default: " << fallback << "; env: " << env
+            << "\n";
+    };
+    line("--config FILE", "JSON object of options, keys as the flags' names", "none", "KINTO_PUSH_CONFIG");
+    for (auto const& o : options())
+        line(std::string("--") + o.name + " " + o.placeholder, o.meaning, o.fallback, env_name(o.name));
+    out << "  --help, --version\n";
+    return out.str();
+}
+
+}  // namespace kp::server

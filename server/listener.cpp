@@ -1,0 +1,45 @@
+#include "server/listener.hpp"
+
+#include "server/http_session.hpp"
+#include "server/io_errors.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace kp::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+listener::listener(asio::io_context& context, tcp::endpoint endpoint, std::vector<std::unique_ptr<shard>>& shards,
+                   server_context& server, router const& routes)
+    : acceptor_(context), shards_(shards), server_(server), routes_(routes) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void listener::stop() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+}
+
+void listener::do_accept() {
+    shard& target = *shards_[next_];
+    next_ = (next_ + 1) % shards_.size();
+    // The new socket belongs to the target shard's io_context from the start.
+    acceptor_.async_accept(target.context(), [this, &target](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) {
+            // Out of file descriptors and the like: log, and keep accepting.
+            spdlog::warn("accept: {}", ec.message());
+        } else {
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            std::make_shared<http_session>(std::move(socket), target, server_, routes_)->run();
+        }
+        do_accept();
+    });
+}
+
+}  // namespace kp::server

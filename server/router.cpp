@@ -1,0 +1,209 @@
+#include "server/router.hpp"
+
+#include "channels/channel_name.hpp"
+#include "channels/json_depth.hpp"
+#include "web-demo/web_demo_assets.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/url/parse.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+#ifndef KINTO_PUSH_COMMIT
+#define KINTO_PUSH_COMMIT "unknown"
+#endif
+#ifndef KINTO_PUSH_BUILD
+#define KINTO_PUSH_BUILD "unknown"
+#endif
+
+namespace kp::server {
+
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t max_json_depth = 64;
+
+bool is_json(std::string_view content_type) {
+    constexpr std::string_view expected = "application/json";
+    if (content_type.size() < expected.size()) return false;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(content_type[i])) != expected[i]) return false;
+    auto rest = content_type.substr(expected.size());
+    return rest.empty() || rest.front() == ';' || rest.front() == ' ';
+}
+
+std::optional<std::uint64_t> to_unsigned(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+http_response router::handle(http_request const& request, bool loopback) const {
+    auto const version = request.version();
+    auto const keep_alive = request.keep_alive();
+    auto parsed = boost::urls::parse_origin_form(request.target());
+    if (!parsed) return error_response(400, kinto_errno::invalid_parameters, "invalid request target", version, false);
+    std::string const path = parsed->path();
+    auto const verb = request.method();
+    bool const readonly = verb == http::verb::get || verb == http::verb::head;
+
+    auto only = [&](bool allowed, auto&& answer) -> http_response {
+        if (!allowed) return error_response(405, kinto_errno::method_not_allowed, "method not allowed", version, keep_alive);
+        return answer();
+    };
+
+    if (path == "/v1/events")
+        return only(verb == http::verb::post, [&] { return publish(request, loopback); });
+    if (path == "/v1/history") return only(readonly, [&] { return history(request); });
+    if (path == "/v1" || path == "/v1/") return only(readonly, [&] { return info(request); });
+    if (path == "/v1/ws")
+        return only(readonly, [&] {
+            return error_response(426, kinto_errno::invalid_parameters,
+                                  "this endpoint speaks WebSocket: send an Upgrade request", version, keep_alive);
+        });
+    if (path == "/__heartbeat__")
+        return only(readonly, [&] {
+            bool ok = context_.hub.history().healthy();
+            return json_response(ok ? 200 : 503, json{{"store", ok ? "ok" : "unavailable"}}, version, keep_alive);
+        });
+    if (path == "/__lbheartbeat__")
+        return only(readonly, [&] { return json_response(200, json::object(), version, keep_alive); });
+    if (path == "/__version__")
+        return only(readonly, [&] {
+            return json_response(200,
+                                 json{{"source", "https://github.com/kinto-push/kinto-push"},
+                                      {"version", KINTO_PUSH_VERSION},
+                                      {"commit", KINTO_PUSH_COMMIT},
+                                      {"build", KINTO_PUSH_BUILD}},
+                                 version, keep_alive);
+        });
+    if (path == "/" || path == "/index.html")
+        return only(readonly, [&] {
+            return text_response(200, "text/html; charset=utf-8", std::string(web_demo::index_html()), version,
+                                 keep_alive);
+        });
+    return error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive);
+}
+
+http_response router::info(http_request const& request) const {
+    auto& store = context_.hub.history();
+    json body = {{"server", "kinto-push"},
+                 {"version", KINTO_PUSH_VERSION},
+                 {"store", store.kind()},
+                 {"epoch", store.epoch()},
+                 {"capabilities", json::array({"history"})}};
+    return json_response(200, body, request.version(), request.keep_alive());
+}
+
+http_response router::publish(http_request const& request, bool loopback) const {
+    auto const version = request.version();
+    auto const keep_alive = request.keep_alive();
+    auto authorization = request[http::field::authorization];
+    switch (context_.publishers.check(authorization, loopback)) {
+    case auth::publisher_auth::verdict::allowed: break;
+    case auth::publisher_auth::verdict::missing:
+        return error_response(401, kinto_errno::missing_auth_token,
+                              "publishing needs Authorization: Bearer <publish secret>", version, keep_alive);
+    case auth::publisher_auth::verdict::invalid:
+        return error_response(401, kinto_errno::invalid_auth_token,
+                              context_.publishers.has_secret()
+                                  ? "invalid publish credentials"
+                                  : "no publish secret is configured: only loopback clients may publish",
+                              version, keep_alive);
+    }
+    if (!is_json(request[http::field::content_type]))
+        return error_response(415, kinto_errno::invalid_parameters, "Content-Type must be application/json",
+                              version, keep_alive);
+    auto const& body = request.body();
+    if (!channels::json_depth_within(body, max_json_depth))
+        return error_response(400, kinto_errno::bad_json, "body: JSON nested deeper than 64 levels", version,
+                              keep_alive);
+    auto doc = nlohmann::ordered_json::parse(body, nullptr, false);   // keeps Kinto's key order
+    if (doc.is_discarded())
+        return error_response(400, kinto_errno::bad_json, "body: invalid JSON", version, keep_alive);
+
+    auto result = context_.hub.publish(doc);
+    switch (result.outcome) {
+    case channels::publish_result::status::bad_request:
+        return error_response(400, kinto_errno::invalid_parameters, result.error, version, keep_alive);
+    case channels::publish_result::status::unavailable:
+        spdlog::error("publish: store unavailable: {}", result.error);
+        return error_response(503, kinto_errno::backend, "history store unavailable; retry later", version,
+                              keep_alive);
+    case channels::publish_result::status::ok: break;
+    }
+    json published = json::array();
+    for (auto const& p : result.published) published.push_back({{"channel", p.channel}, {"offset", p.offset}});
+    return json_response(202, json{{"published", std::move(published)}}, version, keep_alive);
+}
+
+http_response router::history(http_request const& request) const {
+    auto const version = request.version();
+    auto const keep_alive = request.keep_alive();
+    auto parsed = boost::urls::parse_origin_form(request.target());
+    auto params = parsed->params();
+    auto param = [&](char const* key) -> std::optional<std::string> {
+        auto it = params.find(key);
+        if (it == params.end()) return std::nullopt;
+        return std::string((*it).value);
+    };
+    auto bad = [&](std::string const& message) {
+        return error_response(400, kinto_errno::invalid_parameters, message, version, keep_alive);
+    };
+
+    auto channel_text = param("channel");
+    if (!channel_text) return bad("channel: is required");
+    auto channel = channels::channel_name::parse(*channel_text);
+    if (!channel) return bad("channel: invalid channel name");
+    std::uint64_t since = 0;
+    if (auto text = param("since")) {
+        auto value = to_unsigned(*text);
+        if (!value) return bad("since: must be a non-negative integer");
+        since = *value;
+    }
+    std::size_t limit = 100;
+    if (auto text = param("limit")) {
+        auto value = to_unsigned(*text);
+        if (!value || *value == 0) return bad("limit: must be a positive integer");
+        limit = static_cast<std::size_t>(std::min<std::uint64_t>(*value, 1000));
+    }
+    auto epoch = param("epoch");
+
+    auto& hub = context_.hub;
+    auto& store = hub.history();
+    auto span = store.span(channel->str());
+    bool recovered = (!epoch || *epoch == store.epoch()) && since <= span.last &&
+                     (since == span.last || (span.first != 0 && since + 1 >= span.first));
+    std::vector<channels::message_ptr> events;
+    bool more = false;
+    if (recovered && since < span.last) {
+        // One extra event tells whether the limit cut the list.
+        events = hub.read(channel->str(), since, limit + 1);
+        more = events.size() > limit;
+        if (more) events.pop_back();
+    }
+    // The events are spliced in as the frames WebSocket clients get, without a re-parse.
+    json head = {{"channel", channel->str()}, {"epoch", store.epoch()}, {"offset", span.last},
+                 {"recovered", recovered}, {"more", more}};
+    std::string text = head.dump();
+    text.pop_back();
+    text += ",\"events\":[";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (i) text += ',';
+        text += events[i]->frame;
+    }
+    text += "]}";
+    return text_response(200, "application/json", std::move(text), version, keep_alive);
+}
+
+}  // namespace kp::server

@@ -1,0 +1,129 @@
+#include "server/server.hpp"
+
+#include "store/store_factory.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+namespace kp::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// How long shutdown waits for clients to complete the close handshake.
+constexpr std::chrono::seconds shutdown_grace{5};
+constexpr std::chrono::seconds trim_interval{10};
+
+std::size_t shard_count(std::size_t configured) {
+    if (configured) return configured;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+server::server(server_config config)
+    : config_(std::move(config)),
+      store_(store::store_factory::open(config_.store, {config_.history_size, config_.history_ttl_s * 1000})),
+      hub_(*store_, config_.max_replay),
+      publishers_(config_.publish_secret),
+      context_{config_, hub_, publishers_},
+      routes_(context_),
+      signals_(control_, SIGTERM, SIGINT),
+      timer_(control_),
+      trim_timer_(control_) {
+    config_.shards = shard_count(config_.shards);
+    for (std::size_t i = 0; i < config_.shards; ++i) {
+        shards_.push_back(std::make_unique<shard>(i));
+        shard* s = shards_.back().get();
+        hub_.add_shard([s](channels::message_batch batch) {
+            asio::post(s->context(), [s, batch = std::move(batch)] { s->subscribers().deliver(*batch); });
+        });
+    }
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(config_.listen_host, ec);
+    if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");
+    try {
+        listener_ = std::make_unique<listener>(control_, asio::ip::tcp::endpoint(address, config_.listen_port),
+                                               shards_, context_, routes_);
+    } catch (boost::system::system_error const& e) {
+        throw std::runtime_error("--listen " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+                                 ": " + e.code().message());
+    }
+}
+
+server::~server() {
+    for (auto& s : shards_) s->stop();
+    shards_.clear();
+}
+
+int server::run() {
+    if (!config_.publish_secret)
+        spdlog::warn("no --publish-secret: publishing is accepted from loopback addresses only");
+    spdlog::warn("no subscriber authentication configured: every channel is open (development mode)");
+    for (auto& s : shards_) s->start();
+    listener_->start();
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+        if (!ec) on_signal();
+    });
+    schedule_trim();
+    auto endpoint = listener_->local_endpoint();
+    std::string host = endpoint.address().to_string();
+    if (endpoint.address().is_v6()) host = "[" + host + "]";
+    spdlog::info("kinto-push {} listening on http://{}:{} ({} shards, store {}, epoch {})", KINTO_PUSH_VERSION, host,
+                 endpoint.port(), shards_.size(), store_->kind(), store_->epoch());
+    control_.run();
+    for (auto& s : shards_) s->stop();
+    spdlog::info("kinto-push stopped");
+    return 0;
+}
+
+void server::on_signal() {
+    spdlog::info("shutting down: closing {} WebSocket connections with 1001",
+                 context_.websocket_connections.load());
+    context_.shutting_down.store(true);
+    listener_->stop();
+    trim_timer_.cancel();
+    for (auto& s : shards_) s->shutdown_sessions();
+    // A second signal stops at once.
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+        if (!ec) control_.stop();
+    });
+    wait_for_sessions(std::chrono::steady_clock::now() + shutdown_grace);
+}
+
+void server::wait_for_sessions(std::chrono::steady_clock::time_point deadline) {
+    std::size_t open = 0;
+    for (auto& s : shards_) open += s->session_count();
+    if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (open) spdlog::warn("shutdown: {} sessions still open after the grace period", open);
+        signals_.cancel();
+        control_.stop();
+        return;
+    }
+    timer_.expires_after(std::chrono::milliseconds(20));
+    timer_.async_wait([this, deadline](boost::system::error_code ec) {
+        if (!ec) wait_for_sessions(deadline);
+    });
+}
+
+void server::schedule_trim() {
+    trim_timer_.expires_after(trim_interval);
+    trim_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        store_->trim(now_ms());
+        schedule_trim();
+    });
+}
+
+}  // namespace kp::server

@@ -1,0 +1,51 @@
+#pragma once
+// The whole server: store, hub, shards, listener, and the shutdown sequence.
+
+#include "auth/publisher_auth.hpp"
+#include "channels/channel_hub.hpp"
+#include "server/listener.hpp"
+#include "server/router.hpp"
+#include "server/server_config.hpp"
+#include "server/server_context.hpp"
+#include "server/shard.hpp"
+#include "store/history_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace kp::server {
+
+class server {
+public:
+    // Opens the store and binds the address; throws with a message naming what failed.
+    explicit server(server_config config);
+    ~server();
+
+    // Serves until SIGTERM or SIGINT, then shuts down gracefully. Returns the exit code.
+    int run();
+
+private:
+    void on_signal();
+    void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
+    void schedule_trim();
+
+    server_config config_;
+    std::unique_ptr<store::history_store> store_;
+    channels::channel_hub hub_;
+    auth::publisher_auth publishers_;
+    server_context context_;
+    router routes_;
+    boost::asio::io_context control_;   // main thread: accept, signals, timers
+    // Destroyed before the hub and the store: sessions unsubscribe as they go.
+    std::vector<std::unique_ptr<shard>> shards_;
+    std::unique_ptr<listener> listener_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer timer_;
+    boost::asio::steady_timer trim_timer_;
+};
+
+}  // namespace kp::server

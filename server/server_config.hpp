@@ -1,0 +1,30 @@
+#pragma once
+// Every setting of the server, with PROTOCOL.md section 5's defaults.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace kp::server {
+
+struct server_config {
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::size_t shards = 0;   // 0 = number of cores
+    std::string store = "memory";
+    std::size_t history_size = 1000;
+    std::int64_t history_ttl_s = 86400;
+    std::optional<std::string> publish_secret;
+    std::size_t max_body_bytes = 4 * 1024 * 1024;
+    std::size_t max_frame_bytes = 64 * 1024;
+    std::size_t max_connections = 100000;
+    std::size_t max_subscriptions = 256;
+    std::size_t send_queue_bytes = 4 * 1024 * 1024;
+    std::size_t max_replay = 10000;
+    std::int64_t heartbeat_s = 25;
+    std::string log_level = "info";
+    std::string log_format = "text";
+};
+
+}  // namespace kp::server

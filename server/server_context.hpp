@@ -1,0 +1,22 @@
+#pragma once
+// What every session shares: the settings, the hub, publisher auth and the global counters.
+
+#include "auth/publisher_auth.hpp"
+#include "channels/channel_hub.hpp"
+#include "server/server_config.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+
+namespace kp::server {
+
+struct server_context {
+    server_config const& config;
+    channels::channel_hub& hub;
+    auth::publisher_auth const& publishers;
+    std::atomic<std::size_t> websocket_connections{0};
+    std::atomic<bool> shutting_down{false};
+};
+
+}  // namespace kp::server

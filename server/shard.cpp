@@ -1,0 +1,55 @@
+#include "server/shard.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace kp::server {
+
+shard::shard(std::size_t index) : index_(index) {}
+
+shard::~shard() {
+    stop();
+}
+
+void shard::add_session(closeable* session) {
+    sessions_.insert(session);
+    session_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void shard::remove_session(closeable* session) {
+    if (sessions_.erase(session)) session_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void shard::shutdown_sessions() {
+    boost::asio::post(context_, [this] {
+        // shutdown() may end a session at once, which edits the set: walk a copy.
+        std::vector<closeable*> all(sessions_.begin(), sessions_.end());
+        for (auto* session : all)
+            if (sessions_.contains(session)) session->shutdown();
+    });
+}
+
+void shard::start() {
+    work_.emplace(context_.get_executor());
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                context_.run();
+                return;
+            } catch (std::exception const& e) {
+                // A handler must not throw; if one does, log it and keep the shard serving.
+                spdlog::error("shard {}: unexpected exception: {}", index_, e.what());
+            }
+        }
+    });
+}
+
+void shard::stop() {
+    work_.reset();
+    context_.stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace kp::server

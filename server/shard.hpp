@@ -1,0 +1,52 @@
+#pragma once
+// One event-loop thread: an io_context, the sessions it runs and their subscriber table.
+// Sessions touch only their own shard, so nothing here needs a lock except the counters.
+
+#include "channels/subscriber_table.hpp"
+#include "server/closeable.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+namespace kp::server {
+
+class shard {
+public:
+    explicit shard(std::size_t index);
+    ~shard();
+    shard(shard const&) = delete;
+    shard& operator=(shard const&) = delete;
+
+    boost::asio::io_context& context() { return context_; }
+    std::size_t index() const { return index_; }
+
+    // Shard thread only.
+    channels::subscriber_table& subscribers() { return subscribers_; }
+    void add_session(closeable* session);
+    void remove_session(closeable* session);
+    // Asks every session to end (posts to the shard thread).
+    void shutdown_sessions();
+
+    std::size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
+
+    void start();
+    void stop();   // stops the loop and joins the thread
+
+private:
+    std::size_t index_;
+    // Declared before the io_context: handlers destroyed with the context still find them.
+    channels::subscriber_table subscribers_;
+    std::unordered_set<closeable*> sessions_;
+    std::atomic<std::size_t> session_count_{0};
+    boost::asio::io_context context_{1};
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::thread thread_;
+};
+
+}  // namespace kp::server

@@ -1,0 +1,325 @@
+#include "server/websocket_session.hpp"
+
+#include "channels/channel_name.hpp"
+#include "channels/json_depth.hpp"
+#include "server/io_errors.hpp"
+#include "store/random_hex.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace kp::server {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr std::size_t max_json_depth = 64;
+constexpr std::size_t replay_page = 64;
+// How long a close may wait for a peer that stopped reading before the socket is dropped.
+constexpr std::chrono::seconds close_grace{5};
+
+namespace close_code {
+constexpr std::uint16_t going_away = 1001;
+constexpr std::uint16_t protocol_violation = 4000;
+constexpr std::uint16_t too_slow = 4008;
+constexpr std::uint16_t too_many_connections = 4029;
+}  // namespace close_code
+
+bool is_unsigned(json const& v) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+}
+
+}  // namespace
+
+websocket_session::websocket_session(asio::ip::tcp::socket&& socket, shard& owner, server_context& context)
+    : ws_(std::move(socket)),
+      shard_(owner),
+      context_(context),
+      close_deadline_(ws_.get_executor()),
+      id_(store::random_hex(8)) {}
+
+websocket_session::~websocket_session() {
+    // Normally leave_all() ran already; this covers sessions destroyed with their io_context.
+    for (auto const& [channel, sub] : subscriptions_) {
+        shard_.subscribers().remove(channel, this);
+        context_.hub.unsubscribed(channel);
+    }
+    if (registered_) shard_.remove_session(this);
+    if (counted_) context_.websocket_connections.fetch_sub(1);
+}
+
+void websocket_session::run(beast::http::request<beast::http::string_body> request) {
+    auto const& config = context_.config;
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(30);
+    // Beast pings after half the idle time without traffic from the peer and drops the peer
+    // after the whole of it: a ping every heartbeat, dropped after two silent intervals.
+    timeouts.idle_timeout = std::chrono::seconds(2 * config.heartbeat_s);
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(beast::http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
+    }));
+    ws_.read_message_max(config.max_frame_bytes);
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+    if (ec) return log_unexpected(ec, "websocket accept");
+    shard_.add_session(this);
+    registered_ = true;
+    counted_ = true;
+    std::size_t const open = context_.websocket_connections.fetch_add(1) + 1;
+    do_read();
+    if (open > context_.config.max_connections)
+        return close_with(close_code::too_many_connections, "too many connections");
+    if (context_.shutting_down.load()) return close_with(close_code::going_away, "server shutting down");
+    reply(json{{"type", "welcome"},
+               {"session", id_},
+               {"server", "kinto-push/" KINTO_PUSH_VERSION},
+               {"heartbeat", context_.config.heartbeat_s}},
+          nullptr);
+}
+
+void websocket_session::shutdown() {
+    close_with(close_code::going_away, "server shutting down");
+}
+
+void websocket_session::do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+        // Beast already answered a too-big message with 1009 and bad UTF-8 with 1007.
+        log_unexpected(ec, "websocket read");
+        closing_ = true;
+        return leave_all();
+    }
+    if (closing_) return;   // the peer keeps talking while we close: ignore it
+    if (!ws_.got_text()) return close_with(close_code::protocol_violation, "binary frames are not supported");
+    auto data = buffer_.cdata();
+    handle_frame(std::string_view(static_cast<char const*>(data.data()), data.size()));
+    buffer_.consume(buffer_.size());
+    if (!closing_) do_read();
+}
+
+void websocket_session::handle_frame(std::string_view text) {
+    if (!channels::json_depth_within(text, max_json_depth))
+        return close_with(close_code::protocol_violation, "JSON nested deeper than 64 levels");
+    auto frame = json::parse(text, nullptr, false);
+    if (frame.is_discarded()) return close_with(close_code::protocol_violation, "frame is not JSON");
+    if (!frame.is_object()) return close_with(close_code::protocol_violation, "frame is not a JSON object");
+
+    json id;
+    if (auto it = frame.find("id"); it != frame.end()) {
+        if (!it->is_string() && !it->is_number_integer())
+            return reply_error(nullptr, "bad_request", "id: must be a string");
+        id = *it;
+    }
+    auto type = frame.find("type");
+    if (type == frame.end() || !type->is_string()) return reply_error(id, "bad_request", "type: is required");
+    auto const& name = type->get_ref<std::string const&>();
+    if (name == "subscribe") return handle_subscribe(frame, id);
+    if (name == "unsubscribe") return handle_unsubscribe(frame, id);
+    if (name == "ping") return reply(json{{"type", "pong"}}, id);
+    if (name == "auth")
+        return reply_error(id, "unauthorized", "subscriber authentication is not configured on this server");
+    reply_error(id, "bad_request", "type: unknown type '" + name + "'");
+}
+
+void websocket_session::handle_subscribe(json const& frame, json const& id) {
+    auto it = frame.find("channel");
+    if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
+    auto channel = channels::channel_name::parse(it->get_ref<std::string const&>());
+    if (!channel) return reply_error(id, "bad_request", "channel: invalid channel name");
+    std::string const& name = channel->str();
+    if (subscriptions_.contains(name)) return reply_error(id, "bad_request", "channel: already subscribed");
+    if (subscriptions_.size() >= context_.config.max_subscriptions)
+        return reply_error(id, "too_many_subscriptions",
+                           "at most " + std::to_string(context_.config.max_subscriptions) +
+                               " subscriptions per connection");
+
+    // Validate `since` completely before anything changes.
+    std::optional<std::int64_t> since_timestamp;
+    std::optional<channels::since_position> since_position;
+    if (auto since = frame.find("since"); since != frame.end() && !since->is_null()) {
+        if (!since->is_object()) return reply_error(id, "bad_request", "since: must be an object");
+        if (auto ts = since->find("timestamp"); ts != since->end()) {
+            if (!is_unsigned(*ts)) return reply_error(id, "bad_request", "since.timestamp: must be a non-negative integer");
+            if (channel->type() != channels::channel_name::kind::collection)
+                return reply_error(id, "bad_request", "since.timestamp: only on collection channels");
+            since_timestamp = ts->get<std::int64_t>();
+        } else {
+            auto epoch = since->find("epoch");
+            auto offset = since->find("offset");
+            if (epoch == since->end() || !epoch->is_string())
+                return reply_error(id, "bad_request", "since.epoch: is required (a string)");
+            if (offset == since->end() || !is_unsigned(*offset))
+                return reply_error(id, "bad_request", "since.offset: must be a non-negative integer");
+            since_position = channels::since_position{epoch->get<std::string>(), offset->get<std::uint64_t>()};
+        }
+    }
+
+    // Register first, then plan on this thread: see channel_hub's comment for why this order
+    // gives no hole and no duplicate.
+    shard_.subscribers().add(name, this);
+    context_.hub.subscribed(name);
+    auto& hub = context_.hub;
+    channels::resume_plan plan = since_timestamp  ? hub.plan_from_timestamp(name, *since_timestamp)
+                                 : since_position ? hub.plan_from(name, *since_position)
+                                                  : hub.plan_live(name);
+    subscriptions_[name] = subscription{plan.replay ? plan.replay_after : plan.offset, plan.replay};
+    reply(json{{"type", "subscribed"},
+               {"channel", name},
+               {"epoch", plan.epoch},
+               {"offset", plan.offset},
+               {"recovered", plan.recovered}},
+          id);
+    if (plan.replay) pump_replay();
+}
+
+void websocket_session::handle_unsubscribe(json const& frame, json const& id) {
+    auto it = frame.find("channel");
+    if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
+    auto const& name = it->get_ref<std::string const&>();
+    if (!subscriptions_.erase(name)) return reply_error(id, "not_found", "channel: not subscribed");
+    shard_.subscribers().remove(name, this);
+    context_.hub.unsubscribed(name);
+    reply(json{{"type", "unsubscribed"}, {"channel", name}}, id);
+}
+
+void websocket_session::reply(json frame, json const& id) {
+    if (!id.is_null()) frame["id"] = id;
+    enqueue(std::make_shared<std::string const>(frame.dump()));
+}
+
+void websocket_session::reply_error(json const& id, char const* code, std::string const& message) {
+    reply(json{{"type", "error"}, {"code", code}, {"message", message}}, id);
+}
+
+void websocket_session::deliver(channels::message_ptr const& m) {
+    if (closing_) return;
+    auto it = subscriptions_.find(m->channel);
+    if (it == subscriptions_.end()) return;
+    auto& sub = it->second;
+    if (sub.replaying || m->offset <= sub.sent) return;   // the replay covers it, or sent already
+    if (m->offset != sub.sent + 1) {
+        // Cannot happen by design (see channel_hub); if it ever does, fill the hole from history.
+        spdlog::error("session {}: {} jumped from offset {} to {}; replaying", id_, m->channel, sub.sent, m->offset);
+        sub.replaying = true;
+        return pump_replay();
+    }
+    sub.sent = m->offset;
+    send_event(m);
+    if (queued_bytes_ > context_.config.send_queue_bytes)
+        close_with(close_code::too_slow, "send queue over " + std::to_string(context_.config.send_queue_bytes) + " bytes");
+}
+
+void websocket_session::send_event(channels::message_ptr const& m) {
+    // Shares the message's frame: no copy per connection.
+    enqueue(frame_ptr(m, &m->frame));
+}
+
+void websocket_session::enqueue(frame_ptr frame) {
+    if (closing_) return;
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) do_write();
+}
+
+void websocket_session::do_write() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(*queue_.front()),
+                    beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (!queue_.empty()) {
+        queued_bytes_ -= queue_.front()->size();
+        queue_.pop_front();
+    }
+    if (ec) {
+        log_unexpected(ec, "websocket write");
+        closing_ = true;
+        return leave_all();
+    }
+    if (closing_) return;
+    pump_replay();
+    if (!queue_.empty() && !writing_) do_write();
+}
+
+void websocket_session::pump_replay() {
+    // Replay goes at the pace the client reads: a page is read only when the queue is low,
+    // so a replay never pushes the queue towards the 4008 limit, however long it is.
+    std::size_t const low_water = std::max<std::size_t>(context_.config.send_queue_bytes / 4, 1);
+    for (auto& [channel, sub] : subscriptions_) {
+        if (closing_) return;
+        if (!sub.replaying || queued_bytes_ >= low_water) continue;
+        auto page = context_.hub.read(channel, sub.sent, replay_page);
+        if (!page.empty() && page.front()->offset != sub.sent + 1) {
+            // The history was trimmed past this client while it replayed slowly.
+            return close_with(close_code::too_slow, "history moved past the replay; resume to resync");
+        }
+        std::size_t taken = 0;
+        for (auto const& m : page) {
+            if (queued_bytes_ >= low_water) break;
+            sub.sent = m->offset;
+            send_event(m);
+            ++taken;
+        }
+        // Caught up: this read, on the shard thread, reached the head; later offsets arrive live.
+        if (taken == page.size() && page.size() < replay_page) sub.replaying = false;
+    }
+}
+
+void websocket_session::close_with(std::uint16_t code, std::string const& reason) {
+    if (closing_) return;
+    closing_ = true;
+    // Drop what is queued but not yet being written: the client resumes from its last offset.
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+        queued_bytes_ -= queue_.back()->size();
+        queue_.pop_back();
+    }
+    // May run inside subscriber_table::deliver: leave the table once that walk is over.
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->leave_all(); });
+    if (!ws_.is_open()) return;
+    spdlog::debug("session {}: closing with {} ({})", id_, code, reason);
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                    [self = shared_from_this()](beast::error_code ec) {
+                        if (ec) log_unexpected(ec, "websocket close");
+                        self->close_deadline_.cancel();
+                    });
+    close_deadline_.expires_after(close_grace);
+    close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec) return;   // the close finished in time
+        beast::get_lowest_layer(self->ws_).close();
+    });
+}
+
+void websocket_session::leave_all() {
+    for (auto const& [channel, sub] : subscriptions_) {
+        shard_.subscribers().remove(channel, this);
+        context_.hub.unsubscribed(channel);
+    }
+    subscriptions_.clear();
+    if (registered_) {
+        shard_.remove_session(this);
+        registered_ = false;
+    }
+}
+
+}  // namespace kp::server

@@ -1,0 +1,86 @@
+#pragma once
+// One WebSocket client (PROTOCOL.md section 3): its subscriptions, their replay, and a
+// byte-capped send queue with one write in flight. Lives on one shard and touches nothing
+// else's state, so it has no lock.
+
+#include "channels/message.hpp"
+#include "channels/subscriber.hpp"
+#include "server/closeable.hpp"
+#include "server/server_context.hpp"
+#include "server/shard.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace kp::server {
+
+class websocket_session : public std::enable_shared_from_this<websocket_session>,
+                          public channels::subscriber,
+                          public closeable {
+public:
+    websocket_session(boost::asio::ip::tcp::socket&& socket, shard& owner, server_context& context);
+    ~websocket_session() override;
+
+    // Accepts the upgrade request read by the HTTP session.
+    void run(boost::beast::http::request<boost::beast::http::string_body> request);
+
+    void deliver(channels::message_ptr const& m) override;
+    void shutdown() override;
+
+private:
+    using frame_ptr = std::shared_ptr<std::string const>;
+
+    // Per channel: the last offset sent, and whether the history is still being replayed
+    // (live messages are then ignored: the replay reads up to the head).
+    struct subscription {
+        std::uint64_t sent = 0;
+        bool replaying = false;
+    };
+
+    void on_accept(boost::beast::error_code ec);
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void handle_frame(std::string_view text);
+    void handle_subscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
+    void handle_unsubscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
+    void reply(nlohmann::ordered_json frame, nlohmann::ordered_json const& id);
+    void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
+
+    void enqueue(frame_ptr frame);
+    void send_event(channels::message_ptr const& m);
+    void do_write();
+    void on_write(boost::beast::error_code ec, std::size_t bytes);
+    void pump_replay();
+
+    void close_with(std::uint16_t code, std::string const& reason);
+    void leave_all();
+
+    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    shard& shard_;
+    server_context& context_;
+    boost::beast::flat_buffer buffer_;
+    boost::asio::steady_timer close_deadline_;
+    std::string id_;
+
+    std::deque<frame_ptr> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool counted_ = false;
+    bool registered_ = false;
+    std::unordered_map<std::string, subscription> subscriptions_;
+};
+
+}  // namespace kp::server

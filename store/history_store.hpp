@@ -1,0 +1,45 @@
+#pragma once
+// The ordered, numbered history of every channel, behind one interface (memory, sqlite, redis).
+// Implementations are thread-safe: appends come from publishers, reads from every shard.
+
+#include "store/history_types.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kp::store {
+
+class history_store {
+public:
+    virtual ~history_store() = default;
+
+    // "memory", "sqlite" or "redis".
+    virtual std::string kind() const = 0;
+    // Names this history; changes only when the history is lost.
+    virtual std::string epoch() const = 0;
+
+    // Appends a transaction atomically: every new event gets the next offsets of its channels,
+    // an event whose dedupe key is known gets its first offsets back. Throws store_error.
+    virtual std::vector<appended_event> append(std::vector<append_event> const& transaction) = 0;
+
+    // Events of `channel` with offset > after, oldest first, at most `limit`.
+    virtual std::vector<event_record> read(std::string const& channel, std::uint64_t after,
+                                           std::size_t limit) = 0;
+
+    virtual channel_span span(std::string const& channel) = 0;
+
+    // Where a replay for a client synced up to Kinto timestamp `timestamp` starts.
+    virtual timestamp_position position_after(std::string const& channel, std::int64_t timestamp) = 0;
+
+    // Channels with history whose name starts with `prefix`.
+    virtual std::vector<std::string> channels_with_prefix(std::string const& prefix) = 0;
+
+    // Drops what retention no longer keeps. Called off the hot path, from a timer.
+    virtual void trim(std::int64_t now_ms) = 0;
+
+    // True when the store answers.
+    virtual bool healthy() = 0;
+};
+
+}  // namespace kp::store
