@@ -1,0 +1,30 @@
+# The two commands of the README:
+#   make run    install what is missing, build Release, serve on 127.0.0.1:8080 (demo at /)
+#   make test   install what is missing, build, run every test
+.PHONY: run test build release deps test-deps clean
+
+JOBS ?= $(shell nproc)
+RUN_ARGS ?= --listen 127.0.0.1:8080 --store memory
+
+run: release
+	./build/release/server/kinto-push $(RUN_ARGS)
+
+release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+build: test-deps
+	cmake --preset dev
+	cmake --build --preset dev -j $(JOBS)
+
+test: build
+	ctest --preset dev
+
+deps:
+	scripts/install-deps build
+
+test-deps:
+	scripts/install-deps test
+
+clean:
+	rm -rf build
