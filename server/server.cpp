@@ -16,8 +16,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-// How long shutdown waits for clients to complete the close handshake.
-constexpr std::chrono::seconds shutdown_grace{5};
+// How long shutdown waits for clients to complete the close handshake (a session gives up on
+// a silent peer after 5 s).
+constexpr std::chrono::seconds shutdown_grace{7};
 constexpr std::chrono::seconds trim_interval{10};
 
 std::size_t shard_count(std::size_t configured) {

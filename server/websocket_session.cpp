@@ -223,20 +223,17 @@ void websocket_session::deliver(channels::message_ptr const& m) {
         return pump_replay();
     }
     sub.sent = m->offset;
-    send_event(m);
-    if (queued_bytes_ > context_.config.send_queue_bytes)
-        close_with(close_code::too_slow, "send queue over " + std::to_string(context_.config.send_queue_bytes) + " bytes");
-}
-
-void websocket_session::send_event(channels::message_ptr const& m) {
-    // Shares the message's frame: no copy per connection.
     enqueue(frame_ptr(m, &m->frame));
 }
 
-void websocket_session::enqueue(frame_ptr frame) {
+void websocket_session::enqueue(frame_ptr frame, bool capped) {
     if (closing_) return;
     queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
+    // Live events and replies count against the cap; replay paces itself (pump_replay).
+    if (capped && queued_bytes_ > context_.config.send_queue_bytes)
+        return close_with(close_code::too_slow,
+                          "send queue over " + std::to_string(context_.config.send_queue_bytes) + " bytes");
     if (!writing_) do_write();
 }
 
@@ -278,7 +275,7 @@ void websocket_session::pump_replay() {
         for (auto const& m : page) {
             if (queued_bytes_ >= low_water) break;
             sub.sent = m->offset;
-            send_event(m);
+            enqueue(frame_ptr(m, &m->frame), false);   // shares the message's frame: no copy
             ++taken;
         }
         // Caught up: this read, on the shard thread, reached the head; later offsets arrive live.
@@ -316,10 +313,8 @@ void websocket_session::leave_all() {
         context_.hub.unsubscribed(channel);
     }
     subscriptions_.clear();
-    if (registered_) {
-        shard_.remove_session(this);
-        registered_ = false;
-    }
+    // The session stays registered with its shard until it is destroyed: shutdown waits for
+    // that, so that close frames are written before the shards stop.
 }
 
 }  // namespace kp::server

@@ -58,8 +58,7 @@ private:
     void reply(nlohmann::ordered_json frame, nlohmann::ordered_json const& id);
     void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
 
-    void enqueue(frame_ptr frame);
-    void send_event(channels::message_ptr const& m);
+    void enqueue(frame_ptr frame, bool capped = true);
     void do_write();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
     void pump_replay();
