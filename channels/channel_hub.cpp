@@ -19,39 +19,55 @@ void channel_hub::add_shard(shard_sink sink) {
 }
 
 publish_result channel_hub::publish(nlohmann::ordered_json const& body) {
-    publish_result result;
-    auto mapped = mapping_.map(body);
-    if (auto const* error = std::get_if<mapping_error>(&mapped)) {
-        result.outcome = publish_result::status::bad_request;
-        result.error = error->message;
-        return result;
+    return publish_all({&body}).front();
+}
+
+std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::ordered_json const*> const& bodies) {
+    std::vector<publish_result> results(bodies.size());
+    std::vector<std::vector<store::append_event>> transactions;
+    std::vector<std::size_t> owners;   // transactions[k] belongs to bodies[owners[k]]
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+        auto mapped = mapping_.map(*bodies[i]);
+        if (auto* error = std::get_if<mapping_error>(&mapped)) {
+            results[i].outcome = publish_result::status::bad_request;
+            results[i].error = std::move(error->message);
+            continue;
+        }
+        transactions.push_back(std::move(std::get<std::vector<store::append_event>>(mapped)));
+        owners.push_back(i);
     }
-    auto const& transaction = std::get<std::vector<store::append_event>>(mapped);
+    if (transactions.empty()) return results;
 
     std::lock_guard lock(publish_mutex_);
-    std::vector<store::appended_event> appended;
+    std::vector<std::vector<store::appended_event>> appended;
     try {
-        appended = store_.append(transaction);
+        appended = store_.append_group(transactions);
     } catch (store::store_error const& e) {
-        result.outcome = publish_result::status::unavailable;
-        result.error = e.what();
-        return result;
+        for (auto i : owners) {
+            results[i].outcome = publish_result::status::unavailable;
+            results[i].error = e.what();
+        }
+        return results;
     }
-    auto batch = std::make_shared<std::vector<message_ptr>>();
-    for (std::size_t i = 0; i < appended.size(); ++i) {
-        auto const& event = appended[i];
-        result.published.insert(result.published.end(), event.offsets.begin(), event.offsets.end());
-        if (event.duplicate) continue;
-        auto const& entries = transaction[i].entries;
-        for (std::size_t j = 0; j < entries.size(); ++j)
-            batch->push_back(message::from_record(entries[j].channel, event.offsets[j].offset,
-                                                  entries[j].timestamp, entries[j].body));
+    // One batch per transaction keeps each shard's deliveries in offset order.
+    for (std::size_t k = 0; k < transactions.size(); ++k) {
+        auto& result = results[owners[k]];
+        auto batch = std::make_shared<std::vector<message_ptr>>();
+        for (std::size_t e = 0; e < appended[k].size(); ++e) {
+            auto const& event = appended[k][e];
+            result.published.insert(result.published.end(), event.offsets.begin(), event.offsets.end());
+            if (event.duplicate) continue;
+            auto const& entries = transactions[k][e].entries;
+            for (std::size_t j = 0; j < entries.size(); ++j)
+                batch->push_back(message::from_record(entries[j].channel, event.offsets[j].offset,
+                                                      entries[j].timestamp, entries[j].body));
+        }
+        if (!batch->empty()) {
+            message_batch shared = std::move(batch);
+            for (auto const& shard : shards_) shard(shared);
+        }
     }
-    if (!batch->empty()) {
-        message_batch shared = std::move(batch);
-        for (auto const& shard : shards_) shard(shared);
-    }
-    return result;
+    return results;
 }
 
 resume_plan channel_hub::plan_live(std::string const& channel) {

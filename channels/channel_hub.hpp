@@ -58,6 +58,10 @@ public:
     // Validates, maps, stores and fans out one POST body. Thread-safe.
     publish_result publish(nlohmann::ordered_json const& body);
 
+    // The same for several POST bodies at once: the valid ones are stored in one group commit
+    // (all of them, or none when the store fails), then fanned out in order.
+    std::vector<publish_result> publish_all(std::vector<nlohmann::ordered_json const*> const& bodies);
+
     // Where a subscription starts. Call on the subscriber's shard thread, after the session
     // registered in that shard's subscriber table (see the class comment).
     resume_plan plan_live(std::string const& channel);

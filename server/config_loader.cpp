@@ -1,5 +1,7 @@
 #include "server/config_loader.hpp"
 
+#include "store/store_factory.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -59,8 +61,14 @@ std::optional<std::string> set_listen(server_config& c, std::string const& text)
 }
 
 std::optional<std::string> set_store(server_config& c, std::string const& text) {
-    if (text != "memory") return "unsupported store (this build offers: memory)";
+    if (!store::store_factory::supported(text)) return "unsupported store (this build offers: memory, sqlite:PATH)";
     c.store = text;
+    return std::nullopt;
+}
+
+std::optional<std::string> set_durability(server_config& c, std::string const& text) {
+    if (text != "full" && text != "normal") return "must be full or normal";
+    c.durability = text;
     return std::nullopt;
 }
 
@@ -93,11 +101,18 @@ std::vector<option_spec> const& options() {
          set_listen},
         {"shards", "N", "number of cores", "event-loop threads",
          unsigned_in(&server_config::shards, 1, 256)},
-        {"store", "URL", "memory", "history store: memory", set_store},
+        {"store", "URL", "sqlite:./data/kinto-push.sqlite3",
+         "history store: sqlite:PATH (durable, the directory is created) or memory (lost on restart)", set_store},
+        {"durability", "MODE", "full",
+         "sqlite: full = fsync every commit (nothing acknowledged is lost on power loss); normal = fsync at "
+         "checkpoints (a crash of the process loses nothing, a power loss may lose the last commits)",
+         set_durability},
         {"history-size", "N", "1000", "events kept per channel",
          unsigned_in(&server_config::history_size, 1, 10'000'000)},
         {"history-ttl", "SECONDS", "86400", "age after which events leave the history",
          unsigned_in(&server_config::history_ttl_s, 1, 10ull * 365 * 86400)},
+        {"history-cache", "N", "500", "sqlite: recent events per channel also kept in memory (resumes within them never read the disk)",
+         unsigned_in(&server_config::history_cache, 1, 1'000'000)},
         {"publish-secret", "S", "none", "bearer secret for publishers (none: loopback publishers only)",
          set_secret},
         {"max-body-bytes", "N", "4194304", "largest POST body",

@@ -93,7 +93,11 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
             return;
         }
     }
-    send(routes_.handle(request, loopback_));
+    routes_.handle(request, loopback_, [self = shared_from_this()](http_response response) {
+        // Back to this session's shard, wherever the response was made.
+        asio::dispatch(self->stream_.get_executor(),
+                       [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
+    });
 }
 
 void http_session::send(http_response response) {

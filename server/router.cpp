@@ -4,6 +4,7 @@
 #include "channels/json_depth.hpp"
 #include "web-demo/web_demo_assets.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/url/parse.hpp>
@@ -48,23 +49,33 @@ std::optional<std::uint64_t> to_unsigned(std::string_view text) {
 
 }  // namespace
 
-http_response router::handle(http_request const& request, bool loopback) const {
+void router::handle(http_request const& request, bool loopback, responder respond) const {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
     auto parsed = boost::urls::parse_origin_form(request.target());
-    if (!parsed) return error_response(400, kinto_errno::invalid_parameters, "invalid request target", version, false);
+    if (!parsed) return respond(error_response(400, kinto_errno::invalid_parameters, "invalid request target", version, false));
     std::string const path = parsed->path();
     auto const verb = request.method();
     bool const readonly = verb == http::verb::get || verb == http::verb::head;
 
-    auto only = [&](bool allowed, auto&& answer) -> http_response {
-        if (!allowed) return error_response(405, kinto_errno::method_not_allowed, "method not allowed", version, keep_alive);
-        return answer();
+    auto const method_not_allowed = [&] {
+        respond(error_response(405, kinto_errno::method_not_allowed, "method not allowed", version, keep_alive));
+    };
+    auto only = [&](bool allowed, auto&& answer) {
+        if (!allowed) return method_not_allowed();
+        respond(answer());
+    };
+    // Work that may wait on the disk runs on the blocking pool, not on the shard.
+    auto blocking = [&](auto&& answer) {
+        if (!readonly) return method_not_allowed();
+        boost::asio::post(context_.blocking, [answer = std::move(answer), respond]() mutable { respond(answer()); });
     };
 
-    if (path == "/v1/events")
-        return only(verb == http::verb::post, [&] { return publish(request, loopback); });
-    if (path == "/v1/history") return only(readonly, [&] { return history(request); });
+    if (path == "/v1/events") {
+        if (verb != http::verb::post) return method_not_allowed();
+        return publish(request, loopback, std::move(respond));
+    }
+    if (path == "/v1/history") return blocking([this, request] { return history(request); });
     if (path == "/v1" || path == "/v1/") return only(readonly, [&] { return info(request); });
     if (path == "/v1/ws")
         return only(readonly, [&] {
@@ -72,7 +83,7 @@ http_response router::handle(http_request const& request, bool loopback) const {
                                   "this endpoint speaks WebSocket: send an Upgrade request", version, keep_alive);
         });
     if (path == "/__heartbeat__")
-        return only(readonly, [&] {
+        return blocking([this, version, keep_alive] {
             bool ok = context_.hub.history().healthy();
             return json_response(ok ? 200 : 503, json{{"store", ok ? "ok" : "unavailable"}}, version, keep_alive);
         });
@@ -92,7 +103,7 @@ http_response router::handle(http_request const& request, bool loopback) const {
             return text_response(200, "text/html; charset=utf-8", std::string(web_demo::index_html()), version,
                                  keep_alive);
         });
-    return error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive);
+    respond(error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive));
 }
 
 http_response router::info(http_request const& request) const {
@@ -105,46 +116,45 @@ http_response router::info(http_request const& request) const {
     return json_response(200, body, request.version(), request.keep_alive());
 }
 
-http_response router::publish(http_request const& request, bool loopback) const {
+void router::publish(http_request const& request, bool loopback, responder respond) const {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
+    auto fail = [&](unsigned status, int errno_value, std::string const& message) {
+        respond(error_response(status, errno_value, message, version, keep_alive));
+    };
     auto authorization = request[http::field::authorization];
     switch (context_.publishers.check(authorization, loopback)) {
     case auth::publisher_auth::verdict::allowed: break;
     case auth::publisher_auth::verdict::missing:
-        return error_response(401, kinto_errno::missing_auth_token,
-                              "publishing needs Authorization: Bearer <publish secret>", version, keep_alive);
+        return fail(401, kinto_errno::missing_auth_token, "publishing needs Authorization: Bearer <publish secret>");
     case auth::publisher_auth::verdict::invalid:
-        return error_response(401, kinto_errno::invalid_auth_token,
-                              context_.publishers.has_secret()
-                                  ? "invalid publish credentials"
-                                  : "no publish secret is configured: only loopback clients may publish",
-                              version, keep_alive);
+        return fail(401, kinto_errno::invalid_auth_token,
+                    context_.publishers.has_secret() ? "invalid publish credentials"
+                                                     : "no publish secret is configured: only loopback clients may publish");
     }
     if (!is_json(request[http::field::content_type]))
-        return error_response(415, kinto_errno::invalid_parameters, "Content-Type must be application/json",
-                              version, keep_alive);
+        return fail(415, kinto_errno::invalid_parameters, "Content-Type must be application/json");
     auto const& body = request.body();
     if (!channels::json_depth_within(body, max_json_depth))
-        return error_response(400, kinto_errno::bad_json, "body: JSON nested deeper than 64 levels", version,
-                              keep_alive);
+        return fail(400, kinto_errno::bad_json, "body: JSON nested deeper than 64 levels");
     auto doc = nlohmann::ordered_json::parse(body, nullptr, false);   // keeps Kinto's key order
-    if (doc.is_discarded())
-        return error_response(400, kinto_errno::bad_json, "body: invalid JSON", version, keep_alive);
+    if (doc.is_discarded()) return fail(400, kinto_errno::bad_json, "body: invalid JSON");
 
-    auto result = context_.hub.publish(doc);
-    switch (result.outcome) {
-    case channels::publish_result::status::bad_request:
-        return error_response(400, kinto_errno::invalid_parameters, result.error, version, keep_alive);
-    case channels::publish_result::status::unavailable:
-        spdlog::error("publish: store unavailable: {}", result.error);
-        return error_response(503, kinto_errno::backend, "history store unavailable; retry later", version,
-                              keep_alive);
-    case channels::publish_result::status::ok: break;
-    }
-    json published = json::array();
-    for (auto const& p : result.published) published.push_back({{"channel", p.channel}, {"offset", p.offset}});
-    return json_response(202, json{{"published", std::move(published)}}, version, keep_alive);
+    bool const queued = context_.ingest.submit(std::move(doc), [respond, version, keep_alive](channels::publish_result result) {
+        switch (result.outcome) {
+        case channels::publish_result::status::bad_request:
+            return respond(error_response(400, kinto_errno::invalid_parameters, result.error, version, keep_alive));
+        case channels::publish_result::status::unavailable:
+            spdlog::error("publish: store unavailable: {}", result.error);
+            return respond(error_response(503, kinto_errno::backend, "history store unavailable; retry later", version,
+                                          keep_alive));
+        case channels::publish_result::status::ok: break;
+        }
+        json published = json::array();
+        for (auto const& p : result.published) published.push_back({{"channel", p.channel}, {"offset", p.offset}});
+        respond(json_response(202, json{{"published", std::move(published)}}, version, keep_alive));
+    });
+    if (!queued) fail(503, kinto_errno::backend, "too many publications in flight; retry later");
 }
 
 http_response router::history(http_request const& request) const {

@@ -8,19 +8,25 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <functional>
+
 namespace kp::server {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 class router {
 public:
+    // Receives the response, on any thread (the caller moves it to its own).
+    using responder = std::function<void(http_response)>;
+
     explicit router(server_context& context) : context_(context) {}
 
-    // `loopback`: the peer's address is 127.0.0.0/8 or ::1.
-    http_response handle(http_request const& request, bool loopback) const;
+    // Answers at once, or later from the ingest thread or the blocking pool (publishing,
+    // history, heartbeat). `loopback`: the peer's address is 127.0.0.0/8 or ::1.
+    void handle(http_request const& request, bool loopback, responder respond) const;
 
 private:
-    http_response publish(http_request const& request, bool loopback) const;
+    void publish(http_request const& request, bool loopback, responder respond) const;
     http_response history(http_request const& request) const;
     http_response info(http_request const& request) const;
 

@@ -35,10 +35,15 @@ std::int64_t now_ms() {
 
 server::server(server_config config)
     : config_(std::move(config)),
-      store_(store::store_factory::open(config_.store, {config_.history_size, config_.history_ttl_s * 1000})),
+      store_(store::store_factory::open(
+          config_.store,
+          {{config_.history_size, config_.history_ttl_s * 1000},
+           config_.durability == "normal" ? store::durability::normal : store::durability::full,
+           config_.history_cache})),
       hub_(*store_, config_.max_replay),
       publishers_(config_.publish_secret),
-      context_{config_, hub_, publishers_},
+      ingest_(hub_),
+      context_{config_, hub_, publishers_, ingest_, blocking_},
       routes_(context_),
       signals_(control_, SIGTERM, SIGINT),
       timer_(control_),
@@ -64,8 +69,10 @@ server::server(server_config config)
 }
 
 server::~server() {
+    ingest_.stop();
     for (auto& s : shards_) s->stop();
     shards_.clear();
+    blocking_.join();
 }
 
 int server::run() {
@@ -84,6 +91,7 @@ int server::run() {
     spdlog::info("kinto-push {} listening on http://{}:{} ({} shards, store {}, epoch {})", KINTO_PUSH_VERSION, host,
                  endpoint.port(), shards_.size(), store_->kind(), store_->epoch());
     control_.run();
+    ingest_.stop();
     for (auto& s : shards_) s->stop();
     spdlog::info("kinto-push stopped");
     return 0;

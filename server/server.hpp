@@ -3,6 +3,7 @@
 
 #include "auth/publisher_auth.hpp"
 #include "channels/channel_hub.hpp"
+#include "channels/publish_queue.hpp"
 #include "server/listener.hpp"
 #include "server/router.hpp"
 #include "server/server_config.hpp"
@@ -13,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <memory>
 #include <vector>
@@ -37,6 +39,8 @@ private:
     std::unique_ptr<store::history_store> store_;
     channels::channel_hub hub_;
     auth::publisher_auth publishers_;
+    channels::publish_queue ingest_;
+    boost::asio::thread_pool blocking_{2};
     server_context context_;
     router routes_;
     boost::asio::io_context control_;   // main thread: accept, signals, timers

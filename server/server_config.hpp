@@ -12,9 +12,11 @@ struct server_config {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 8080;
     std::size_t shards = 0;   // 0 = number of cores
-    std::string store = "memory";
+    std::string store = "sqlite:./data/kinto-push.sqlite3";
+    std::string durability = "full";
     std::size_t history_size = 1000;
     std::int64_t history_ttl_s = 86400;
+    std::size_t history_cache = 500;
     std::optional<std::string> publish_secret;
     std::size_t max_body_bytes = 4 * 1024 * 1024;
     std::size_t max_frame_bytes = 64 * 1024;

@@ -3,7 +3,10 @@
 
 #include "auth/publisher_auth.hpp"
 #include "channels/channel_hub.hpp"
+#include "channels/publish_queue.hpp"
 #include "server/server_config.hpp"
+
+#include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -15,6 +18,9 @@ struct server_context {
     server_config const& config;
     channels::channel_hub& hub;
     auth::publisher_auth const& publishers;
+    channels::publish_queue& ingest;
+    // Threads for work that may touch the disk (history reads, store probes): never a shard.
+    boost::asio::thread_pool& blocking;
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };

@@ -4,6 +4,7 @@
 #include "channels/json_depth.hpp"
 #include "server/io_errors.hpp"
 #include "store/random_hex.hpp"
+#include "store/store_error.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -30,6 +31,7 @@ constexpr std::chrono::seconds close_grace{5};
 
 namespace close_code {
 constexpr std::uint16_t going_away = 1001;
+constexpr std::uint16_t internal_error = 1011;
 constexpr std::uint16_t protocol_violation = 4000;
 constexpr std::uint16_t too_slow = 4008;
 constexpr std::uint16_t too_many_connections = 4029;
@@ -178,9 +180,17 @@ void websocket_session::handle_subscribe(json const& frame, json const& id) {
     shard_.subscribers().add(name, this);
     context_.hub.subscribed(name);
     auto& hub = context_.hub;
-    channels::resume_plan plan = since_timestamp  ? hub.plan_from_timestamp(name, *since_timestamp)
-                                 : since_position ? hub.plan_from(name, *since_position)
-                                                  : hub.plan_live(name);
+    channels::resume_plan plan;
+    try {
+        plan = since_timestamp  ? hub.plan_from_timestamp(name, *since_timestamp)
+               : since_position ? hub.plan_from(name, *since_position)
+                                : hub.plan_live(name);
+    } catch (store::store_error const& e) {
+        spdlog::error("session {}: planning {}: {}", id_, name, e.what());
+        shard_.subscribers().remove(name, this);
+        context_.hub.unsubscribed(name);
+        return reply_error(id, "unavailable", "history store unavailable; retry later");
+    }
     subscriptions_[name] = subscription{plan.replay ? plan.replay_after : plan.offset, plan.replay};
     reply(json{{"type", "subscribed"},
                {"channel", name},
@@ -263,24 +273,73 @@ void websocket_session::pump_replay() {
     // Replay goes at the pace the client reads: a page is read only when the queue is low,
     // so a replay never pushes the queue towards the 4008 limit, however long it is.
     std::size_t const low_water = std::max<std::size_t>(context_.config.send_queue_bytes / 4, 1);
+    auto& history = context_.hub.history();
     for (auto& [channel, sub] : subscriptions_) {
         if (closing_) return;
-        if (!sub.replaying || queued_bytes_ >= low_water) continue;
-        auto page = context_.hub.read(channel, sub.sent, replay_page);
-        if (!page.empty() && page.front()->offset != sub.sent + 1) {
-            // The history was trimmed past this client while it replayed slowly.
-            return close_with(close_code::too_slow, "history moved past the replay; resume to resync");
+        if (!sub.replaying || sub.loading || queued_bytes_ >= low_water) continue;
+        if (!history.read_in_memory(channel, sub.sent)) {
+            read_from_disk(channel, sub.sent);
+            continue;
         }
-        std::size_t taken = 0;
-        for (auto const& m : page) {
-            if (queued_bytes_ >= low_water) break;
-            sub.sent = m->offset;
-            enqueue(frame_ptr(m, &m->frame), false);   // shares the message's frame: no copy
-            ++taken;
+        std::vector<channels::message_ptr> page;
+        try {
+            page = context_.hub.read(channel, sub.sent, replay_page);
+        } catch (store::store_error const& e) {
+            spdlog::error("session {}: reading {} from the store: {}", id_, channel, e.what());
+            return close_with(close_code::internal_error, "history store unavailable; resume later");
         }
-        // Caught up: this read, on the shard thread, reached the head; later offsets arrive live.
-        if (taken == page.size() && page.size() < replay_page) sub.replaying = false;
+        std::size_t const before = sub.sent;
+        if (!take_page(sub, page, true)) return;
+        // Caught up: this read, on the shard thread and from memory, reached the head; every
+        // later offset arrives live. (A page read from disk never decides this.)
+        if (page.size() < replay_page && sub.sent == before + page.size()) sub.replaying = false;
     }
+}
+
+bool websocket_session::take_page(subscription& sub, std::vector<channels::message_ptr> const& page,
+                                  bool to_low_water) {
+    if (!page.empty() && page.front()->offset != sub.sent + 1) {
+        // The history was trimmed past this client while it replayed slowly.
+        close_with(close_code::too_slow, "history moved past the replay; resume to resync");
+        return false;
+    }
+    std::size_t const low_water = std::max<std::size_t>(context_.config.send_queue_bytes / 4, 1);
+    for (auto const& m : page) {
+        if (to_low_water && queued_bytes_ >= low_water) break;
+        sub.sent = m->offset;
+        enqueue(frame_ptr(m, &m->frame), false);   // shares the message's frame: no copy
+    }
+    return true;
+}
+
+void websocket_session::read_from_disk(std::string const& channel, std::uint64_t after) {
+    subscriptions_[channel].loading = true;
+    asio::post(context_.blocking, [self = shared_from_this(), channel, after] {
+        std::vector<channels::message_ptr> page;
+        bool failed = false;
+        try {
+            page = self->context_.hub.read(channel, after, replay_page);
+        } catch (store::store_error const& e) {
+            spdlog::error("session {}: reading {} from the store: {}", self->id_, channel, e.what());
+            failed = true;
+        }
+        asio::post(self->ws_.get_executor(), [self, channel, after, page = std::move(page), failed]() mutable {
+            self->on_disk_page(channel, after, std::move(page), failed);
+        });
+    });
+}
+
+void websocket_session::on_disk_page(std::string const& channel, std::uint64_t after,
+                                     std::vector<channels::message_ptr> page, bool failed) {
+    auto it = subscriptions_.find(channel);
+    if (closing_ || it == subscriptions_.end() || !it->second.loading || it->second.sent != after) return;
+    auto& sub = it->second;
+    sub.loading = false;
+    if (failed) return close_with(close_code::internal_error, "history store unavailable; resume later");
+    // Not in memory yet nothing on disk: the history was trimmed meanwhile.
+    if (page.empty()) return close_with(close_code::too_slow, "history moved past the replay; resume to resync");
+    if (!take_page(sub, page, false)) return;
+    pump_replay();
 }
 
 void websocket_session::close_with(std::uint16_t code, std::string const& reason) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace kp::server {
 
@@ -47,6 +48,7 @@ private:
     struct subscription {
         std::uint64_t sent = 0;
         bool replaying = false;
+        bool loading = false;   // a page is being read from disk on the blocking pool
     };
 
     void on_accept(boost::beast::error_code ec);
@@ -62,6 +64,11 @@ private:
     void do_write();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
     void pump_replay();
+    void read_from_disk(std::string const& channel, std::uint64_t after);
+    void on_disk_page(std::string const& channel, std::uint64_t after, std::vector<channels::message_ptr> page,
+                      bool failed);
+    // Queues a replay page after `sub.sent`; false (connection closing) when it does not follow on.
+    bool take_page(subscription& sub, std::vector<channels::message_ptr> const& page, bool to_low_water);
 
     void close_with(std::uint16_t code, std::string const& reason);
     void leave_all();

@@ -5,6 +5,7 @@
 #include "store/history_types.hpp"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,19 @@ public:
     // Names this history; changes only when the history is lost.
     virtual std::string epoch() const = 0;
 
-    // Appends a transaction atomically: every new event gets the next offsets of its channels,
-    // an event whose dedupe key is known gets its first offsets back. Throws store_error.
-    virtual std::vector<appended_event> append(std::vector<append_event> const& transaction) = 0;
+    // Appends transactions atomically, together (a group commit): every new event gets the
+    // next offsets of its channels, an event whose dedupe key is known gets its first offsets
+    // back. On failure nothing of the group is stored and store_error is thrown.
+    virtual std::vector<std::vector<appended_event>> append_group(
+        std::span<std::vector<append_event> const> transactions) = 0;
+
+    // One transaction.
+    std::vector<appended_event> append(std::vector<append_event> const& transaction) {
+        return append_group(std::span(&transaction, 1)).front();
+    }
+
+    // True when read(channel, after, …) is served from memory, without touching the disk.
+    virtual bool read_in_memory(std::string const& channel, std::uint64_t after) = 0;
 
     // Events of `channel` with offset > after, oldest first, at most `limit`.
     virtual std::vector<event_record> read(std::string const& channel, std::uint64_t after,

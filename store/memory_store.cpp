@@ -22,11 +22,20 @@ memory_store::memory_store(retention limits, std::size_t dedupe_capacity, clock_
       now_ms_(now_ms ? std::move(now_ms) : clock_fn(system_now_ms)),
       epoch_(random_hex(4)) {}
 
-std::vector<appended_event> memory_store::append(std::vector<append_event> const& transaction) {
+std::vector<std::vector<appended_event>> memory_store::append_group(
+    std::span<std::vector<append_event> const> transactions) {
     std::int64_t const now = now_ms_();
+    std::vector<std::vector<appended_event>> results;
+    std::lock_guard lock(mutex_);
+    for (auto const& transaction : transactions) results.push_back(append_locked(transaction, now));
+    trim_dedupe(now);
+    return results;
+}
+
+std::vector<appended_event> memory_store::append_locked(std::vector<append_event> const& transaction,
+                                                        std::int64_t now) {
     std::vector<appended_event> result;
     result.reserve(transaction.size());
-    std::lock_guard lock(mutex_);
     for (auto const& event : transaction) {
         if (!event.dedupe_key.empty()) {
             if (auto known = dedupe_.find(event.dedupe_key); known != dedupe_.end()) {
@@ -48,7 +57,6 @@ std::vector<appended_event> memory_store::append(std::vector<append_event> const
         }
         result.push_back(std::move(appended));
     }
-    trim_dedupe(now);
     return result;
 }
 

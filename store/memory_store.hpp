@@ -24,7 +24,9 @@ public:
 
     std::string kind() const override { return "memory"; }
     std::string epoch() const override { return epoch_; }
-    std::vector<appended_event> append(std::vector<append_event> const& transaction) override;
+    std::vector<std::vector<appended_event>> append_group(
+        std::span<std::vector<append_event> const> transactions) override;
+    bool read_in_memory(std::string const&, std::uint64_t) override { return true; }
     std::vector<event_record> read(std::string const& channel, std::uint64_t after,
                                    std::size_t limit) override;
     channel_span span(std::string const& channel) override;
@@ -44,6 +46,7 @@ private:
         std::int64_t stored_at_ms;
     };
 
+    std::vector<appended_event> append_locked(std::vector<append_event> const& transaction, std::int64_t now);
     void trim_channel(channel_history& history, std::int64_t now_ms);
     void trim_dedupe(std::int64_t now_ms);
 

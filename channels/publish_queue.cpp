@@ -1,0 +1,59 @@
+#include "channels/publish_queue.hpp"
+
+#include <vector>
+
+namespace kp::channels {
+
+publish_queue::publish_queue(channel_hub& hub, std::size_t capacity, std::size_t max_group)
+    : hub_(hub), capacity_(capacity), max_group_(max_group), thread_([this] { run(); }) {}
+
+publish_queue::~publish_queue() {
+    stop();
+}
+
+bool publish_queue::submit(nlohmann::ordered_json body, completion done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || queue_.size() >= capacity_) return false;
+        queue_.push_back({std::move(body), std::move(done)});
+    }
+    wake_.notify_one();
+    return true;
+}
+
+void publish_queue::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+std::size_t publish_queue::pending() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
+void publish_queue::run() {
+    std::vector<request> group;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) return;   // stopping, and everything was published
+            while (!queue_.empty() && group.size() < max_group_) {
+                group.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+        std::vector<nlohmann::ordered_json const*> bodies;
+        bodies.reserve(group.size());
+        for (auto const& r : group) bodies.push_back(&r.body);
+        auto results = hub_.publish_all(bodies);
+        for (std::size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
+        group.clear();
+    }
+}
+
+}  // namespace kp::channels
