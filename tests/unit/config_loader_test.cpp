@@ -1,0 +1,294 @@
+// server::config_loader: flags, KINTO_PUSH_* variables, --config FILE and defaults
+// (PROTOCOL.md section 5).
+
+#include "server/config_loader.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+using kp::server::command;
+using kp::server::config_error;
+using kp::server::config_loader;
+using kp::server::server_config;
+
+namespace {
+
+using args_t = std::vector<std::string>;
+using env_t = config_loader::environment;
+
+command load_ok(args_t const& args, env_t const& env = {}) {
+    auto result = config_loader::load(args, env);
+    if (auto const* error = std::get_if<config_error>(&result)) FAIL("unexpected config error: " << error->message);
+    return std::get<command>(result);
+}
+
+server_config config_ok(args_t const& args, env_t const& env = {}) {
+    auto const cmd = load_ok(args, env);
+    REQUIRE(cmd.what == command::action::serve);
+    return cmd.config;
+}
+
+std::string load_error(args_t const& args, env_t const& env = {}) {
+    auto result = config_loader::load(args, env);
+    if (std::holds_alternative<command>(result)) FAIL("expected a config error");
+    return std::get<config_error>(result).message;
+}
+
+// A JSON config file that lives as long as the object.
+class temp_file {
+public:
+    explicit temp_file(std::string const& text) {
+        static int counter = 0;
+        path_ = std::filesystem::temp_directory_path() /
+                ("kinto_push_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + ".json");
+        std::ofstream(path_) << text;
+    }
+    ~temp_file() {
+        std::error_code ignored;
+        std::filesystem::remove(path_, ignored);
+    }
+    temp_file(temp_file const&) = delete;
+    temp_file& operator=(temp_file const&) = delete;
+    std::string path() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Every option this build offers, a valid non-default value and how to read it back.
+struct option_case {
+    std::string name;
+    std::string env;
+    std::string value;
+    std::function<bool(server_config const&)> applied;
+};
+
+std::vector<option_case> const& option_cases() {
+    static std::vector<option_case> const cases = {
+        {"listen", "KINTO_PUSH_LISTEN", "0.0.0.0:9001",
+         [](server_config const& c) { return c.listen_host == "0.0.0.0" && c.listen_port == 9001; }},
+        {"shards", "KINTO_PUSH_SHARDS", "3", [](server_config const& c) { return c.shards == 3; }},
+        {"store", "KINTO_PUSH_STORE", "memory", [](server_config const& c) { return c.store == "memory"; }},
+        {"history-size", "KINTO_PUSH_HISTORY_SIZE", "12", [](server_config const& c) { return c.history_size == 12; }},
+        {"history-ttl", "KINTO_PUSH_HISTORY_TTL", "60", [](server_config const& c) { return c.history_ttl_s == 60; }},
+        {"publish-secret", "KINTO_PUSH_PUBLISH_SECRET", "hunter2",
+         [](server_config const& c) { return c.publish_secret == std::optional<std::string>("hunter2"); }},
+        {"max-body-bytes", "KINTO_PUSH_MAX_BODY_BYTES", "2048",
+         [](server_config const& c) { return c.max_body_bytes == 2048; }},
+        {"max-frame-bytes", "KINTO_PUSH_MAX_FRAME_BYTES", "1000",
+         [](server_config const& c) { return c.max_frame_bytes == 1000; }},
+        {"max-connections", "KINTO_PUSH_MAX_CONNECTIONS", "17",
+         [](server_config const& c) { return c.max_connections == 17; }},
+        {"max-subscriptions", "KINTO_PUSH_MAX_SUBSCRIPTIONS", "5",
+         [](server_config const& c) { return c.max_subscriptions == 5; }},
+        {"send-queue-bytes", "KINTO_PUSH_SEND_QUEUE_BYTES", "65536",
+         [](server_config const& c) { return c.send_queue_bytes == 65536; }},
+        {"max-replay", "KINTO_PUSH_MAX_REPLAY", "77", [](server_config const& c) { return c.max_replay == 77; }},
+        {"heartbeat", "KINTO_PUSH_HEARTBEAT", "9", [](server_config const& c) { return c.heartbeat_s == 9; }},
+        {"log-level", "KINTO_PUSH_LOG_LEVEL", "debug", [](server_config const& c) { return c.log_level == "debug"; }},
+        {"log-format", "KINTO_PUSH_LOG_FORMAT", "text", [](server_config const& c) { return c.log_format == "text"; }},
+    };
+    return cases;
+}
+
+}  // namespace
+
+TEST_CASE("defaults follow PROTOCOL.md section 5 (store: memory in this build)", "[config]") {
+    auto const c = config_ok({});
+    CHECK(c.listen_host == "127.0.0.1");
+    CHECK(c.listen_port == 8080);
+    CHECK(c.shards == 0);   // number of cores
+    CHECK(c.store == "memory");
+    CHECK(c.history_size == 1000);
+    CHECK(c.history_ttl_s == 86400);
+    CHECK_FALSE(c.publish_secret);
+    CHECK(c.max_body_bytes == 4194304);
+    CHECK(c.max_frame_bytes == 65536);
+    CHECK(c.max_connections == 100000);
+    CHECK(c.max_subscriptions == 256);
+    CHECK(c.send_queue_bytes == 4194304);
+    CHECK(c.max_replay == 10000);
+    CHECK(c.heartbeat_s == 25);
+    CHECK(c.log_format == "text");
+    CHECK(c.log_level == "info");
+}
+
+TEST_CASE("the serve subcommand is accepted", "[config]") {
+    CHECK(load_ok({"serve"}).what == command::action::serve);
+    auto const c = config_ok({"serve", "--shards", "2"});
+    CHECK(c.shards == 2);
+    CHECK_THAT(load_error({"frobnicate"}), Catch::Contains("frobnicate"));
+    CHECK_THAT(load_error({"--shards", "2", "serve"}), Catch::Contains("serve"));
+}
+
+TEST_CASE("every option is read from --name value, --name=value and its variable", "[config]") {
+    for (auto const& o : option_cases()) {
+        CAPTURE(o.name, o.value);
+        CHECK(o.applied(config_ok({"--" + o.name, o.value})));
+        CHECK(o.applied(config_ok({"--" + o.name + "=" + o.value})));
+        CHECK(o.applied(config_ok({}, {{o.env, o.value}})));
+    }
+    // A value that itself contains '=' is kept whole.
+    CHECK(config_ok({"--publish-secret=a=b=c"}).publish_secret == std::optional<std::string>("a=b=c"));
+}
+
+TEST_CASE("a flag beats the environment, which beats --config FILE, which beats the default", "[config]") {
+    temp_file const file(R"({"heartbeat": 30, "max_replay": 7, "history-size": 11, "listen": "0.0.0.0:7000",
+                             "publish_secret": "from-file"})");
+    env_t const env = {{"KINTO_PUSH_HEARTBEAT", "40"}, {"KINTO_PUSH_MAX_REPLAY", "8"}};
+
+    auto const c = config_ok({"--config", file.path(), "--heartbeat", "50"}, env);
+    CHECK(c.heartbeat_s == 50);        // flag
+    CHECK(c.max_replay == 8);          // environment
+    CHECK(c.history_size == 11);       // file
+    CHECK(c.listen_port == 7000);      // file
+    CHECK(c.listen_host == "0.0.0.0");
+    CHECK(c.publish_secret == std::optional<std::string>("from-file"));
+    CHECK(c.max_subscriptions == 256); // default
+
+    // The order of the arguments does not matter.
+    auto const reordered = config_ok({"--heartbeat=50", "--config=" + file.path()}, env);
+    CHECK(reordered.heartbeat_s == 50);
+    CHECK(reordered.max_replay == 8);
+    CHECK(reordered.history_size == 11);
+
+    // Without the flag, the environment wins over the file.
+    CHECK(config_ok({"--config", file.path()}, env).heartbeat_s == 40);
+    // Without either, the file wins over the default.
+    CHECK(config_ok({"--config", file.path()}).heartbeat_s == 30);
+    // A flag beats a bad environment value it overrides.
+    CHECK(config_ok({"--shards", "4"}, {{"KINTO_PUSH_SHARDS", "zero"}}).shards == 4);
+}
+
+TEST_CASE("KINTO_PUSH_CONFIG names the config file, and --config beats it", "[config]") {
+    temp_file const one(R"({"history_size": 21})");
+    temp_file const two(R"({"history_size": 22})");
+    CHECK(config_ok({}, {{"KINTO_PUSH_CONFIG", one.path()}}).history_size == 21);
+    CHECK(config_ok({"--config", two.path()}, {{"KINTO_PUSH_CONFIG", one.path()}}).history_size == 22);
+}
+
+TEST_CASE("a bad config file is an error naming it", "[config]") {
+    std::string const missing = (std::filesystem::temp_directory_path() / "kinto_push_no_such_config.json").string();
+    CHECK_THAT(load_error({"--config", missing}), Catch::Contains(missing));
+
+    temp_file const not_json("{nope");
+    CHECK_THAT(load_error({"--config", not_json.path()}), Catch::Contains(not_json.path()));
+    temp_file const not_object("[1, 2]");
+    CHECK_THAT(load_error({"--config", not_object.path()}), Catch::Contains(not_object.path()));
+
+    temp_file const unknown(R"({"frobs": 1})");
+    auto const message = load_error({"--config", unknown.path()});
+    CHECK_THAT(message, Catch::Contains(unknown.path()) && Catch::Contains("frobs"));
+
+    temp_file const bad_value(R"({"shards": 0})");
+    auto const bad = load_error({"--config", bad_value.path()});
+    CHECK_THAT(bad, Catch::Contains(bad_value.path()) && Catch::Contains("shards") && Catch::Contains("0"));
+}
+
+TEST_CASE("an unknown option is an error naming it", "[config]") {
+    CHECK_THAT(load_error({"--frobnicate", "1"}), Catch::Contains("--frobnicate"));
+    CHECK_THAT(load_error({"--frobnicate=1"}), Catch::Contains("--frobnicate"));
+    CHECK_THAT(load_error({"--shards", "2", "--no-such-thing"}), Catch::Contains("--no-such-thing"));
+    CHECK_THAT(load_error({"--shards", "2", "stray"}), Catch::Contains("stray"));
+}
+
+TEST_CASE("an option without its value is an error naming it", "[config]") {
+    CHECK_THAT(load_error({"--shards"}), Catch::Contains("--shards"));
+    CHECK_THAT(load_error({"--heartbeat", "5", "--listen"}), Catch::Contains("--listen"));
+}
+
+TEST_CASE("a bad flag value is an error naming the flag and the value", "[config]") {
+    struct bad_case {
+        std::string flag;
+        std::string value;
+    };
+    for (auto const& [flag, value] : {bad_case{"shards", "0"},
+                                      bad_case{"shards", "257"},
+                                      bad_case{"shards", "-1"},
+                                      bad_case{"shards", "2x"},
+                                      bad_case{"listen", "nohost"},
+                                      bad_case{"listen", ":8080"},
+                                      bad_case{"listen", "localhost:"},
+                                      bad_case{"listen", "localhost:65536"},
+                                      bad_case{"listen", "localhost:http"},
+                                      bad_case{"heartbeat", "abc"},
+                                      bad_case{"heartbeat", "0"},
+                                      bad_case{"heartbeat", "1.5"},
+                                      bad_case{"max-frame-bytes", "1"},
+                                      bad_case{"max-body-bytes", "12"},
+                                      bad_case{"history-size", "0"},
+                                      bad_case{"history-ttl", "forever"},
+                                      bad_case{"max-replay", "0"},
+                                      bad_case{"max-connections", "0"},
+                                      bad_case{"max-subscriptions", "0"},
+                                      bad_case{"send-queue-bytes", "10"},
+                                      bad_case{"store", "postgres://db"},
+                                      bad_case{"log-level", "loud"},
+                                      bad_case{"log-format", "xml"}}) {
+        CAPTURE(flag, value);
+        CHECK_THAT(load_error({"--" + flag, value}), Catch::Contains("--" + flag) && Catch::Contains(value));
+        CHECK_THAT(load_error({"--" + flag + "=" + value}), Catch::Contains("--" + flag) && Catch::Contains(value));
+    }
+    CHECK_THAT(load_error({"--publish-secret="}), Catch::Contains("--publish-secret"));
+}
+
+TEST_CASE("a bad environment value is an error naming the variable and the value", "[config]") {
+    CHECK_THAT(load_error({}, {{"KINTO_PUSH_SHARDS", "zero"}}),
+               Catch::Contains("KINTO_PUSH_SHARDS") && Catch::Contains("zero"));
+    CHECK_THAT(load_error({}, {{"KINTO_PUSH_LISTEN", "nohost"}}),
+               Catch::Contains("KINTO_PUSH_LISTEN") && Catch::Contains("nohost"));
+    CHECK_THAT(load_error({}, {{"KINTO_PUSH_MAX_FRAME_BYTES", "1"}}), Catch::Contains("KINTO_PUSH_MAX_FRAME_BYTES"));
+}
+
+TEST_CASE("unknown KINTO_PUSH_* variables are ignored", "[config]") {
+    auto const c = config_ok({}, {{"KINTO_PUSH_BIN", "/usr/bin/kinto-push"},
+                                  {"KINTO_PUSH_SOMETHING_ELSE", "x"},
+                                  {"KINTO_PUSH_shards", "0"},
+                                  {"SHARDS", "0"},
+                                  {"KINTO_PUSH_HEARTBEAT", "7"}});
+    CHECK(c.heartbeat_s == 7);
+    CHECK(c.shards == 0);
+}
+
+TEST_CASE("IPv6 and port 0 listen addresses", "[config]") {
+    auto const v6 = config_ok({"--listen", "[::1]:8081"});
+    CHECK(v6.listen_host == "::1");
+    CHECK(v6.listen_port == 8081);
+    auto const any = config_ok({"--listen=localhost:0"});
+    CHECK(any.listen_host == "localhost");
+    CHECK(any.listen_port == 0);
+}
+
+TEST_CASE("--help and --version are actions", "[config]") {
+    CHECK(load_ok({"--help"}).what == command::action::help);
+    CHECK(load_ok({"-h"}).what == command::action::help);
+    CHECK(load_ok({"serve", "--help"}).what == command::action::help);
+    CHECK(load_ok({"--shards", "2", "--help"}).what == command::action::help);
+    CHECK(load_ok({"--version"}).what == command::action::version);
+    CHECK(load_ok({"serve", "--version"}).what == command::action::version);
+}
+
+TEST_CASE("help mentions every option, its variable and its default", "[config]") {
+    std::string const help = config_loader::help();
+    for (auto const& o : option_cases()) {
+        CAPTURE(o.name);
+        CHECK_THAT(help, Catch::Contains("--" + o.name + " "));
+        CHECK_THAT(help, Catch::Contains(o.env));
+    }
+    CHECK_THAT(help, Catch::Contains("--config"));
+    CHECK_THAT(help, Catch::Contains("KINTO_PUSH_CONFIG"));
+    CHECK_THAT(help, Catch::Contains("--help"));
+    CHECK_THAT(help, Catch::Contains("--version"));
+    for (char const* fallback : {"127.0.0.1:8080", "86400", "4194304", "65536", "100000", "10000"}) {
+        CAPTURE(fallback);
+        CHECK_THAT(help, Catch::Contains(fallback));
+    }
+}

@@ -1,0 +1,79 @@
+// channels::message::from_record: the event frame of PROTOCOL.md section 3.
+
+#include "channels/message.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+using kp::channels::message;
+using ordered = nlohmann::ordered_json;
+
+namespace {
+
+std::vector<std::string> keys_of(ordered const& object) {
+    std::vector<std::string> keys;
+    for (auto it = object.begin(); it != object.end(); ++it) keys.push_back(it.key());
+    return keys;
+}
+
+}  // namespace
+
+TEST_CASE("the frame is type, channel, offset, timestamp, then the body's members", "[message]") {
+    std::string const body =
+        R"({"payload":{"action":"update","uri":"/buckets/b/collections/c/records/r"},)"
+        R"("impacted_objects":[{"new":{"id":"r","last_modified":1717000000456}}],"extra":{"k":[1,2]}})";
+    auto const m = message::from_record("/buckets/b/collections/c", 42, 1717000000456, body);
+    REQUIRE(m);
+    CHECK(m->channel == "/buckets/b/collections/c");
+    CHECK(m->offset == 42);
+    CHECK(m->timestamp == 1717000000456);
+
+    auto const frame = ordered::parse(m->frame);   // throws if the frame is not JSON
+    REQUIRE(frame.is_object());
+    CHECK(keys_of(frame) ==
+          std::vector<std::string>{"type", "channel", "offset", "timestamp", "payload", "impacted_objects", "extra"});
+    CHECK(frame["type"] == "event");
+    CHECK(frame["channel"] == "/buckets/b/collections/c");
+    CHECK(frame["offset"] == 42);
+    CHECK(frame["timestamp"] == 1717000000456);
+    CHECK(frame["payload"] == ordered::parse(body)["payload"]);
+    CHECK(frame["impacted_objects"] == ordered::parse(body)["impacted_objects"]);
+    CHECK(frame["extra"] == ordered::parse(body)["extra"]);
+}
+
+TEST_CASE("large offsets and negative timestamps survive", "[message]") {
+    auto const m = message::from_record("/buckets", 18446744073709551615ull, -5, R"({"payload":{}})");
+    auto const frame = ordered::parse(m->frame);
+    CHECK(frame["offset"].get<std::uint64_t>() == 18446744073709551615ull);
+    CHECK(frame["timestamp"].get<std::int64_t>() == -5);
+    CHECK(frame["payload"] == ordered::object());
+}
+
+TEST_CASE("an empty body gives a frame with the event fields only", "[message]") {
+    auto const m = message::from_record("/buckets/b", 1, 2, "{}");
+    auto const frame = ordered::parse(m->frame);
+    CHECK(keys_of(frame) == std::vector<std::string>{"type", "channel", "offset", "timestamp"});
+}
+
+TEST_CASE("from_record of a stored event_record uses its channel, offset and timestamp", "[message]") {
+    kp::store::event_record record;
+    record.channel = "/buckets/b";
+    record.offset = 7;
+    record.timestamp = 99;
+    record.stored_at_ms = 123456;
+    record.body = R"({"payload":{"a":1},"impacted_objects":[]})";
+    auto const m = message::from_record(record);
+    CHECK(m->channel == "/buckets/b");
+    CHECK(m->offset == 7);
+    CHECK(m->timestamp == 99);
+    auto const frame = ordered::parse(m->frame);
+    CHECK(frame["channel"] == "/buckets/b");
+    CHECK(frame["offset"] == 7);
+    CHECK(frame["timestamp"] == 99);
+    CHECK(frame["payload"]["a"] == 1);
+    CHECK(frame["impacted_objects"] == ordered::array());
+    CHECK_FALSE(frame.contains("stored_at_ms"));
+}
