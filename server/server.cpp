@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -19,7 +20,6 @@ namespace {
 // How long shutdown waits for clients to complete the close handshake (a session gives up on
 // a silent peer after 5 s).
 constexpr std::chrono::seconds shutdown_grace{7};
-constexpr std::chrono::seconds trim_interval{10};
 
 std::size_t shard_count(std::size_t configured) {
     if (configured) return configured;
@@ -127,10 +127,14 @@ void server::wait_for_sessions(std::chrono::steady_clock::time_point deadline) {
 }
 
 void server::schedule_trim() {
-    trim_timer_.expires_after(trim_interval);
+    // Age retention runs off the hot path, often enough for short TTLs (count retention is
+    // applied by the stores as they append).
+    auto const interval = std::chrono::seconds(std::clamp<std::int64_t>(config_.history_ttl_s / 2, 1, 10));
+    trim_timer_.expires_after(interval);
     trim_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
-        store_->trim(now_ms());
+        // The trim may wait on the disk: it runs on the blocking pool.
+        boost::asio::post(blocking_, [this] { store_->trim(now_ms()); });
         schedule_trim();
     });
 }

@@ -46,7 +46,8 @@ public:
     // Channels with history whose name starts with `prefix`.
     virtual std::vector<std::string> channels_with_prefix(std::string const& prefix) = 0;
 
-    // Drops what retention no longer keeps. Called off the hot path, from a timer.
+    // Drops what retention by age no longer keeps (retention by count is applied on append).
+    // Called off the hot path, from a timer.
     virtual void trim(std::int64_t now_ms) = 0;
 
     // True when the store answers.

@@ -86,8 +86,10 @@ sqlite_store::sqlite_store(std::string path, retention limits, durability mode, 
         writer_->get(), "INSERT INTO events(channel, offset, timestamp, stored_at, body) VALUES (?1, ?2, ?3, ?4, ?5)");
     upsert_channel_ = std::make_unique<sqlite_statement>(
         writer_->get(),
-        "INSERT INTO channels(name, last, trimmed_through) VALUES (?1, ?2, 0) "
-        "ON CONFLICT(name) DO UPDATE SET last = excluded.last");
+        "INSERT INTO channels(name, last, trimmed_through) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(name) DO UPDATE SET last = excluded.last, trimmed_through = excluded.trimmed_through");
+    drop_through_ = std::make_unique<sqlite_statement>(
+        writer_->get(), "DELETE FROM events WHERE channel = ?1 AND offset <= ?2");
     find_dedupe_ = std::make_unique<sqlite_statement>(writer_->get(), "SELECT offsets FROM dedupe WHERE key = ?1");
     insert_dedupe_ = std::make_unique<sqlite_statement>(
         writer_->get(), "INSERT INTO dedupe(key, offsets, stored_at) VALUES (?1, ?2, ?3)");
@@ -115,6 +117,7 @@ sqlite_store::~sqlite_store() {
     // Statements before their connections, connections before the lock.
     insert_event_.reset();
     upsert_channel_.reset();
+    drop_through_.reset();
     find_dedupe_.reset();
     insert_dedupe_.reset();
     writer_position_.reset();
@@ -173,11 +176,21 @@ void sqlite_store::open_schema() {
     sqlite_statement check(writer_->get(), "PRAGMA quick_check");
     if (!check.step() || check.column_text(0) != "ok") throw store_error("database is corrupt (PRAGMA quick_check)");
     check.reset();
-    // Channels over their count limit (the server stopped before a trim) are trimmed first.
-    sqlite_statement over(writer_->get(), "SELECT name FROM channels WHERE last - trimmed_through > ?1");
-    over.bind(1, static_cast<std::int64_t>(limits_.max_events));
-    while (over.step()) dirty_.insert(over.column_text(0));
-    over.reset();
+    // A smaller --history-size than the last run's applies at once.
+    auto const keep = static_cast<std::int64_t>(limits_.max_events);
+    writer_->exec("BEGIN IMMEDIATE");
+    try {
+        sqlite_statement drop(writer_->get(),
+                              "DELETE FROM events WHERE offset <= (SELECT last - ?1 FROM channels WHERE name = channel)");
+        drop.bind(1, keep).run();
+        sqlite_statement mark(writer_->get(),
+                              "UPDATE channels SET trimmed_through = last - ?1 WHERE last - trimmed_through > ?1");
+        mark.bind(1, keep).run();
+        writer_->exec("COMMIT");
+    } catch (store_error const&) {
+        sqlite3_exec(writer_->get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
 }
 
 std::vector<std::vector<appended_event>> sqlite_store::append_group(
@@ -252,8 +265,17 @@ std::vector<std::vector<appended_event>> sqlite_store::append_group(
             }
             results.push_back(std::move(result));
         }
-        for (auto const& [channel, position] : positions)
-            upsert_channel_->bind(1, channel).bind(2, static_cast<std::int64_t>(position.last)).run();
+        for (auto& [channel, position] : positions) {
+            // Retention by count, in the same transaction: an index range delete per channel.
+            if (position.last - position.trimmed_through > limits_.max_events) {
+                position.trimmed_through = position.last - limits_.max_events;
+                drop_through_->bind(1, channel).bind(2, static_cast<std::int64_t>(position.trimmed_through)).run();
+            }
+            upsert_channel_->bind(1, channel)
+                .bind(2, static_cast<std::int64_t>(position.last))
+                .bind(3, static_cast<std::int64_t>(position.trimmed_through))
+                .run();
+        }
         writer_->exec("COMMIT");
     } catch (store_error const&) {
         sqlite3_exec(writer_->get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -268,7 +290,6 @@ std::vector<std::vector<appended_event>> sqlite_store::append_group(
         auto& state = states_[channel];
         state.last = position.last;
         state.trimmed_through = std::max(state.trimmed_through, position.trimmed_through);
-        dirty_.insert(channel);
     }
     for (auto& record : records) {
         auto& state = states_[record.channel];
@@ -410,20 +431,6 @@ void sqlite_store::trim(std::int64_t now_ms) {
             sqlite_statement drop_aged(writer_->get(), "DELETE FROM events WHERE stored_at < ?1");
             drop_aged.bind(1, cutoff).run();
         }
-        {
-            sqlite_statement drop_first(writer_->get(), "DELETE FROM events WHERE channel = ?1 AND offset <= ?2");
-            for (auto const& channel : dirty_) {
-                writer_position_->bind(1, channel);
-                bool const found = writer_position_->step();
-                std::uint64_t const last = found ? static_cast<std::uint64_t>(writer_position_->column_int(0)) : 0;
-                writer_position_->reset();
-                if (last <= limits_.max_events) continue;
-                std::uint64_t const bound = last - limits_.max_events;
-                drop_first.bind(1, channel).bind(2, static_cast<std::int64_t>(bound)).run();
-                auto& through = trimmed[channel];
-                through = std::max(through, bound);
-            }
-        }
         for (auto const& [channel, through] : trimmed)
             set_trimmed_->bind(1, channel).bind(2, static_cast<std::int64_t>(through)).run();
         sqlite_statement drop_keys(writer_->get(), "DELETE FROM dedupe WHERE stored_at < ?1");
@@ -434,7 +441,6 @@ void sqlite_store::trim(std::int64_t now_ms) {
         healthy_ = false;
         return;   // retried at the next trim
     }
-    dirty_.clear();
     std::lock_guard state_lock(state_mutex_);
     for (auto const& [channel, through] : trimmed) {
         if (auto it = states_.find(channel); it != states_.end())

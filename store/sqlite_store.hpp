@@ -12,7 +12,6 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace kp::store {
 
@@ -75,11 +74,11 @@ private:
     std::unique_ptr<sqlite_connection> writer_;
     std::unique_ptr<sqlite_statement> insert_event_;
     std::unique_ptr<sqlite_statement> upsert_channel_;
+    std::unique_ptr<sqlite_statement> drop_through_;
     std::unique_ptr<sqlite_statement> find_dedupe_;
     std::unique_ptr<sqlite_statement> insert_dedupe_;
     std::unique_ptr<sqlite_statement> writer_position_;
     std::unique_ptr<sqlite_statement> set_trimmed_;
-    std::unordered_set<std::string> dirty_;   // appended since the last count trim
 
     std::mutex read_mutex_;   // the reader connection and its statements
     std::unique_ptr<sqlite_connection> reader_;
