@@ -230,6 +230,45 @@ TEST_CASE("a bad request stores nothing and sends nothing", "[hub]") {
     CHECK(shard.batches.size() == 1);
 }
 
+TEST_CASE("publish_all stores the valid bodies together and answers each body on its own", "[hub]") {
+    memory_store store(retention{});
+    channel_hub hub(store, 10000);
+    shard_log shard;
+    hub.add_shard(shard.sink());
+    publish_ok(hub, record_event("c", "r0", 50));
+
+    auto bad = record_event("d", "r9", 900);
+    bad["payload"].erase("uri");
+    ordered const first = record_event("c", "r1", 100);
+    ordered const retry = record_event("c", "r0", 50);
+    ordered const second = list_of({record_event("d", "r2", 200), record_event("c", "r3", 300)});
+    auto const results = hub.publish_all({&first, &bad, &retry, &second});
+    REQUIRE(results.size() == 4);
+
+    CHECK(results[0].outcome == publish_result::status::ok);
+    CHECK(results[0].published == std::vector<channel_offset>{{collection_c, 2}, {bucket_b, 2}, {firehose, 2}});
+    CHECK(results[1].outcome == publish_result::status::bad_request);
+    CHECK(results[1].error == "payload.uri: is required");
+    CHECK(results[1].published.empty());
+    CHECK(results[2].outcome == publish_result::status::ok);
+    CHECK(results[2].published == std::vector<channel_offset>{{collection_c, 1}, {bucket_b, 1}, {firehose, 1}});
+    CHECK(results[3].outcome == publish_result::status::ok);
+    CHECK(results[3].published == std::vector<channel_offset>{{collection_d, 1}, {bucket_b, 3}, {firehose, 3},
+                                                              {collection_c, 3}, {bucket_b, 4}, {firehose, 4}});
+    // One batch per stored transaction, in offset order; none for the duplicate or the bad body.
+    REQUIRE(shard.batches.size() == 3);
+    CHECK(shard.batches[1] == pairs{{collection_c, 2}, {bucket_b, 2}, {firehose, 2}});
+    CHECK(shard.batches[2] == pairs{{collection_d, 1}, {bucket_b, 3}, {firehose, 3},
+                                    {collection_c, 3}, {bucket_b, 4}, {firehose, 4}});
+    CHECK(store.span(firehose).last == 4);
+
+    CHECK(hub.publish_all({}).empty());
+    auto const only_bad = hub.publish_all({&bad});
+    REQUIRE(only_bad.size() == 1);
+    CHECK(only_bad[0].outcome == publish_result::status::bad_request);
+    CHECK(shard.batches.size() == 3);
+}
+
 TEST_CASE("a bucket delete reaches collection channels with history or local subscribers", "[hub]") {
     memory_store store(retention{});
     channel_hub hub(store, 10000);

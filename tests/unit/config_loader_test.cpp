@@ -77,6 +77,9 @@ std::vector<option_case> const& option_cases() {
          [](server_config const& c) { return c.listen_host == "0.0.0.0" && c.listen_port == 9001; }},
         {"shards", "KINTO_PUSH_SHARDS", "3", [](server_config const& c) { return c.shards == 3; }},
         {"store", "KINTO_PUSH_STORE", "memory", [](server_config const& c) { return c.store == "memory"; }},
+        {"durability", "KINTO_PUSH_DURABILITY", "normal",
+         [](server_config const& c) { return c.durability == "normal"; }},
+        {"history-cache", "KINTO_PUSH_HISTORY_CACHE", "42", [](server_config const& c) { return c.history_cache == 42; }},
         {"history-size", "KINTO_PUSH_HISTORY_SIZE", "12", [](server_config const& c) { return c.history_size == 12; }},
         {"history-ttl", "KINTO_PUSH_HISTORY_TTL", "60", [](server_config const& c) { return c.history_ttl_s == 60; }},
         {"publish-secret", "KINTO_PUSH_PUBLISH_SECRET", "hunter2",
@@ -101,14 +104,16 @@ std::vector<option_case> const& option_cases() {
 
 }  // namespace
 
-TEST_CASE("defaults follow PROTOCOL.md section 5 (store: memory in this build)", "[config]") {
+TEST_CASE("defaults follow PROTOCOL.md section 5", "[config]") {
     auto const c = config_ok({});
     CHECK(c.listen_host == "127.0.0.1");
     CHECK(c.listen_port == 8080);
     CHECK(c.shards == 0);   // number of cores
-    CHECK(c.store == "memory");
+    CHECK(c.store == "sqlite:./data/kinto-push.sqlite3");
+    CHECK(c.durability == "full");
     CHECK(c.history_size == 1000);
     CHECK(c.history_ttl_s == 86400);
+    CHECK(c.history_cache == 500);
     CHECK_FALSE(c.publish_secret);
     CHECK(c.max_body_bytes == 4194304);
     CHECK(c.max_frame_bytes == 65536);
@@ -136,6 +141,7 @@ TEST_CASE("every option is read from --name value, --name=value and its variable
         CHECK(o.applied(config_ok({"--" + o.name + "=" + o.value})));
         CHECK(o.applied(config_ok({}, {{o.env, o.value}})));
     }
+    CHECK(config_ok({"--store", "sqlite:/var/lib/kinto-push/h.sqlite3"}).store == "sqlite:/var/lib/kinto-push/h.sqlite3");
     // A value that itself contains '=' is kept whole.
     CHECK(config_ok({"--publish-secret=a=b=c"}).publish_secret == std::optional<std::string>("a=b=c"));
 }
@@ -231,6 +237,9 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"max-subscriptions", "0"},
                                       bad_case{"send-queue-bytes", "10"},
                                       bad_case{"store", "postgres://db"},
+                                      bad_case{"store", "sqlite:"},
+                                      bad_case{"durability", "sometimes"},
+                                      bad_case{"history-cache", "0"},
                                       bad_case{"log-level", "loud"},
                                       bad_case{"log-format", "xml"}}) {
         CAPTURE(flag, value);
@@ -287,7 +296,8 @@ TEST_CASE("help mentions every option, its variable and its default", "[config]"
     CHECK_THAT(help, Catch::Contains("KINTO_PUSH_CONFIG"));
     CHECK_THAT(help, Catch::Contains("--help"));
     CHECK_THAT(help, Catch::Contains("--version"));
-    for (char const* fallback : {"127.0.0.1:8080", "86400", "4194304", "65536", "100000", "10000"}) {
+    for (char const* fallback : {"127.0.0.1:8080", "sqlite:./data/kinto-push.sqlite3", "86400", "4194304", "65536",
+                                 "100000", "10000"}) {
         CAPTURE(fallback);
         CHECK_THAT(help, Catch::Contains(fallback));
     }
