@@ -198,14 +198,11 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
             }
 
             event_splitter split(event, objects);
+            // The objects' own ids: from each impacted object (Kinto merges a batch's events and
+            // keeps the first sub-request's payload, so the payload's id may name only one of
+            // them); from the payload only when there are no impacted objects.
             auto object_ids = [&](char const* own_key) {
-                // The object's own id: from the payload when the URL named it, else from each
-                // impacted object (POST, plural delete).
                 std::vector<std::string> ids;
-                if (auto own = optional_id(payload, own_key, ppath)) {
-                    ids.push_back(*own);
-                    return ids;
-                }
                 for (std::size_t i = 0; i < objects.size(); ++i) {
                     if (!channel_name::valid_id(objects[i].id))
                         fail(at + "impacted_objects[" + std::to_string(i) + "].id",
@@ -213,13 +210,15 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
                     if (std::find(ids.begin(), ids.end(), objects[i].id) == ids.end())
                         ids.push_back(objects[i].id);
                 }
-                if (ids.empty()) fail(ppath + "." + own_key, "is required when impacted_objects is empty");
+                if (ids.empty()) {
+                    auto own = optional_id(payload, own_key, ppath);
+                    if (!own) fail(ppath + "." + own_key, "is required when impacted_objects is empty");
+                    ids.push_back(*own);
+                }
                 return ids;
             };
-            // With the own id in the payload, every impacted object belongs to it.
-            auto belongs = [&](char const* own_key, std::string const& id) {
-                bool const named = payload.contains(own_key) && !payload[own_key].is_null();
-                return [&objects, named, id](std::size_t i) { return named || objects[i].id == id; };
+            auto belongs = [&objects](std::string const& id) {
+                return [&objects, id](std::size_t i) { return objects[i].id == id; };
             };
 
             if (resource == "record") {
@@ -230,17 +229,17 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
             } else if (resource == "collection") {
                 auto const& bid = require_id(payload, "bucket_id", ppath);
                 for (auto const& cid : object_ids("collection_id"))
-                    split.add(channel_name::collection(bid, cid), belongs("collection_id", cid));
+                    split.add(channel_name::collection(bid, cid), belongs(cid));
                 split.add_all(channel_name::bucket(bid));
             } else if (resource == "group") {
                 auto const& bid = require_id(payload, "bucket_id", ppath);
                 split.add_all(channel_name::bucket(bid));
             } else if (resource == "bucket") {
                 for (auto const& bid : object_ids("bucket_id")) {
-                    split.add(channel_name::bucket(bid), belongs("bucket_id", bid));
+                    split.add(channel_name::bucket(bid), belongs(bid));
                     if (action == "delete" && known_) {
                         for (auto const& collection : known_(bid))
-                            split.add(collection, belongs("bucket_id", bid));
+                            split.add(collection, belongs(bid));
                     }
                 }
             }

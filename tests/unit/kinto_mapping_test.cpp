@@ -376,7 +376,7 @@ TEST_CASE("plural bucket delete is split per bucket, each cascaded to its own co
 // whose payload names only the first, with both objects impacted. PROTOCOL.md section 1: each
 // channel receives the part that concerns it, so the second collection must get its object.
 TEST_CASE("a batch-merged collection event is split by impacted object, not by the payload's id",
-          "[mapping][!mayfail]") {
+          "[mapping]") {
     auto const events = map_ok(no_known_collections(), R"({
       "payload": {"timestamp": 1717000005010, "action": "create", "uri": "/buckets/blog/collections/c1",
                   "user_id": "account:alice", "resource_name": "collection",
@@ -399,7 +399,7 @@ TEST_CASE("a batch-merged collection event is split by impacted object, not by t
 // The same merge for buckets: DELETE /buckets/b1 and DELETE /buckets/b2 in one batch give one
 // delete event whose payload names b1 only. b2's channel and its known collections must get it.
 TEST_CASE("a batch-merged bucket delete reaches every deleted bucket and its collections",
-          "[mapping][!mayfail]") {
+          "[mapping]") {
     kinto_mapping const mapping([](std::string const& bucket_id) {
         if (bucket_id == "b1") return std::vector<std::string>{"/buckets/b1/collections/x"};
         if (bucket_id == "b2") return std::vector<std::string>{"/buckets/b2/collections/y"};
