@@ -23,12 +23,13 @@ bool subscriber_table::remove(std::string const& channel, subscriber* s) {
     return true;
 }
 
-void subscriber_table::deliver(std::vector<message_ptr> const& batch) const {
+void subscriber_table::deliver(std::vector<message_ptr> const& batch) {
+    std::uint64_t const serial = ++batches_;
     for (auto const& m : batch) {
         auto it = channels_.find(m->channel);
         if (it == channels_.end()) continue;
         // A delivery never changes the table: sessions that must close do so asynchronously.
-        for (subscriber* s : it->second) s->deliver(m);
+        for (subscriber* s : it->second) s->deliver(m, serial);
     }
 }
 

@@ -18,12 +18,13 @@ public:
     // False when `s` did not hold `channel`.
     bool remove(std::string const& channel, subscriber* s);
     // Delivers each message of the batch to the channel's subscribers, in order.
-    void deliver(std::vector<message_ptr> const& batch) const;
+    void deliver(std::vector<message_ptr> const& batch);
     std::size_t channel_count() const { return channels_.size(); }
     std::size_t subscriber_count(std::string const& channel) const;
 
 private:
     std::unordered_map<std::string, std::vector<subscriber*>> channels_;
+    std::uint64_t batches_ = 0;
 };
 
 }  // namespace kp::channels

@@ -1,6 +1,7 @@
 #include "server/http_session.hpp"
 
 #include "server/io_errors.hpp"
+#include "server/lingering_close.hpp"
 #include "server/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -120,8 +121,9 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
 }
 
 void http_session::do_close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    // The peer may still be sending (the rest of a body over the limit): linger, so that it
+    // reads our answer instead of a reset.
+    async_lingering_close(stream_, [self = shared_from_this()](beast::error_code) {});
 }
 
 }  // namespace kp::server

@@ -16,7 +16,10 @@ bool is_expected_disconnect(boost::beast::error_code const& ec) {
            ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
            ec == asio::error::not_connected || ec == asio::error::bad_descriptor ||
            ec == beast::error::timeout || ec == beast::websocket::error::closed ||
-           ec == beast::http::error::end_of_stream || ec == beast::http::error::partial_message;
+           ec == beast::http::error::end_of_stream || ec == beast::http::error::partial_message ||
+           // Peers that break the WebSocket protocol (too big, bad UTF-8, bad frames) were
+           // answered with their close code; one log line each would let a client flood the log.
+           ec.category() == beast::websocket::make_error_code(beast::websocket::error::closed).category();
 }
 
 void log_unexpected(boost::beast::error_code const& ec, char const* what) {

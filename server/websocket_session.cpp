@@ -220,10 +220,19 @@ void websocket_session::reply_error(json const& id, char const* code, std::strin
     reply(json{{"type", "error"}, {"code", code}, {"message", message}}, id);
 }
 
-void websocket_session::deliver(channels::message_ptr const& m) {
+void websocket_session::deliver(channels::message_ptr const& m, std::uint64_t batch) {
     if (closing_) return;
     auto it = subscriptions_.find(m->channel);
     if (it == subscriptions_.end()) return;
+    if (batch != last_batch_) {
+        // Too slow: a new transaction arrives while the queue still holds more than the limit.
+        // Judged once per transaction, so that one large transaction never closes a client
+        // that keeps reading (memory stays bounded by the limit plus one transaction).
+        last_batch_ = batch;
+        if (queued_bytes_ > context_.config.send_queue_bytes)
+            return close_with(close_code::too_slow,
+                              "send queue over " + std::to_string(context_.config.send_queue_bytes) + " bytes");
+    }
     auto& sub = it->second;
     if (sub.replaying || m->offset <= sub.sent) return;   // the replay covers it, or sent already
     if (m->offset != sub.sent + 1) {
@@ -233,14 +242,15 @@ void websocket_session::deliver(channels::message_ptr const& m) {
         return pump_replay();
     }
     sub.sent = m->offset;
-    enqueue(frame_ptr(m, &m->frame));
+    enqueue(frame_ptr(m, &m->frame), false);
 }
 
 void websocket_session::enqueue(frame_ptr frame, bool capped) {
     if (closing_) return;
     queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
-    // Live events and replies count against the cap; replay paces itself (pump_replay).
+    // Replies count against the limit as they come (a client that sends but never reads);
+    // live events per transaction (deliver); replay paces itself (pump_replay).
     if (capped && queued_bytes_ > context_.config.send_queue_bytes)
         return close_with(close_code::too_slow,
                           "send queue over " + std::to_string(context_.config.send_queue_bytes) + " bytes");

@@ -8,6 +8,7 @@
 #include "server/closeable.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/websocket_tcp_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -37,7 +38,7 @@ public:
     // Accepts the upgrade request read by the HTTP session.
     void run(boost::beast::http::request<boost::beast::http::string_body> request);
 
-    void deliver(channels::message_ptr const& m) override;
+    void deliver(channels::message_ptr const& m, std::uint64_t batch) override;
     void shutdown() override;
 
 private:
@@ -73,7 +74,7 @@ private:
     void close_with(std::uint16_t code, std::string const& reason);
     void leave_all();
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    boost::beast::websocket::stream<websocket_tcp_stream> ws_;
     shard& shard_;
     server_context& context_;
     boost::beast::flat_buffer buffer_;
@@ -82,6 +83,7 @@ private:
 
     std::deque<frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
+    std::uint64_t last_batch_ = 0;   // the published transaction delivered last
     bool writing_ = false;
     bool closing_ = false;
     bool counted_ = false;

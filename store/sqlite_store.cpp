@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -176,6 +177,13 @@ void sqlite_store::open_schema() {
     sqlite_statement check(writer_->get(), "PRAGMA quick_check");
     if (!check.step() || check.column_text(0) != "ok") throw store_error("database is corrupt (PRAGMA quick_check)");
     check.reset();
+    // stored_at carries on from the file's newest event, so age order stays offset order even
+    // when the clock went back across a restart.
+    sqlite_statement newest(writer_->get(),
+                            "SELECT MAX(m) FROM (SELECT MAX(stored_at) AS m FROM events UNION ALL "
+                            "SELECT MAX(stored_at) FROM dedupe)");
+    if (newest.step()) last_stored_at_ = newest.column_int(0);
+    newest.reset();
     // A smaller --history-size than the last run's applies at once.
     auto const keep = static_cast<std::int64_t>(limits_.max_events);
     writer_->exec("BEGIN IMMEDIATE");
@@ -344,6 +352,8 @@ std::vector<event_record> sqlite_store::read(std::string const& channel, std::ui
             }
         }
     }
+    // Offsets are stored as signed 64-bit integers: nothing lies beyond that.
+    if (after >= static_cast<std::uint64_t>(INT64_MAX)) return out;
     std::lock_guard read_lock(read_mutex_);
     read_events_->bind(1, channel).bind(2, static_cast<std::int64_t>(after)).bind(3, static_cast<std::int64_t>(limit));
     try {

@@ -95,7 +95,7 @@ test('crash: after SIGKILL every acknowledged event is stored, contiguous, and n
   const attempted = new Map();   // transaction id -> record ids of its events
   let txn = 0;
   for (let round = 0; round < 3; round++) {
-    const server = await startServer(['--store', store.url, '--durability', 'full']);
+    const server = await startServer(['--store', store.url, '--durability', 'full', '--history-size', '100000']);
     let stop = false;
     // Transactions of 3 events on 3 collections, 8 in flight, bounded in count.
     const publisher = async () => {
@@ -119,7 +119,7 @@ test('crash: after SIGKILL every acknowledged event is stored, contiguous, and n
   assert.ok(acked.size > 0, 'some transactions were acknowledged before the crashes');
   t.diagnostic(`${attempted.size} transactions attempted, ${acked.size} acknowledged over 3 crashes`);
 
-  const server = await startServer(['--store', store.url]);
+  const server = await startServer(['--store', store.url, '--history-size', '100000']);
   try {
     const present = new Map();   // record id -> offset in its channel
     let unacknowledgedButStored = 0;

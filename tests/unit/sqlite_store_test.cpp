@@ -849,7 +849,7 @@ TEST_CASE("sqlite store: stored_at never goes backwards, even if the clock does"
     CHECK(offsets_of(store.read(col_c, 0, 100)) == range(1, 2));
 }
 
-TEST_CASE("sqlite store: stored_at never goes backwards across a restart", "[store][sqlite][!mayfail]") {
+TEST_CASE("sqlite store: stored_at never goes backwards across a restart", "[store][sqlite]") {
     // sqlite_store::last_stored_at_ starts at 0 on every open, so an event appended after a
     // restart with the clock stepped back gets an older stored_at than the events before it;
     // the age trim then drops it alone and sets trimmed_through past events it kept.
@@ -876,7 +876,7 @@ TEST_CASE("sqlite store: stored_at never goes backwards across a restart", "[sto
 }
 
 TEST_CASE("sqlite store: read after an offset beyond the head is empty, also after a restart",
-          "[store][sqlite][!mayfail]") {
+          "[store][sqlite]") {
     // read() binds `after` as a signed 64-bit integer: from the disk (nothing cached, as after a
     // restart), an `after` of 2^63 or more becomes negative and every event is returned.
     temp_dir dir;

@@ -17,8 +17,12 @@ namespace {
 
 class fake_subscriber final : public subscriber {
 public:
-    void deliver(message_ptr const& m) override { received.push_back({m->channel, m->offset}); }
+    void deliver(message_ptr const& m, std::uint64_t batch) override {
+        received.push_back({m->channel, m->offset});
+        batches.push_back(batch);
+    }
     std::vector<std::pair<std::string, std::uint64_t>> received;
+    std::vector<std::uint64_t> batches;
 };
 
 message_ptr event(std::string channel, std::uint64_t offset) {
@@ -91,7 +95,7 @@ TEST_CASE("deliver hands each subscriber its channels' messages in batch order",
 TEST_CASE("deliver shares the message, and stops after remove", "[subscriber_table]") {
     subscriber_table table;
     struct keeper final : subscriber {
-        void deliver(message_ptr const& m) override { kept.push_back(m); }
+        void deliver(message_ptr const& m, std::uint64_t) override { kept.push_back(m); }
         std::vector<message_ptr> kept;
     } a, b;
     REQUIRE(table.add("/buckets/b", &a));
@@ -110,4 +114,15 @@ TEST_CASE("deliver shares the message, and stops after remove", "[subscriber_tab
     CHECK(b.kept[1]->offset == 2);
     table.deliver({});
     CHECK(b.kept.size() == 2);
+}
+
+TEST_CASE("deliver numbers batches: one serial per transaction, a new one for the next", "[subscriber_table]") {
+    subscriber_table table;
+    fake_subscriber s;
+    REQUIRE(table.add("/buckets/b", &s));
+    table.deliver({event("/buckets/b", 1), event("/buckets/b", 2)});
+    table.deliver({event("/buckets/b", 3)});
+    REQUIRE(s.batches.size() == 3);
+    CHECK(s.batches[0] == s.batches[1]);
+    CHECK(s.batches[2] != s.batches[1]);
 }
