@@ -78,6 +78,12 @@ std::optional<std::string> set_secret(server_config& c, std::string const& text)
     return std::nullopt;
 }
 
+std::optional<std::string> set_file(std::optional<std::string>& field, std::string const& text) {
+    if (text.empty()) return "must name a file";
+    field = text;
+    return std::nullopt;
+}
+
 std::optional<std::string> set_log_level(server_config& c, std::string const& text) {
     static constexpr char const* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find_if(std::begin(levels), std::end(levels), [&](char const* l) { return text == l; }) ==
@@ -129,6 +135,10 @@ std::vector<option_spec> const& options() {
          unsigned_in(&server_config::max_replay, 1, 10'000'000)},
         {"heartbeat", "SECONDS", "25", "server ping interval; silent peers are dropped after two",
          unsigned_in(&server_config::heartbeat_s, 1, 3600)},
+        {"tls-cert", "FILE", "none", "certificate chain (PEM): serve https and wss only; SIGHUP reloads it",
+         [](server_config& c, std::string const& v) { return set_file(c.tls_cert, v); }},
+        {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",
+         [](server_config& c, std::string const& v) { return set_file(c.tls_key, v); }},
         {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
         {"log-format", "F", "text", "text", set_log_format},
     };
@@ -229,6 +239,8 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
     }
     for (auto const& [name, value] : flags)
         if (auto error = apply(*find_option(name), value, "--" + name)) return *error;
+    if (config.tls_cert.has_value() != config.tls_key.has_value())
+        return config_error{"--tls-cert and --tls-key go together"};
     return cmd;
 }
 

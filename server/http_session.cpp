@@ -3,12 +3,14 @@
 #include "server/io_errors.hpp"
 #include "server/lingering_close.hpp"
 #include "server/websocket_session.hpp"
+#include "server/websocket_tcp_stream.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
@@ -28,43 +30,67 @@ constexpr std::uint32_t max_header_bytes = 16 * 1024;
 
 }  // namespace
 
-http_session::http_session(asio::ip::tcp::socket&& socket, shard& owner, server_context& context,
-                           router const& routes)
-    : stream_(std::move(socket)), shard_(owner), context_(context), routes_(routes) {
+template <class Stream>
+http_session<Stream>::http_session(Stream&& stream, beast::flat_buffer buffer, shard& owner, server_context& context,
+                                   router const& routes, std::shared_ptr<asio::ssl::context> tls)
+    : tls_(std::move(tls)),
+      stream_(std::move(stream)),
+      buffer_(std::move(buffer)),
+      shard_(owner),
+      context_(context),
+      routes_(routes) {
     beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     loopback_ = !ec && peer.address().is_loopback();
 }
 
-http_session::~http_session() {
+template <class Stream>
+http_session<Stream>::~http_session() {
     if (registered_) shard_.remove_session(this);
 }
 
-void http_session::run() {
+template <class Stream>
+void http_session<Stream>::run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
         self->shard_.add_session(self.get());
         self->registered_ = true;
-        self->do_read();
+        if constexpr (is_tls) {
+            beast::get_lowest_layer(self->stream_).expires_after(request_deadline);
+            // The detector's bytes are the start of the TLS handshake.
+            self->stream_.async_handshake(asio::ssl::stream_base::server, self->buffer_.data(),
+                                          beast::bind_front_handler(&http_session::on_handshake, self));
+        } else {
+            self->do_read();
+        }
     });
 }
 
-void http_session::shutdown() {
-    beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.cancel();
+template <class Stream>
+void http_session<Stream>::on_handshake(beast::error_code ec, std::size_t used) {
+    if (ec) return spdlog::debug("TLS handshake: {}", ec.message());   // the client's problem
+    buffer_.consume(used);
+    do_read();
 }
 
-void http_session::do_read() {
+template <class Stream>
+void http_session<Stream>::shutdown() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).cancel();
+}
+
+template <class Stream>
+void http_session<Stream>::do_read() {
     if (context_.shutting_down.load()) return do_close();
     parser_.emplace();
     parser_->body_limit(context_.config.max_body_bytes);
     parser_->header_limit(max_header_bytes);
-    stream_.expires_after(request_deadline);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    beast::get_lowest_layer(stream_).expires_after(request_deadline);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return do_close();
     if (ec == http::error::body_limit) {
         return send(error_response(413, kinto_errno::request_too_large,
@@ -87,12 +113,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     auto& request = parser_->get();
     if (beast::websocket::is_upgrade(request)) {
         auto target = boost::urls::parse_origin_form(request.target());
-        if (target && target->path() == "/v1/ws") {
-            stream_.expires_never();
-            auto session = std::make_shared<websocket_session>(stream_.release_socket(), shard_, context_);
-            session->run(parser_->release());
-            return;
-        }
+        if (target && target->path() == "/v1/ws") return upgrade();
     }
     routes_.handle(request, loopback_, [self = shared_from_this()](http_response response) {
         // Back to this session's shard, wherever the response was made.
@@ -101,16 +122,30 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     });
 }
 
-void http_session::send(http_response response) {
+template <class Stream>
+void http_session<Stream>::upgrade() {
+    beast::get_lowest_layer(stream_).expires_never();
+    if constexpr (is_tls) {
+        auto session = std::make_shared<websocket_session<Stream>>(std::move(stream_), shard_, context_, tls_);
+        session->run(parser_->release());
+    } else {
+        auto session = std::make_shared<websocket_session<websocket_tcp_stream>>(
+            websocket_tcp_stream(stream_.release_socket()), shard_, context_);
+        session->run(parser_->release());
+    }
+}
+
+template <class Stream>
+void http_session<Stream>::send(http_response response) {
     response_ = std::move(response);
     if (context_.shutting_down.load()) response_->keep_alive(false);
     bool const close = !response_->keep_alive();
-    stream_.expires_after(request_deadline);
-    http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+    beast::get_lowest_layer(stream_).expires_after(request_deadline);
+    http::async_write(stream_, *response_, beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
 }
 
-void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_write(bool close, beast::error_code ec, std::size_t) {
     if (ec) {
         log_unexpected(ec, "http write");
         return do_close();
@@ -120,10 +155,20 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
     do_read();
 }
 
-void http_session::do_close() {
-    // The peer may still be sending (the rest of a body over the limit): linger, so that it
-    // reads our answer instead of a reset.
-    async_lingering_close(stream_, [self = shared_from_this()](beast::error_code) {});
+template <class Stream>
+void http_session<Stream>::do_close() {
+    if constexpr (is_tls) {
+        // close_notify, bounded by the deadline; the socket closes with the session.
+        beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(3));
+        stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+    } else {
+        // The peer may still be sending (the rest of a body over the limit): linger, so that it
+        // reads our answer instead of a reset.
+        async_lingering_close(stream_, [self = shared_from_this()](beast::error_code) {});
+    }
 }
+
+template class http_session<beast::tcp_stream>;
+template class http_session<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace kp::server

@@ -2,6 +2,7 @@
 
 #include "server/http_session.hpp"
 #include "server/io_errors.hpp"
+#include "server/tls_detector.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,7 +37,12 @@ void listener::do_accept() {
         } else {
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<http_session>(std::move(socket), target, server_, routes_)->run();
+            if (server_.tls)
+                std::make_shared<tls_detector>(std::move(socket), target, server_, routes_)->run();
+            else
+                std::make_shared<http_session<boost::beast::tcp_stream>>(
+                    boost::beast::tcp_stream(std::move(socket)), boost::beast::flat_buffer{}, target, server_, routes_)
+                    ->run();
         }
         do_accept();
     });

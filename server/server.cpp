@@ -46,8 +46,13 @@ server::server(server_config config)
       context_{config_, hub_, publishers_, ingest_, blocking_},
       routes_(context_),
       signals_(control_, SIGTERM, SIGINT),
+      reload_signal_(control_, SIGHUP),
       timer_(control_),
       trim_timer_(control_) {
+    if (config_.tls_cert) {
+        tls_ = std::make_unique<tls_context_provider>(*config_.tls_cert, *config_.tls_key);
+        context_.tls = tls_.get();
+    }
     config_.shards = shard_count(config_.shards);
     for (std::size_t i = 0; i < config_.shards; ++i) {
         shards_.push_back(std::make_unique<shard>(i));
@@ -85,11 +90,12 @@ int server::run() {
         if (!ec) on_signal();
     });
     schedule_trim();
+    wait_for_reload();
     auto endpoint = listener_->local_endpoint();
     std::string host = endpoint.address().to_string();
     if (endpoint.address().is_v6()) host = "[" + host + "]";
-    spdlog::info("kinto-push {} listening on http://{}:{} ({} shards, store {}, epoch {})", KINTO_PUSH_VERSION, host,
-                 endpoint.port(), shards_.size(), store_->kind(), store_->epoch());
+    spdlog::info("kinto-push {} listening on {}://{}:{} ({} shards, store {}, epoch {})", KINTO_PUSH_VERSION,
+                 tls_ ? "https" : "http", host, endpoint.port(), shards_.size(), store_->kind(), store_->epoch());
     control_.run();
     ingest_.stop();
     for (auto& s : shards_) s->stop();
@@ -103,6 +109,7 @@ void server::on_signal() {
     context_.shutting_down.store(true);
     listener_->stop();
     trim_timer_.cancel();
+    reload_signal_.cancel();
     for (auto& s : shards_) s->shutdown_sessions();
     // A second signal stops at once.
     signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -123,6 +130,20 @@ void server::wait_for_sessions(std::chrono::steady_clock::time_point deadline) {
     timer_.expires_after(std::chrono::milliseconds(20));
     timer_.async_wait([this, deadline](boost::system::error_code ec) {
         if (!ec) wait_for_sessions(deadline);
+    });
+}
+
+void server::wait_for_reload() {
+    reload_signal_.async_wait([this](boost::system::error_code ec, int) {
+        if (ec) return;
+        if (!tls_) {
+            spdlog::info("SIGHUP: nothing to reload (no TLS configured)");
+        } else if (auto error = tls_->reload(); error.empty()) {
+            spdlog::info("SIGHUP: TLS certificate reloaded; new connections use it");
+        } else {
+            spdlog::error("SIGHUP: TLS certificate not reloaded, keeping the current one: {}", error);
+        }
+        wait_for_reload();
     });
 }
 

@@ -9,6 +9,7 @@
 #include "server/server_config.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/tls_context_provider.hpp"
 #include "store/history_store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,7 @@ private:
     void on_signal();
     void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
     void schedule_trim();
+    void wait_for_reload();
 
     server_config config_;
     std::unique_ptr<store::history_store> store_;
@@ -47,7 +49,9 @@ private:
     // Destroyed before the hub and the store: sessions unsubscribe as they go.
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<listener> listener_;
+    std::unique_ptr<tls_context_provider> tls_;
     boost::asio::signal_set signals_;
+    boost::asio::signal_set reload_signal_;
     boost::asio::steady_timer timer_;
     boost::asio::steady_timer trim_timer_;
 };

@@ -5,6 +5,7 @@
 #include "channels/channel_hub.hpp"
 #include "channels/publish_queue.hpp"
 #include "server/server_config.hpp"
+#include "server/tls_context_provider.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -21,6 +22,8 @@ struct server_context {
     channels::publish_queue& ingest;
     // Threads for work that may touch the disk (history reads, store probes): never a shard.
     boost::asio::thread_pool& blocking;
+    // Set when --tls-cert/--tls-key are: the listener then speaks only TLS.
+    tls_context_provider* tls = nullptr;
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };

@@ -9,6 +9,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <spdlog/spdlog.h>
 
@@ -43,14 +45,18 @@ bool is_unsigned(json const& v) {
 
 }  // namespace
 
-websocket_session::websocket_session(asio::ip::tcp::socket&& socket, shard& owner, server_context& context)
-    : ws_(std::move(socket)),
+template <class Stream>
+websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, server_context& context,
+                                            std::shared_ptr<asio::ssl::context> tls)
+    : tls_(std::move(tls)),
+      ws_(std::move(stream)),
       shard_(owner),
       context_(context),
       close_deadline_(ws_.get_executor()),
       id_(store::random_hex(8)) {}
 
-websocket_session::~websocket_session() {
+template <class Stream>
+websocket_session<Stream>::~websocket_session() {
     // Normally leave_all() ran already; this covers sessions destroyed with their io_context.
     for (auto const& [channel, sub] : subscriptions_) {
         shard_.subscribers().remove(channel, this);
@@ -60,7 +66,8 @@ websocket_session::~websocket_session() {
     if (counted_) context_.websocket_connections.fetch_sub(1);
 }
 
-void websocket_session::run(beast::http::request<beast::http::string_body> request) {
+template <class Stream>
+void websocket_session<Stream>::run(beast::http::request<beast::http::string_body> request) {
     auto const& config = context_.config;
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(30);
@@ -75,10 +82,11 @@ void websocket_session::run(beast::http::request<beast::http::string_body> reque
     ws_.read_message_max(config.max_frame_bytes);
     ws_.auto_fragment(false);
     ws_.text(true);
-    ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+    ws_.async_accept(request, beast::bind_front_handler(&websocket_session<Stream>::on_accept, shared_from_this()));
 }
 
-void websocket_session::on_accept(beast::error_code ec) {
+template <class Stream>
+void websocket_session<Stream>::on_accept(beast::error_code ec) {
     if (ec) return log_unexpected(ec, "websocket accept");
     shard_.add_session(this);
     registered_ = true;
@@ -95,15 +103,18 @@ void websocket_session::on_accept(beast::error_code ec) {
           nullptr);
 }
 
-void websocket_session::shutdown() {
+template <class Stream>
+void websocket_session<Stream>::shutdown() {
     close_with(close_code::going_away, "server shutting down");
 }
 
-void websocket_session::do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+template <class Stream>
+void websocket_session<Stream>::do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session<Stream>::on_read, shared_from_this()));
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     if (ec) {
         // Beast already answered a too-big message with 1009 and bad UTF-8 with 1007.
         log_unexpected(ec, "websocket read");
@@ -118,7 +129,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
     if (!closing_) do_read();
 }
 
-void websocket_session::handle_frame(std::string_view text) {
+template <class Stream>
+void websocket_session<Stream>::handle_frame(std::string_view text) {
     if (!channels::json_depth_within(text, max_json_depth))
         return close_with(close_code::protocol_violation, "JSON nested deeper than 64 levels");
     auto frame = json::parse(text, nullptr, false);
@@ -142,7 +154,8 @@ void websocket_session::handle_frame(std::string_view text) {
     reply_error(id, "bad_request", "type: unknown type '" + name + "'");
 }
 
-void websocket_session::handle_subscribe(json const& frame, json const& id) {
+template <class Stream>
+void websocket_session<Stream>::handle_subscribe(json const& frame, json const& id) {
     auto it = frame.find("channel");
     if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
     auto channel = channels::channel_name::parse(it->get_ref<std::string const&>());
@@ -201,7 +214,8 @@ void websocket_session::handle_subscribe(json const& frame, json const& id) {
     if (plan.replay) pump_replay();
 }
 
-void websocket_session::handle_unsubscribe(json const& frame, json const& id) {
+template <class Stream>
+void websocket_session<Stream>::handle_unsubscribe(json const& frame, json const& id) {
     auto it = frame.find("channel");
     if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
     auto const& name = it->get_ref<std::string const&>();
@@ -211,16 +225,19 @@ void websocket_session::handle_unsubscribe(json const& frame, json const& id) {
     reply(json{{"type", "unsubscribed"}, {"channel", name}}, id);
 }
 
-void websocket_session::reply(json frame, json const& id) {
+template <class Stream>
+void websocket_session<Stream>::reply(json frame, json const& id) {
     if (!id.is_null()) frame["id"] = id;
     enqueue(std::make_shared<std::string const>(frame.dump()));
 }
 
-void websocket_session::reply_error(json const& id, char const* code, std::string const& message) {
+template <class Stream>
+void websocket_session<Stream>::reply_error(json const& id, char const* code, std::string const& message) {
     reply(json{{"type", "error"}, {"code", code}, {"message", message}}, id);
 }
 
-void websocket_session::deliver(channels::message_ptr const& m, std::uint64_t batch) {
+template <class Stream>
+void websocket_session<Stream>::deliver(channels::message_ptr const& m, std::uint64_t batch) {
     if (closing_) return;
     auto it = subscriptions_.find(m->channel);
     if (it == subscriptions_.end()) return;
@@ -245,7 +262,8 @@ void websocket_session::deliver(channels::message_ptr const& m, std::uint64_t ba
     enqueue(frame_ptr(m, &m->frame), false);
 }
 
-void websocket_session::enqueue(frame_ptr frame, bool capped) {
+template <class Stream>
+void websocket_session<Stream>::enqueue(frame_ptr frame, bool capped) {
     if (closing_) return;
     queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
@@ -257,13 +275,15 @@ void websocket_session::enqueue(frame_ptr frame, bool capped) {
     if (!writing_) do_write();
 }
 
-void websocket_session::do_write() {
+template <class Stream>
+void websocket_session<Stream>::do_write() {
     writing_ = true;
     ws_.async_write(asio::buffer(*queue_.front()),
-                    beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+                    beast::bind_front_handler(&websocket_session<Stream>::on_write, shared_from_this()));
 }
 
-void websocket_session::on_write(beast::error_code ec, std::size_t) {
+template <class Stream>
+void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
     if (!queue_.empty()) {
         queued_bytes_ -= queue_.front()->size();
@@ -279,7 +299,8 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
     if (!queue_.empty() && !writing_) do_write();
 }
 
-void websocket_session::pump_replay() {
+template <class Stream>
+void websocket_session<Stream>::pump_replay() {
     // Replay goes at the pace the client reads: a page is read only when the queue is low,
     // so a replay never pushes the queue towards the 4008 limit, however long it is.
     std::size_t const low_water = std::max<std::size_t>(context_.config.send_queue_bytes / 4, 1);
@@ -306,7 +327,8 @@ void websocket_session::pump_replay() {
     }
 }
 
-bool websocket_session::take_page(subscription& sub, std::vector<channels::message_ptr> const& page,
+template <class Stream>
+bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channels::message_ptr> const& page,
                                   bool to_low_water) {
     if (!page.empty() && page.front()->offset != sub.sent + 1) {
         // The history was trimmed past this client while it replayed slowly.
@@ -322,7 +344,8 @@ bool websocket_session::take_page(subscription& sub, std::vector<channels::messa
     return true;
 }
 
-void websocket_session::read_from_disk(std::string const& channel, std::uint64_t after) {
+template <class Stream>
+void websocket_session<Stream>::read_from_disk(std::string const& channel, std::uint64_t after) {
     subscriptions_[channel].loading = true;
     asio::post(context_.blocking, [self = shared_from_this(), channel, after] {
         std::vector<channels::message_ptr> page;
@@ -339,7 +362,8 @@ void websocket_session::read_from_disk(std::string const& channel, std::uint64_t
     });
 }
 
-void websocket_session::on_disk_page(std::string const& channel, std::uint64_t after,
+template <class Stream>
+void websocket_session<Stream>::on_disk_page(std::string const& channel, std::uint64_t after,
                                      std::vector<channels::message_ptr> page, bool failed) {
     auto it = subscriptions_.find(channel);
     if (closing_ || it == subscriptions_.end() || !it->second.loading || it->second.sent != after) return;
@@ -352,7 +376,8 @@ void websocket_session::on_disk_page(std::string const& channel, std::uint64_t a
     pump_replay();
 }
 
-void websocket_session::close_with(std::uint16_t code, std::string const& reason) {
+template <class Stream>
+void websocket_session<Stream>::close_with(std::uint16_t code, std::string const& reason) {
     if (closing_) return;
     closing_ = true;
     // Drop what is queued but not yet being written: the client resumes from its last offset.
@@ -376,7 +401,8 @@ void websocket_session::close_with(std::uint16_t code, std::string const& reason
     });
 }
 
-void websocket_session::leave_all() {
+template <class Stream>
+void websocket_session<Stream>::leave_all() {
     for (auto const& [channel, sub] : subscriptions_) {
         shard_.subscribers().remove(channel, this);
         context_.hub.unsubscribed(channel);
@@ -385,5 +411,8 @@ void websocket_session::leave_all() {
     // The session stays registered with its shard until it is destroyed: shutdown waits for
     // that, so that close frames are written before the shards stop.
 }
+
+template class websocket_session<websocket_tcp_stream>;
+template class websocket_session<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace kp::server

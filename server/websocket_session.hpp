@@ -11,6 +11,7 @@
 #include "server/websocket_tcp_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -28,11 +29,17 @@
 
 namespace kp::server {
 
-class websocket_session : public std::enable_shared_from_this<websocket_session>,
+//
+// `Stream` is the transport under the WebSocket: websocket_tcp_stream (ws://) or
+// beast::ssl_stream<beast::tcp_stream> (wss://); both are instantiated in the .cpp.
+template <class Stream>
+class websocket_session : public std::enable_shared_from_this<websocket_session<Stream>>,
                           public channels::subscriber,
                           public closeable {
 public:
-    websocket_session(boost::asio::ip::tcp::socket&& socket, shard& owner, server_context& context);
+    // `tls` keeps the TLS context alive as long as the stream that uses it (null for ws://).
+    websocket_session(Stream&& stream, shard& owner, server_context& context,
+                      std::shared_ptr<boost::asio::ssl::context> tls = {});
     ~websocket_session() override;
 
     // Accepts the upgrade request read by the HTTP session.
@@ -74,7 +81,10 @@ private:
     void close_with(std::uint16_t code, std::string const& reason);
     void leave_all();
 
-    boost::beast::websocket::stream<websocket_tcp_stream> ws_;
+    using std::enable_shared_from_this<websocket_session<Stream>>::shared_from_this;
+
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    boost::beast::websocket::stream<Stream> ws_;
     shard& shard_;
     server_context& context_;
     boost::beast::flat_buffer buffer_;
