@@ -35,13 +35,14 @@ function delay(ms) {
 
 // Starts kinto-push with `--listen 127.0.0.1:0 --store memory` plus `args`, and resolves once
 // it logged the port it bound. The environment's KINTO_PUSH_* variables are not passed on,
-// so only `args` configure the server.
-async function startServer(args = [], { env = {} } = {}) {
+// so only `args` configure the server. `port` listens on that port instead of any free one
+// (to restart a server where its clients reconnect).
+async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
   if (!BIN) throw new Error('KINTO_PUSH_BIN must name the kinto-push binary');
   const childEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KINTO_PUSH_')) childEnv[k] = v;
   Object.assign(childEnv, env);
-  const proc = spawn(BIN, ['--listen', '127.0.0.1:0', '--store', 'memory', ...args], {
+  const proc = spawn(BIN, ['--listen', `127.0.0.1:${fixedPort}`, '--store', 'memory', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: childEnv,
   });

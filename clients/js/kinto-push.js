@@ -1,0 +1,720 @@
+// kinto-push client: subscribe to Kinto change events pushed by a kinto-push server.
+//
+// One ES module for browsers and Node (18+), no build step, no dependency in browsers. In Node
+// without a global WebSocket it imports the `ws` package on first use, or takes a `WebSocket`
+// constructor option. Documentation: docs/js-client.md; types: kinto-push.d.ts.
+//
+// What it does for you: connects, reconnects with exponential backoff and full jitter, resumes
+// every channel from the last event it saw (no hole, no duplicate), keeps those positions in a
+// pluggable storage, and tells you with a `resync` event when the server's history no longer
+// covers the gap, so that you fetch the changes from Kinto with `_since=<timestamp>`.
+
+/**
+ * Where a client stands in one channel: the `epoch` of the server's history, the `offset` of
+ * the last event seen (or the channel's offset when it subscribed), and the Kinto `timestamp`
+ * of the last event seen (`null` before the first one).
+ * @typedef {{epoch: string, offset: number, timestamp: (number|null)}} Position
+ */
+
+/**
+ * Keeps positions per channel. `get` and `set` may return promises (for asynchronous stores);
+ * `delete` is optional.
+ * @typedef {object} PositionStorage
+ * @property {(channel: string) => (Position|null|undefined|Promise<Position|null|undefined>)} get
+ * @property {(channel: string, position: Position) => (void|Promise<void>)} set
+ * @property {(channel: string) => (void|Promise<void>)} [delete]
+ */
+
+/**
+ * Reconnection delays: attempt n waits a random time in [0, min(maxMs, initialMs * factor^n)]
+ * ("full jitter"), or exactly that bound when `jitter` is false.
+ * @typedef {object} BackoffOptions
+ * @property {number} [initialMs=500] bound of the first delay
+ * @property {number} [maxMs=30000] largest delay
+ * @property {number} [factor=2] growth of the bound per failed attempt
+ * @property {boolean} [jitter=true] full jitter (random in [0, bound])
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string|null} [token] a JWT, or the value of a Kinto Authorization header
+ *   (`Basic …`, `Bearer …`); sent as `?access_token=` in the upgrade request
+ * @property {PositionStorage} [storage] positions per channel (default: memoryStorage())
+ * @property {any} [WebSocket] a WebSocket constructor (default: globalThis.WebSocket, else the
+ *   `ws` package)
+ * @property {BackoffOptions} [backoff]
+ * @property {number} [connectTimeoutMs=10000] a connection without `welcome` by then is retried
+ * @property {number|null} [pingIntervalMs] send a `ping` frame after this much silence and
+ *   reconnect when nothing answers within the same time (default: the server's `heartbeat`;
+ *   0 disables)
+ * @property {boolean} [autoConnect=true] connect at once (otherwise call connect())
+ */
+
+/** Backoff defaults. */
+export const DEFAULT_BACKOFF = Object.freeze({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: true });
+
+/**
+ * The delay before reconnection attempt `attempt` (0 for the first one after a disconnection).
+ * Always within [0, maxMs]; its bound grows by `factor` per attempt.
+ * @param {number} attempt
+ * @param {BackoffOptions} [options]
+ * @param {() => number} [random] a source of numbers in [0, 1)
+ * @returns {number} milliseconds
+ */
+export function backoffDelay(attempt, options = {}, random = Math.random) {
+  const { initialMs, maxMs, factor, jitter } = { ...DEFAULT_BACKOFF, ...options };
+  const n = Math.max(0, Math.floor(attempt) || 0);
+  const bound = Math.max(0, Math.min(maxMs, initialMs * Math.pow(Math.max(1, factor), n)));
+  if (!Number.isFinite(bound)) return Math.max(0, maxMs);
+  if (!jitter) return bound;
+  return Math.min(bound, Math.max(0, random() * bound));
+}
+
+/**
+ * Positions kept in memory: lost when the page or process ends. The default storage.
+ * @returns {PositionStorage & {entries(): Array<[string, Position]>}}
+ */
+export function memoryStorage() {
+  const map = new Map();
+  return {
+    get: (channel) => (map.has(channel) ? { ...map.get(channel) } : null),
+    set: (channel, position) => { map.set(channel, { ...position }); },
+    delete: (channel) => { map.delete(channel); },
+    entries: () => [...map.entries()].map(([c, p]) => [c, { ...p }]),
+  };
+}
+
+/**
+ * Positions kept in the browser's localStorage under `prefix + channel`, so that a reloaded
+ * page resumes where it stopped.
+ * @param {string} [prefix='kinto-push:']
+ * @param {Storage} [store=globalThis.localStorage]
+ * @returns {PositionStorage}
+ */
+export function localStorageStorage(prefix = 'kinto-push:', store = globalThis.localStorage) {
+  if (!store) throw new Error('localStorageStorage: no localStorage here');
+  return {
+    get(channel) {
+      try {
+        const text = store.getItem(prefix + channel);
+        const value = text ? JSON.parse(text) : null;
+        return value && typeof value.epoch === 'string' && Number.isInteger(value.offset) ? value : null;
+      } catch {
+        return null;
+      }
+    },
+    set(channel, position) { store.setItem(prefix + channel, JSON.stringify(position)); },
+    delete(channel) { store.removeItem(prefix + channel); },
+  };
+}
+
+/**
+ * The WebSocket URL of a kinto-push server: `http(s)://host[:port]` becomes
+ * `ws(s)://host[:port]/v1/ws`; a `ws(s)://` URL with a path is kept as it is.
+ * @param {string} url
+ * @returns {string}
+ */
+export function webSocketUrl(url) {
+  const base = globalThis.location?.href;
+  const u = base ? new URL(url, base) : new URL(url);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.pathname === '' || u.pathname === '/') u.pathname = '/v1/ws';
+  return u.toString();
+}
+
+// Close codes (PROTOCOL.md, section 3).
+const CLOSE_PROTOCOL_VIOLATION = 4000;
+const CLOSE_UNAUTHORIZED = 4001;
+// Codes after which the same request would fail again: no automatic reconnection.
+const NO_RETRY = new Set([1002, 1003, 1007, 1009, CLOSE_PROTOCOL_VIOLATION, CLOSE_UNAUTHORIZED]);
+
+const EVENTS = ['connect', 'disconnect', 'event', 'resync', 'subscribed', 'unsubscribed', 'error', 'state',
+  'authenticated'];
+
+let importedWs = null;
+async function defaultWebSocket() {
+  if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
+  if (!importedWs) {
+    importedWs = import('ws').then((m) => m.WebSocket ?? m.default, (e) => {
+      importedWs = null;
+      throw new Error(`kinto-push: no global WebSocket and the "ws" package cannot be imported (${e.message}); ` +
+        'install ws or pass the WebSocket option');
+    });
+  }
+  return importedWs;
+}
+
+function samePosition(a, b) {
+  return a && b && a.epoch === b.epoch && a.offset === b.offset && a.timestamp === b.timestamp;
+}
+
+/**
+ * A connection to a kinto-push server that stays up: it reconnects by itself and resumes every
+ * channel where it stopped.
+ *
+ * Events (subscribe with on(name, fn)):
+ * - `connect` (welcome frame): connected and greeted by the server
+ * - `disconnect` ({code, reason, willReconnect, delayMs}): the connection ended
+ * - `event` (event frame, {replay}): a Kinto event on a subscribed channel; `replay` is true for
+ *   an event the server replays after a resume (offset <= subscribed.offset)
+ * - `resync` ({channel, timestamp, epoch, offset, previous}): the server could not replay what
+ *   was missed (`recovered: false`): fetch changes since `timestamp` from Kinto; the client
+ *   carries on from `offset` in `epoch`
+ * - `subscribed` (subscribed frame, {since, resumed}): a subscription took effect
+ * - `unsubscribed` (unsubscribed frame)
+ * - `error` (error frame, or {type: 'transport'|'close'|'storage'|'handler', …})
+ * - `state` (state): 'idle', 'connecting', 'open', 'reconnecting', 'unauthorized', 'failed', 'closed'
+ * - `authenticated` (authenticated frame): the server accepted a token sent with setToken()
+ */
+export class KintoPushClient {
+  /**
+   * @param {string} url the server (`http://host:port`) or its WebSocket URL (`ws://host:port/v1/ws`)
+   * @param {ClientOptions} [options]
+   */
+  constructor(url, options = {}) {
+    this.url = webSocketUrl(url);
+    this.token = options.token ?? null;
+    this.storage = options.storage ?? memoryStorage();
+    this.backoff = { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) };
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.pingIntervalMs = options.pingIntervalMs ?? null;
+    /** @type {string} */
+    this.state = 'idle';
+    /** The last welcome frame, or null. */
+    this.welcome = null;
+    /** Failed connection attempts since the last welcome. */
+    this.attempt = 0;
+    /** Connections that reached welcome. */
+    this.connections = 0;
+    this._WebSocket = options.WebSocket ?? null;
+    this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
+    this._channels = new Map();   // channel -> entry (see subscribe)
+    this._requests = new Map();   // frame id -> {kind, channel, entry}
+    this._nextId = 1;
+    this._ws = null;
+    this._socketSeq = 0;
+    this._timers = { reconnect: null, connect: null, ping: null, pong: null };
+    this._stopped = true;
+    if (options.autoConnect ?? true) this.connect();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Events
+
+  /**
+   * Adds a listener.
+   * @param {string} name one of connect, disconnect, event, resync, subscribed, unsubscribed,
+   *   error, state, authenticated
+   * @param {Function} fn
+   * @returns {this}
+   */
+  on(name, fn) {
+    const set = this._listeners.get(name);
+    if (!set) throw new Error(`kinto-push: unknown event "${name}"`);
+    set.add(fn);
+    return this;
+  }
+
+  /**
+   * Removes a listener added with on() or once().
+   * @param {string} name
+   * @param {Function} fn
+   * @returns {this}
+   */
+  off(name, fn) {
+    const set = this._listeners.get(name);
+    if (set) {
+      set.delete(fn);
+      for (const f of set) if (f._kpOnce === fn) set.delete(f);
+    }
+    return this;
+  }
+
+  /**
+   * Adds a listener called at most once.
+   * @param {string} name
+   * @param {Function} fn
+   * @returns {this}
+   */
+  once(name, fn) {
+    const wrapper = (...args) => { this.off(name, wrapper); fn(...args); };
+    wrapper._kpOnce = fn;
+    return this.on(name, wrapper);
+  }
+
+  _emit(name, ...args) {
+    for (const fn of [...this._listeners.get(name)]) this._call(fn, name, args);
+  }
+
+  _call(fn, name, args) {
+    try {
+      fn(...args);
+    } catch (error) {
+      if (name === 'error') {
+        console.error('kinto-push: an error listener threw', error);
+      } else {
+        this._emit('error', { type: 'handler', event: name, error, message: `a ${name} listener threw: ${error?.message ?? error}` });
+      }
+    }
+  }
+
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit('state', state);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Subscriptions
+
+  /**
+   * Subscribes to a channel (`/buckets`, `/buckets/{bid}`, `/buckets/{bid}/collections/{cid}`).
+   * The subscription is kept across reconnections and resumed from the last event seen (or
+   * from the position in storage). Subscribing again to a channel only adds `handler`.
+   *
+   * @param {string} channel
+   * @param {(event: object, meta: {replay: boolean}) => void} [handler] called with each event
+   *   of this channel, after the `event` listeners
+   * @param {{since?: {timestamp: number}|{epoch: string, offset: number}}} [options] where to
+   *   start, instead of the stored position (e.g. `{timestamp: T}` right after a sync with Kinto
+   *   up to ETag T; collection channels only)
+   * @returns {Promise<object>} the first `subscribed` frame; rejects with an Error carrying the
+   *   error frame (`.frame`) when the server refuses the channel
+   */
+  subscribe(channel, handler, options = {}) {
+    if (typeof channel !== 'string' || !channel.startsWith('/')) {
+      return Promise.reject(new TypeError(`kinto-push: invalid channel ${JSON.stringify(channel)}`));
+    }
+    let entry = this._channels.get(channel);
+    if (!entry) {
+      entry = {
+        channel,
+        handlers: new Set(),
+        status: 'pending',     // pending | sent | subscribed
+        position: undefined,   // undefined: not loaded from storage yet
+        since: options.since ?? null,
+        epoch: null,           // epoch of the current subscription
+        replayUntil: 0,        // events with offset <= this are replay
+        waiters: [],
+        ready: null,
+        retryTimer: null,
+      };
+      this._channels.set(channel, entry);
+      entry.ready = Promise.resolve(this.storage.get(channel)).then(
+        (position) => { if (entry.position === undefined) entry.position = position ?? null; },
+        (error) => {
+          entry.position = null;
+          this._emit('error', { type: 'storage', channel, error, message: `storage.get failed: ${error?.message ?? error}` });
+        });
+      entry.ready.then(() => this._sendSubscribe(entry));
+    }
+    if (handler) entry.handlers.add(handler);
+    if (entry.status === 'subscribed' && entry.last) return Promise.resolve(entry.last);
+    const promise = new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
+    promise.catch(() => {});   // a caller that does not await is told through the error event
+    return promise;
+  }
+
+  /**
+   * Stops a subscription and forgets the channel's position (unless `keepPosition`).
+   * @param {string} channel
+   * @param {{keepPosition?: boolean}} [options]
+   * @returns {Promise<void>} resolved once the server confirmed (or at once when offline)
+   */
+  unsubscribe(channel, { keepPosition = false } = {}) {
+    const entry = this._channels.get(channel);
+    if (!entry) return Promise.resolve();
+    this._channels.delete(channel);
+    clearTimeout(entry.retryTimer);
+    for (const w of entry.waiters.splice(0)) w.reject(Object.assign(new Error(`unsubscribed from ${channel}`), { code: 'unsubscribed' }));
+    if (!keepPosition && this.storage.delete) {
+      Promise.resolve().then(() => this.storage.delete(channel)).catch((error) =>
+        this._emit('error', { type: 'storage', channel, error, message: `storage.delete failed: ${error?.message ?? error}` }));
+    }
+    if (entry.status === 'pending' || !this._isOpen()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const id = this._send({ type: 'unsubscribe', channel });
+      if (id === null) return resolve();
+      this._requests.set(id, { kind: 'unsubscribe', channel, resolve });
+    });
+  }
+
+  /** The channels subscribed to (including those waiting for a connection). */
+  channels() {
+    return [...this._channels.keys()];
+  }
+
+  /**
+   * The position of a channel: the last event seen, or null.
+   * @param {string} channel
+   * @returns {Position|null}
+   */
+  position(channel) {
+    const p = this._channels.get(channel)?.position;
+    return p ? { ...p } : null;
+  }
+
+  /**
+   * Sets new credentials. When connected, they are sent in an `auth` frame (e.g. a fresh JWT
+   * before the old one expires); after a 4001 close, the client reconnects with them.
+   * @param {string|null} token
+   */
+  setToken(token) {
+    this.token = token;
+    if (this._stopped) return;
+    if (this.state === 'unauthorized') {
+      this.attempt = 0;
+      this._openSocket();
+    } else if (this._isOpen() && token) {
+      const id = this._send({ type: 'auth', token });
+      if (id !== null) this._requests.set(id, { kind: 'auth' });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Connection
+
+  /** Connects (again), unless already connected or connecting. Done by the constructor. */
+  connect() {
+    if (!this._stopped && this.state !== 'failed' && this.state !== 'unauthorized') return;
+    this._stopped = false;
+    this.attempt = 0;
+    this._openSocket();
+  }
+
+  /**
+   * Closes the connection and stops reconnecting. Subscriptions and positions are kept: a
+   * later connect() resumes them.
+   * @returns {Promise<void>} resolved once the socket is closed (at most 2 s)
+   */
+  close() {
+    this._stopped = true;
+    this._clearTimers();
+    for (const entry of this._channels.values()) clearTimeout(entry.retryTimer);
+    const ws = this._ws;
+    this._ws = null;
+    this._failRequests();
+    for (const entry of this._channels.values()) {
+      entry.status = 'pending';
+      entry.retries = 0;
+      for (const w of entry.waiters.splice(0)) w.reject(Object.assign(new Error('client closed'), { code: 'closed' }));
+    }
+    const wasOpen = this.state === 'open';
+    this.welcome = null;
+    this._setState('closed');
+    if (wasOpen) this._emit('disconnect', { code: 1000, reason: 'client closed', willReconnect: false });
+    if (!ws) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); resolve(); };
+      const timer = setTimeout(done, 2_000);
+      ws.onmessage = null;
+      ws.onerror = () => {};   // the `ws` package throws on an error event nobody listens to
+      ws.onclose = () => done();
+      try {
+        if (ws.readyState === 3) done();
+        else ws.close(1000, 'client closed');
+      } catch {
+        done();
+      }
+    });
+  }
+
+  _isOpen() {
+    return this._ws !== null && this._ws.readyState === 1 && this.welcome !== null && this.state === 'open';
+  }
+
+  _clearTimers() {
+    for (const key of Object.keys(this._timers)) {
+      clearTimeout(this._timers[key]);
+      this._timers[key] = null;
+    }
+  }
+
+  _failRequests() {
+    for (const request of this._requests.values()) if (request.kind === 'unsubscribe') request.resolve();
+    this._requests.clear();
+  }
+
+  async _openSocket() {
+    this._clearTimers();
+    const seq = ++this._socketSeq;
+    this.welcome = null;
+    this._setState(this.connections > 0 || this.attempt > 0 ? 'reconnecting' : 'connecting');
+    let Impl;
+    try {
+      Impl = this._WebSocket ?? await defaultWebSocket();
+    } catch (error) {
+      this._emit('error', { type: 'transport', error, message: error.message });
+      this._stopped = true;
+      this._setState('failed');
+      return;
+    }
+    if (seq !== this._socketSeq || this._stopped) return;
+    const url = new URL(this.url);
+    if (this.token) url.searchParams.set('access_token', this.token);
+    let ws;
+    try {
+      ws = new Impl(url.toString());
+    } catch (error) {
+      this._emit('error', { type: 'transport', error, message: `cannot open ${this.url}: ${error.message}` });
+      this._stopped = true;
+      this._setState('failed');
+      return;
+    }
+    this._ws = ws;
+    this._timers.connect = setTimeout(() => {
+      if (this._ws === ws && !this.welcome) this._abandon(ws, 'no welcome in time');
+    }, this.connectTimeoutMs);
+    ws.onmessage = (e) => { if (this._ws === ws) this._onMessage(e.data); };
+    ws.onerror = (e) => {
+      if (this._ws !== ws) return;
+      const error = e?.error ?? new Error(e?.message ?? 'WebSocket error');
+      this._emit('error', { type: 'transport', error, message: `WebSocket error: ${error.message || 'connection failed'}` });
+    };
+    ws.onclose = (e) => { if (this._ws === ws) this._onClose(e?.code ?? 1006, String(e?.reason ?? '')); };
+  }
+
+  // Gives up on a socket that went silent: closes it without waiting and treats it as a 1006.
+  _abandon(ws, reason) {
+    ws.onmessage = ws.onclose = null;
+    ws.onerror = () => {};   // the `ws` package throws on an error event nobody listens to
+    try { ws.close(1000, reason); } catch { /* already closing */ }
+    if (this._ws === ws) this._onClose(1006, reason);
+  }
+
+  _onClose(code, reason) {
+    const hadWelcome = this.welcome !== null;
+    this._ws = null;
+    this._clearTimers();
+    this._failRequests();
+    for (const entry of this._channels.values()) {
+      clearTimeout(entry.retryTimer);
+      if (entry.status !== 'pending') entry.status = 'pending';
+    }
+    if (this._stopped) return;
+    if (NO_RETRY.has(code)) {
+      const unauthorized = code === CLOSE_UNAUTHORIZED;
+      this._emit('error', {
+        type: 'close', code, reason,
+        message: unauthorized
+          ? `the server refused the credentials (${code}${reason ? ` ${reason}` : ''}): call setToken() with new ones`
+          : `the server closed the connection with ${code}${reason ? ` (${reason})` : ''}: not retrying`,
+      });
+      this._setState(unauthorized ? 'unauthorized' : 'failed');
+      this._emit('disconnect', { code, reason, willReconnect: false });
+      return;
+    }
+    if (hadWelcome) this.attempt = 0;
+    const delayMs = backoffDelay(this.attempt, this.backoff);
+    this.attempt += 1;
+    this._setState('reconnecting');
+    this._emit('disconnect', { code, reason, willReconnect: true, delayMs });
+    if (this._stopped) return;   // a disconnect listener called close()
+    this._timers.reconnect = setTimeout(() => {
+      this._timers.reconnect = null;
+      if (!this._stopped) this._openSocket();
+    }, delayMs);
+  }
+
+  _send(frame) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== 1) return null;
+    const id = String(this._nextId++);
+    try {
+      ws.send(JSON.stringify({ ...frame, id }));
+    } catch (error) {
+      this._emit('error', { type: 'transport', error, message: `send failed: ${error.message}` });
+      return null;
+    }
+    return id;
+  }
+
+  _armPing() {
+    clearTimeout(this._timers.ping);
+    clearTimeout(this._timers.pong);
+    this._timers.pong = null;
+    const interval = this.pingIntervalMs ?? (this.welcome?.heartbeat ?? 25) * 1000;
+    if (!interval) return;
+    const ws = this._ws;
+    this._timers.ping = setTimeout(() => {
+      if (this._ws !== ws) return;
+      if (this._send({ type: 'ping' }) === null) return;
+      this._timers.pong = setTimeout(() => {
+        if (this._ws === ws) this._abandon(ws, 'no answer to ping');
+      }, interval);
+    }, interval);
+  }
+
+  _onMessage(data) {
+    let frame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
+    } catch {
+      this._emit('error', { type: 'transport', message: 'the server sent a frame that is not JSON' });
+      return;
+    }
+    if (!frame || typeof frame !== 'object') return;
+    this._armPing();
+    switch (frame.type) {
+      case 'welcome': return this._onWelcome(frame);
+      case 'subscribed': return this._onSubscribed(frame);
+      case 'event': return this._onEvent(frame);
+      case 'unsubscribed': {
+        const request = this._takeRequest(frame.id);
+        if (request?.kind === 'unsubscribe') request.resolve();
+        return this._emit('unsubscribed', frame);
+      }
+      case 'authenticated':
+        this._takeRequest(frame.id);
+        this._emit('authenticated', frame);
+        // Channels refused as unauthorized before are tried again with the new credentials.
+        for (const entry of this._channels.values()) if (entry.position !== undefined) this._sendSubscribe(entry);
+        return undefined;
+      case 'error': return this._onError(frame);
+      default: return undefined;   // pong and frames of later versions
+    }
+  }
+
+  _takeRequest(id) {
+    if (id === undefined || id === null) return undefined;
+    const key = String(id);
+    const request = this._requests.get(key);
+    this._requests.delete(key);
+    return request;
+  }
+
+  _onWelcome(frame) {
+    clearTimeout(this._timers.connect);
+    this.welcome = frame;
+    this.attempt = 0;
+    this.connections += 1;
+    this._setState('open');
+    this._armPing();
+    this._emit('connect', frame);
+    for (const entry of this._channels.values()) {
+      if (entry.status === 'pending' && entry.position !== undefined) this._sendSubscribe(entry);
+    }
+  }
+
+  _sendSubscribe(entry) {
+    if (this._channels.get(entry.channel) !== entry || entry.status !== 'pending' || !this._isOpen()) return;
+    const frame = { type: 'subscribe', channel: entry.channel };
+    let since = null;
+    if (entry.since) {
+      since = entry.since;
+    } else if (entry.position && typeof entry.position.epoch === 'string' && Number.isInteger(entry.position.offset)) {
+      since = { epoch: entry.position.epoch, offset: entry.position.offset };
+    }
+    if (since) frame.since = since;
+    const id = this._send(frame);
+    if (id === null) return;
+    entry.status = 'sent';
+    this._requests.set(id, { kind: 'subscribe', channel: entry.channel, entry, since });
+  }
+
+  _onSubscribed(frame) {
+    const request = this._takeRequest(frame.id);
+    const entry = this._channels.get(frame.channel);
+    if (!entry || (request && request.entry !== entry)) return;   // unsubscribed meanwhile
+    const since = request?.since ?? null;
+    entry.status = 'subscribed';
+    entry.since = null;
+    entry.retries = 0;
+    entry.epoch = frame.epoch;
+    entry.last = frame;
+    const previous = entry.position;
+    const resumed = since !== null;
+    if (resumed && frame.recovered === false) {
+      entry.replayUntil = 0;
+      const position = { epoch: frame.epoch, offset: frame.offset, timestamp: previous?.timestamp ?? since.timestamp ?? null };
+      this._setPosition(entry, position);
+      this._emit('subscribed', frame, { since, resumed });
+      this._emit('resync', {
+        channel: entry.channel, timestamp: position.timestamp, epoch: frame.epoch, offset: frame.offset,
+        previous: previous ? { ...previous } : null,
+      });
+    } else {
+      if (resumed && since.offset !== undefined) {
+        // The replay brings offsets since.offset+1 .. frame.offset.
+        entry.replayUntil = frame.offset;
+      } else if (resumed) {
+        // A replay from a timestamp: its offsets start somewhere at or before frame.offset.
+        entry.replayUntil = frame.offset;
+        if (!previous || previous.epoch !== frame.epoch) {
+          this._setPosition(entry, { epoch: frame.epoch, offset: 0, timestamp: since.timestamp ?? null }, true);
+        }
+      } else {
+        // Live only: the position starts at the channel's head.
+        entry.replayUntil = 0;
+        this._setPosition(entry, { epoch: frame.epoch, offset: frame.offset, timestamp: previous?.timestamp ?? null });
+      }
+      this._emit('subscribed', frame, { since, resumed });
+    }
+    for (const w of entry.waiters.splice(0)) w.resolve(frame);
+  }
+
+  _onEvent(frame) {
+    const entry = this._channels.get(frame.channel);
+    if (!entry || entry.status !== 'subscribed' || !Number.isInteger(frame.offset)) return;
+    const position = entry.position;
+    if (position && position.epoch === entry.epoch && frame.offset <= position.offset) return;   // duplicate
+    this._setPosition(entry, {
+      epoch: entry.epoch,
+      offset: frame.offset,
+      timestamp: Number.isInteger(frame.timestamp) ? frame.timestamp : (position?.timestamp ?? null),
+    });
+    const meta = { replay: frame.offset <= entry.replayUntil };
+    this._emit('event', frame, meta);
+    for (const handler of [...entry.handlers]) this._call(handler, 'event', [frame, meta]);
+  }
+
+  _onError(frame) {
+    const request = this._takeRequest(frame.id);
+    if (request?.kind === 'subscribe') {
+      const entry = request.entry;
+      if (this._channels.get(entry.channel) === entry) {
+        if (frame.code === 'unavailable' || frame.code === 'internal') {
+          // The server could not answer now: retry this channel later on the same connection.
+          entry.status = 'pending';
+          const delayMs = backoffDelay(entry.retries ?? 0, this.backoff);
+          entry.retries = (entry.retries ?? 0) + 1;
+          entry.retryTimer = setTimeout(() => this._sendSubscribe(entry), delayMs);
+        } else if (frame.code === 'unauthorized') {
+          // Kept: a token given with setToken() makes the next connection try again.
+          entry.status = 'pending';
+        } else {
+          // forbidden, bad_request, too_many_subscriptions, not_found: the channel is dropped.
+          this._channels.delete(entry.channel);
+          const error = Object.assign(new Error(`${entry.channel}: ${frame.code}: ${frame.message ?? ''}`),
+            { code: frame.code, frame });
+          for (const w of entry.waiters.splice(0)) w.reject(error);
+        }
+      }
+      return this._emit('error', { ...frame, channel: entry.channel });
+    }
+    if (request?.kind === 'unsubscribe') {
+      request.resolve();
+      if (frame.code === 'not_found') return undefined;
+      return this._emit('error', { ...frame, channel: request.channel });
+    }
+    return this._emit('error', frame);
+  }
+
+  _setPosition(entry, position, quiet = false) {
+    if (samePosition(entry.position, position)) return;
+    entry.position = position;
+    if (quiet) return;
+    try {
+      const result = this.storage.set(entry.channel, { ...position });
+      if (result && typeof result.then === 'function') {
+        result.then(undefined, (error) =>
+          this._emit('error', { type: 'storage', channel: entry.channel, error, message: `storage.set failed: ${error?.message ?? error}` }));
+      }
+    } catch (error) {
+      this._emit('error', { type: 'storage', channel: entry.channel, error, message: `storage.set failed: ${error?.message ?? error}` });
+    }
+  }
+}
+
+export default KintoPushClient;
