@@ -98,10 +98,10 @@ void router::handle(http_request const& request, bool loopback, responder respon
                                       {"build", KINTO_PUSH_BUILD}},
                                  version, keep_alive);
         });
-    if (path == "/" || path == "/index.html")
+    // The dashboard and the JavaScript client (text_response sets Cache-Control: no-cache).
+    if (auto asset = web_demo::find_asset(path))
         return only(readonly, [&] {
-            return text_response(200, "text/html; charset=utf-8", std::string(web_demo::index_html()), version,
-                                 keep_alive);
+            return text_response(200, asset->content_type, std::string(asset->body), version, keep_alive);
         });
     respond(error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive));
 }

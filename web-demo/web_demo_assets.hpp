@@ -1,10 +1,19 @@
 #pragma once
-// The web demo's files, embedded at build time (see web-demo/CMakeLists.txt).
+// The dashboard's files and the JavaScript client, embedded at build time (see
+// web-demo/CMakeLists.txt) and served by the router.
 
+#include <optional>
 #include <string_view>
 
 namespace kp::web_demo {
 
-std::string_view index_html();
+struct asset {
+    std::string_view content_type;
+    std::string_view body;
+};
+
+// The embedded file served at `path`: "/" and "/index.html" (the dashboard), "/app.js",
+// "/style.css", "/kinto-push.js"; nullopt for any other path.
+std::optional<asset> find_asset(std::string_view path);
 
 }  // namespace kp::web_demo

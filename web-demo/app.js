@@ -1,0 +1,552 @@
+// kinto-push live dashboard. Plain ES module; the client library is served at /kinto-push.js.
+// URL parameters: ?channel=/buckets/b/collections/c (repeatable), &token=…, &server=http://host:port.
+// Without a channel it subscribes to the firehose /buckets. See docs/dashboard.md.
+
+import { KintoPushClient, memoryStorage } from '/kinto-push.js';
+
+const FIREHOSE = '/buckets';
+const MAX_ROWS = 500;
+const SPARK_SECONDS = 60;
+const MAX_DIFF_OBJECTS = 50;
+const CHANNEL_RE = /^\/buckets(\/[a-zA-Z0-9_-]{1,64}(\/collections\/[a-zA-Z0-9_-]{1,64})?)?$/;
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'title' || key === 'role') node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+const params = new URLSearchParams(location.search);
+const state = {
+  serverUrl: params.get('server') || location.origin,
+  token: params.get('token') || '',
+  tokenInUrl: params.has('token'),
+  storage: memoryStorage(),      // positions, kept while the server URL stays the same
+  storageServer: null,
+  client: null,
+  channels: new Map(),           // channel -> card state
+  rows: new Map(),               // event key -> row state
+  total: 0,                      // Kinto events (one per row, whatever the channels)
+  deliveries: 0,                 // event frames received (one per channel)
+  hidden: 0,
+  welcomes: 0,
+  reconnects: 0,
+  replay: null,                  // {count, at, perChannel, resync} since the last reconnection
+};
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+function pad(n, width = 2) { return String(n).padStart(width, '0'); }
+
+function formatTimestamp(ms) {
+  if (!Number.isFinite(ms)) return '—';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+function clock(date = new Date()) {
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function formatValue(value) {
+  if (value === undefined) return '';
+  const compact = JSON.stringify(value);
+  if (compact === undefined) return String(value);
+  if (value !== null && typeof value === 'object' && compact.length > 60) return JSON.stringify(value, null, 2);
+  return compact;
+}
+
+function objectId(impacted) {
+  return impacted?.new?.id ?? impacted?.old?.id ?? null;
+}
+
+// "blog / articles / r1": the ids of what the event touched.
+function describeIds(payload, impacted) {
+  const parts = [];
+  const resource = payload.resource_name;
+  const own = { bucket: 'bucket_id', collection: 'collection_id', record: 'record_id', group: 'group_id' }[resource];
+  if (resource !== 'bucket' && payload.bucket_id) parts.push(payload.bucket_id);
+  if (resource === 'record' && payload.collection_id) parts.push(payload.collection_id);
+  if (resource === 'group') parts.push('groups');
+  let ownId = own ? payload[own] : undefined;
+  if (!ownId) {
+    const ids = [...new Set(impacted.map(objectId).filter(Boolean))];
+    if (ids.length === 1) ownId = ids[0];
+    else if (ids.length > 1) ownId = `{${ids.slice(0, 4).join(', ')}${ids.length > 4 ? `, +${ids.length - 4}` : ''}}`;
+  }
+  if (ownId) parts.push(ownId);
+  return parts.length ? parts.join(' / ') : (payload.uri ?? '');
+}
+
+function eventKey(frame) {
+  const p = frame.payload ?? {};
+  return `${p.action}|${p.resource_name}|${p.uri}|${p.timestamp}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection state
+
+const STATE_TEXT = {
+  idle: 'idle',
+  connecting: 'connecting…',
+  open: 'connected',
+  reconnecting: 'reconnecting…',
+  unauthorized: 'unauthorized: set a token and connect',
+  failed: 'connection failed',
+  closed: 'disconnected',
+};
+
+function showState(name, detail = '') {
+  $('state').dataset.state = name;
+  $('state-text').textContent = STATE_TEXT[name] + (detail ? ` ${detail}` : '');
+  $('connect-button').textContent = name === 'open' || name === 'connecting' || name === 'reconnecting' ? 'Reconnect' : 'Connect';
+  $('disconnect-button').disabled = name === 'closed' || name === 'idle';
+}
+
+function showError(message) {
+  const line = $('last-error');
+  line.hidden = !message;
+  line.textContent = message ? `${clock()} ${message}` : '';
+}
+
+function showNotice(kind, text) {
+  const notice = $('notice');
+  notice.hidden = false;
+  notice.dataset.kind = kind;
+  $('notice-text').textContent = text;
+}
+
+function updateReplayNotice() {
+  const r = state.replay;
+  if (!r) return;
+  const notice = $('notice');
+  notice.dataset.replayed = String(r.count);
+  const perChannel = [...r.perChannel].map(([c, n]) => `${c}: ${n}`).join(', ');
+  notice.title = perChannel ? `replayed per channel: ${perChannel}` : '';
+  let text = `Reconnected at ${clock(r.at)}, replayed ${r.count} missed event${r.count === 1 ? '' : 's'}`;
+  if (r.resync.length) {
+    const list = r.resync.map((s) => `${s.channel} (since ${s.timestamp ?? 'the start'})`).join(', ');
+    text += `. The server's history did not cover the gap of ${list}: resync those from Kinto with _since=<timestamp>.`;
+    showNotice('resync', text);
+  } else {
+    showNotice('replay', text);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channels
+
+function setChannelStatus(card, status, text) {
+  card.status = status;
+  card.el.dataset.status = status;
+  card.el.querySelector('.status-text').textContent = text;
+}
+
+function addChannel(channel, { subscribe = true } = {}) {
+  channel = channel.trim();
+  if (!channel) return;
+  if (state.channels.has(channel)) {
+    const existing = state.channels.get(channel).el;
+    existing.classList.remove('fresh');
+    void existing.offsetWidth;
+    existing.classList.add('fresh');
+    return;
+  }
+  const node = $('channel-template').content.firstElementChild.cloneNode(true);
+  node.dataset.channel = channel;
+  // Line breaks may fall after a slash only.
+  const name = node.querySelector('.channel-name');
+  channel.split('/').forEach((part, i) => {
+    if (i > 0) name.append('/', document.createElement('wbr'));
+    name.append(part);
+  });
+  node.querySelector('.remove').addEventListener('click', () => removeChannel(channel));
+  node.querySelector('.remove').setAttribute('aria-label', `Remove ${channel}`);
+  const card = {
+    channel, el: node, count: 0, offset: null, epoch: null, replayed: 0,
+    buckets: new Array(SPARK_SECONDS).fill(0), status: 'pending',
+  };
+  state.channels.set(channel, card);
+  $('channels').append(node);
+  renderSparkline(card);
+  syncUrl();
+  if (subscribe && state.client) subscribeChannel(channel);
+}
+
+function removeChannel(channel) {
+  const card = state.channels.get(channel);
+  if (!card) return;
+  state.channels.delete(channel);
+  card.el.remove();
+  state.client?.unsubscribe(channel).catch(() => {});
+  syncUrl();
+}
+
+function subscribeChannel(channel) {
+  const client = state.client;
+  const card = state.channels.get(channel);
+  if (card) setChannelStatus(card, 'pending', client?.state === 'open' ? 'subscribing…' : 'waiting for the connection');
+  client.subscribe(channel).catch((error) => {
+    if (state.client !== client || error.code === 'closed' || error.code === 'unsubscribed') return;
+    const c = state.channels.get(channel);
+    if (c) setChannelStatus(c, 'refused', `refused: ${error.code ?? ''} ${error.frame?.message ?? ''}`.trim());
+  });
+}
+
+function renderCardStats(card) {
+  card.el.querySelector('.count').textContent = String(card.count);
+  card.el.querySelector('.offset').textContent = card.offset === null ? '—' : String(card.offset);
+  const lastSecond = card.buckets[SPARK_SECONDS - 2];
+  card.el.querySelector('.rate').textContent = `${lastSecond} ev/s`;
+}
+
+function renderSparkline(card) {
+  const values = card.buckets;
+  const max = Math.max(1, ...values);
+  const w = 120;
+  const h = 24;
+  const step = w / (values.length - 1);
+  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 1 - (v / max) * (h - 3)).toFixed(1)}`);
+  const svg = card.el.querySelector('.sparkline');
+  svg.querySelector('.line').setAttribute('points', points.join(' '));
+  svg.querySelector('.area').setAttribute('points', `0,${h} ${points.join(' ')} ${w},${h}`);
+  svg.setAttribute('aria-label', `events per second over the last ${SPARK_SECONDS} s, peak ${Math.max(...values)}`);
+}
+
+// Every second: the sparklines move one step left.
+function tick() {
+  for (const card of state.channels.values()) {
+    card.buckets.shift();
+    card.buckets.push(0);
+    renderSparkline(card);
+    renderCardStats(card);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feed
+
+function updateFeedCount() {
+  const shown = state.rows.size;
+  let text = `${state.total} event${state.total === 1 ? '' : 's'}`;
+  if (shown < state.total - state.hidden) text += ` (${shown} shown)`;
+  if (state.deliveries !== state.total) text += ` · ${state.deliveries} deliveries on ${state.channels.size} channels`;
+  if (state.hidden) text += `, ${state.hidden} while paused`;
+  $('feed-count').textContent = text;
+  $('empty').hidden = state.total > 0;
+}
+
+function channelChip(frame, replay) {
+  return el('span', {
+    class: `chip${replay ? ' replay' : ''}`, 'data-channel': frame.channel, 'data-offset': String(frame.offset),
+    title: replay ? 'replayed after a reconnection' : 'channel and offset',
+  }, frame.channel, ' ', el('span', { class: 'offset', text: `#${frame.offset}` }));
+}
+
+function diffTable(oldObject, newObject) {
+  const keys = [];
+  const seen = new Set();
+  for (const key of ['id', 'last_modified', ...Object.keys(oldObject ?? {}), ...Object.keys(newObject ?? {})]) {
+    if (seen.has(key)) continue;
+    if ((oldObject && key in oldObject) || (newObject && key in newObject)) { keys.push(key); seen.add(key); }
+  }
+  const rows = keys.map((key) => {
+    const inOld = !!oldObject && key in oldObject;
+    const inNew = !!newObject && key in newObject;
+    const before = inOld ? formatValue(oldObject[key]) : '';
+    const after = inNew ? formatValue(newObject[key]) : '';
+    const kind = !inOld ? 'added' : !inNew ? 'removed' : before === after ? 'same' : 'changed';
+    return el('tr', { class: kind, 'data-key': key },
+      el('td', { class: 'key', text: key }),
+      el('td', { class: `old${inOld ? '' : ' absent'}`, text: inOld ? before : '—' }),
+      el('td', { class: `new${inNew ? '' : ' absent'}`, text: inNew ? after : '—' }));
+  });
+  return el('table', { class: 'diff' },
+    el('thead', {}, el('tr', {}, el('th', { text: 'field' }), el('th', { text: 'old' }), el('th', { text: 'new' }))),
+    el('tbody', {}, ...rows));
+}
+
+function renderDetails(row) {
+  const details = row.details;
+  details.replaceChildren();
+  const objects = row.impacted.slice(0, MAX_DIFF_OBJECTS);
+  if (!objects.length) details.append(el('p', { class: 'muted', text: 'No impacted objects in this event.' }));
+  for (const impacted of objects) {
+    const id = objectId(impacted) ?? '(no id)';
+    const lm = [impacted.old?.last_modified, impacted.new?.last_modified].filter((v) => v !== undefined).join(' → ');
+    details.append(el('h3', { text: `${id}${lm ? `  (last_modified ${lm})` : ''}` }), diffTable(impacted.old, impacted.new));
+  }
+  if (row.impacted.length > objects.length) {
+    details.append(el('p', { class: 'muted', text: `… and ${row.impacted.length - objects.length} more objects` }));
+  }
+  details.append(el('details', {}, el('summary', { class: 'muted', text: 'payload' }),
+    el('pre', { text: JSON.stringify(row.payload, null, 2) })));
+}
+
+function toggleRow(row) {
+  const open = row.button.getAttribute('aria-expanded') !== 'true';
+  row.button.setAttribute('aria-expanded', String(open));
+  row.el.classList.toggle('open', open);
+  if (open) renderDetails(row);
+  row.details.hidden = !open;
+}
+
+function mergeImpacted(row, impacted) {
+  const known = new Set(row.impacted.map(objectId));
+  for (const object of impacted) {
+    const id = objectId(object);
+    if (id === null || !known.has(id)) { row.impacted.push(object); known.add(id); }
+  }
+}
+
+function addEventRow(frame, meta) {
+  const key = eventKey(frame);
+  const impacted = Array.isArray(frame.impacted_objects) ? frame.impacted_objects : [];
+  const existing = state.rows.get(key);
+  if (existing) {
+    // The same Kinto event on another subscribed channel: one row, one chip per channel.
+    existing.where.append(channelChip(frame, meta.replay));
+    mergeImpacted(existing, impacted);
+    existing.ids.textContent = describeIds(existing.payload, existing.impacted);
+    if (!existing.details.hidden) renderDetails(existing);
+    return false;
+  }
+  const payload = frame.payload ?? {};
+  const action = String(payload.action ?? 'event');
+  const ids = el('span', { class: 'ids', text: describeIds(payload, impacted) });
+  const where = el('span', { class: 'where' }, channelChip(frame, meta.replay));
+  const count = impacted.length;
+  const button = el('button', { type: 'button', class: 'event-summary', 'aria-expanded': 'false' },
+    el('span', { class: `action ${action}`, text: action }),
+    el('span', { class: 'what' },
+      el('span', { class: 'chevron', 'aria-hidden': 'true', text: '▸' }),
+      el('span', { class: 'resource', text: payload.resource_name ?? '?' }),
+      ids),
+    where,
+    el('span', { class: 'meta' },
+      el('span', { class: 'user', text: payload.user_id ?? 'anonymous' }),
+      el('span', { class: 'timestamp', title: `Kinto timestamp ${frame.timestamp}`, 'data-timestamp': String(frame.timestamp) },
+        `${formatTimestamp(frame.timestamp)} · ${frame.timestamp}`),
+      count > 1 ? el('span', { text: `${count} objects` }) : null,
+      meta.replay ? el('span', { class: 'badge-replay', text: 'replayed' }) : null));
+  const details = el('div', { class: 'details', hidden: true });
+  const node = el('li', {
+    class: 'event fresh', 'data-key': key, 'data-channel': frame.channel, 'data-offset': String(frame.offset),
+    'data-action': action, 'data-resource': payload.resource_name ?? '',
+  }, button, details);
+  const row = { key, el: node, button, details, where, ids, payload, impacted: [...impacted] };
+  button.addEventListener('click', () => toggleRow(row));
+  state.rows.set(key, row);
+  $('feed').prepend(node);
+  setTimeout(() => node.classList.remove('fresh'), 1_300);
+  while (state.rows.size > MAX_ROWS) {
+    const last = $('feed').lastElementChild;
+    if (!last) break;
+    state.rows.delete(last.dataset.key);
+    last.remove();
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+function connect() {
+  if (state.client) state.client.close();
+  if (state.storageServer !== state.serverUrl) {
+    state.storage = memoryStorage();
+    state.storageServer = state.serverUrl;
+  }
+  let client;
+  try {
+    client = new KintoPushClient(state.serverUrl, {
+      token: state.token || null,
+      storage: state.storage,
+      backoff: { initialMs: 250, maxMs: 5_000, factor: 2, jitter: true },
+    });
+  } catch (error) {
+    showState('failed');
+    showError(`cannot connect to ${state.serverUrl}: ${error.message}`);
+    return;
+  }
+  state.client = client;
+  window.kintoPushDashboard.client = client;
+  const mine = (fn) => (...args) => { if (state.client === client) fn(...args); };
+
+  client.on('state', mine((s) => {
+    showState(s);
+    if (s !== 'open') {
+      for (const card of state.channels.values()) {
+        if (card.status !== 'refused') setChannelStatus(card, 'pending', 'waiting for the connection');
+      }
+    }
+  }));
+  client.on('connect', mine((welcome) => {
+    $('server-name').textContent = welcome.server ?? '';
+    $('session').textContent = welcome.session ? `session ${String(welcome.session).slice(0, 8)}` : '';
+    showError('');
+    if (state.welcomes > 0) {
+      state.reconnects += 1;
+      $('reconnects').textContent = String(state.reconnects);
+      state.replay = { count: 0, at: new Date(), perChannel: new Map(), resync: [] };
+      for (const card of state.channels.values()) card.replayed = 0;
+      updateReplayNotice();
+    }
+    state.welcomes += 1;
+  }));
+  client.on('disconnect', mine((info) => {
+    $('last-close').textContent = `${info.code}${info.reason ? ` ${info.reason}` : ''} at ${clock()}`;
+    if (info.willReconnect) {
+      showState('reconnecting', `(next attempt in ${(info.delayMs / 1000).toFixed(1)} s)`);
+    }
+  }));
+  client.on('subscribed', mine((frame) => {
+    const card = state.channels.get(frame.channel);
+    if (!card) return;
+    card.epoch = frame.epoch;
+    if (card.offset === null || frame.recovered === false) card.offset = frame.offset;
+    setChannelStatus(card, 'subscribed', `live · epoch ${frame.epoch}`);
+    renderCardStats(card);
+  }));
+  client.on('resync', mine((info) => {
+    if (!state.replay) state.replay = { count: 0, at: new Date(), perChannel: new Map(), resync: [] };
+    state.replay.resync.push(info);
+    updateReplayNotice();
+  }));
+  client.on('event', mine((frame, meta) => {
+    const card = state.channels.get(frame.channel);
+    if (card) {
+      card.count += 1;
+      card.offset = frame.offset;
+      card.buckets[SPARK_SECONDS - 1] += 1;
+      renderCardStats(card);
+      renderSparkline(card);
+    }
+    if (meta.replay && state.replay) {
+      state.replay.count += 1;
+      state.replay.perChannel.set(frame.channel, (state.replay.perChannel.get(frame.channel) ?? 0) + 1);
+      updateReplayNotice();
+    }
+    state.deliveries += 1;
+    if ($('pause').checked) {
+      state.hidden += 1;
+      state.total += 1;
+    } else if (addEventRow(frame, meta)) {
+      state.total += 1;
+    }
+    updateFeedCount();
+  }));
+  client.on('error', mine((error) => {
+    const where = error.channel ? ` on ${error.channel}` : '';
+    showError(`${error.code ?? error.type ?? 'error'}${where}: ${error.message ?? ''}`);
+    if (error.type === 'close' && error.code === 4001) showState('unauthorized');
+  }));
+
+  for (const channel of state.channels.keys()) subscribeChannel(channel);
+}
+
+function disconnect() {
+  state.client?.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// URL
+
+function syncUrl() {
+  const parts = [];
+  const enc = (v) => encodeURIComponent(v).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
+  if (state.serverUrl !== location.origin) parts.push(`server=${enc(state.serverUrl)}`);
+  for (const channel of state.channels.keys()) parts.push(`channel=${enc(channel)}`);
+  if (state.tokenInUrl && state.token) parts.push(`token=${encodeURIComponent(state.token)}`);
+  const query = parts.length ? `?${parts.join('&')}` : '';
+  if (location.search !== query) history.replaceState(null, '', `${location.pathname}${query}${location.hash}`);
+}
+
+function curlExample() {
+  const channel = [...state.channels.keys()].find((c) => /\/collections\//.test(c)) ?? '/buckets/blog/collections/articles';
+  const [, bucket = 'blog', collection = 'articles'] = /^\/buckets\/([^/]+)\/collections\/([^/]+)/.exec(channel) ?? [];
+  const now = Date.now();
+  let base = state.serverUrl;
+  try { base = new URL(state.serverUrl, location.href).origin; } catch { /* as typed */ }
+  base = base.replace(/^ws/, 'http');
+  return `curl -X POST ${base}/v1/events -H 'Content-Type: application/json' -d '{
+  "payload": {"timestamp": ${now}, "action": "create", "resource_name": "record",
+              "uri": "/buckets/${bucket}/collections/${collection}/records/r1", "user_id": "account:alice",
+              "bucket_id": "${bucket}", "collection_id": "${collection}", "record_id": "r1"},
+  "impacted_objects": [{"new": {"id": "r1", "last_modified": ${now}, "title": "Hello"}}]}'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function start() {
+  window.kintoPushDashboard = { state, client: null };
+  // On a phone the feed matters most: the connection form starts folded.
+  if (window.matchMedia?.('(max-width: 800px)').matches) $('connection-panel').open = false;
+  $('server-url').value = state.serverUrl;
+  $('token').value = state.token;
+
+  const initial = params.getAll('channel').map((c) => c.trim()).filter(Boolean);
+  for (const channel of initial.length ? initial : [FIREHOSE]) addChannel(channel, { subscribe: false });
+  $('curl-example').textContent = curlExample();
+  updateFeedCount();
+  showState('idle');
+
+  $('connect-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const server = $('server-url').value.trim() || location.origin;
+    const token = $('token').value.trim();
+    if (token !== state.token) state.tokenInUrl = state.tokenInUrl && !!token;
+    state.serverUrl = server;
+    state.token = token;
+    syncUrl();
+    $('curl-example').textContent = curlExample();
+    connect();
+  });
+  $('disconnect-button').addEventListener('click', disconnect);
+  $('channel-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = $('channel-input');
+    const channel = input.value.trim();
+    const hint = $('channel-hint');
+    if (!CHANNEL_RE.test(channel)) {
+      hint.hidden = false;
+      hint.textContent = 'A channel is /buckets, /buckets/{bid} or /buckets/{bid}/collections/{cid} (ids: letters, digits, _ and -).';
+      return;
+    }
+    hint.hidden = true;
+    input.value = '';
+    addChannel(channel);
+    $('curl-example').textContent = curlExample();
+  });
+  $('firehose-button').addEventListener('click', () => addChannel(FIREHOSE));
+  $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
+  $('clear').addEventListener('click', () => {
+    $('feed').replaceChildren();
+    state.rows.clear();
+    state.total = 0;
+    state.deliveries = 0;
+    state.hidden = 0;
+    updateFeedCount();
+  });
+  $('pause').addEventListener('change', () => { if (!$('pause').checked) { state.hidden = 0; updateFeedCount(); } });
+  setInterval(tick, 1_000);
+  syncUrl();
+  connect();
+}
+
+start();

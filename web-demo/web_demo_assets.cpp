@@ -1,0 +1,41 @@
+#include "web-demo/web_demo_assets.hpp"
+
+namespace kp::web_demo {
+
+namespace embedded {
+// Defined in the sources cmake/embed_file.cmake generates.
+std::string_view index_html();
+std::string_view app_js();
+std::string_view style_css();
+std::string_view kinto_push_js();
+}  // namespace embedded
+
+namespace {
+
+constexpr std::string_view html = "text/html; charset=utf-8";
+constexpr std::string_view javascript = "text/javascript; charset=utf-8";
+constexpr std::string_view css = "text/css; charset=utf-8";
+
+struct entry {
+    std::string_view path;
+    std::string_view content_type;
+    std::string_view (*body)();
+};
+
+constexpr entry assets[] = {
+    {"/", html, embedded::index_html},
+    {"/index.html", html, embedded::index_html},
+    {"/app.js", javascript, embedded::app_js},
+    {"/style.css", css, embedded::style_css},
+    {"/kinto-push.js", javascript, embedded::kinto_push_js},
+};
+
+}  // namespace
+
+std::optional<asset> find_asset(std::string_view path) {
+    for (auto const& e : assets)
+        if (e.path == path) return asset{e.content_type, e.body()};
+    return std::nullopt;
+}
+
+}  // namespace kp::web_demo
