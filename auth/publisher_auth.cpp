@@ -4,6 +4,16 @@
 
 namespace kp::auth {
 
+publisher_auth::publisher_auth(std::optional<std::string> secret) : secret_(std::move(secret)) {
+    if (secret_) signatures_ = std::make_unique<signature_verifier>(*secret_);
+}
+
+signature_verifier::verdict publisher_auth::check_signature(std::string_view header, std::string_view body,
+                                                            std::int64_t now_s) const {
+    if (!signatures_) return signature_verifier::verdict::invalid;
+    return signatures_->check(header, body, now_s);
+}
+
 publisher_auth::verdict publisher_auth::check(std::string_view authorization, bool loopback) const {
     if (!secret_) return loopback ? verdict::allowed : verdict::invalid;
     if (authorization.empty()) return verdict::missing;

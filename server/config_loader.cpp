@@ -78,8 +78,9 @@ std::optional<std::string> set_secret(server_config& c, std::string const& text)
     return std::nullopt;
 }
 
-std::optional<std::string> set_file(std::optional<std::string>& field, std::string const& text) {
-    if (text.empty()) return "must name a file";
+// A non-empty string option (a file name, a secret).
+std::optional<std::string> set_nonempty(std::optional<std::string>& field, std::string const& text) {
+    if (text.empty()) return "must not be empty";
     field = text;
     return std::nullopt;
 }
@@ -135,10 +136,27 @@ std::vector<option_spec> const& options() {
          unsigned_in(&server_config::max_replay, 1, 10'000'000)},
         {"heartbeat", "SECONDS", "25", "server ping interval; silent peers are dropped after two",
          unsigned_in(&server_config::heartbeat_s, 1, 3600)},
+        {"public-channels", "P,...", "none",
+         "channel patterns anyone may subscribe to (* = one id; never the firehose /buckets)",
+         [](server_config& c, std::string const& v) -> std::optional<std::string> {
+             c.public_channels = v;
+             return std::nullopt;
+         }},
+        {"jwt-secret", "S", "none", "HS256 secret of subscriber JWTs",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_secret, v); }},
+        {"jwt-public-key", "FILE", "none", "public key (PEM) of subscriber JWTs: RSA for RS256, EC P-256 for ES256",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_public_key, v); }},
+        {"kinto-url", "URL", "none",
+         "Kinto to check subscribers' Kinto credentials against (e.g. https://kinto.example.com/v1)",
+         [](server_config& c, std::string const& v) -> std::optional<std::string> {
+             if (!v.starts_with("http://") && !v.starts_with("https://")) return "must be an http:// or https:// URL";
+             c.kinto_url = v;
+             return std::nullopt;
+         }},
         {"tls-cert", "FILE", "none", "certificate chain (PEM): serve https and wss only; SIGHUP reloads it",
-         [](server_config& c, std::string const& v) { return set_file(c.tls_cert, v); }},
+         [](server_config& c, std::string const& v) { return set_nonempty(c.tls_cert, v); }},
         {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",
-         [](server_config& c, std::string const& v) { return set_file(c.tls_key, v); }},
+         [](server_config& c, std::string const& v) { return set_nonempty(c.tls_key, v); }},
         {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
         {"log-format", "F", "text", "text", set_log_format},
     };
@@ -260,6 +278,7 @@ std::string config_loader::help() {
     for (auto const& o : options())
         line(std::string("--") + o.name + " " + o.placeholder, o.meaning, o.fallback, env_name(o.name));
     out << "  --help, --version\n";
+    out << "\nkinto-push tail --help: the command-line client (prints or runs a command for each event)\n";
     return out.str();
 }
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <optional>
 
 #ifndef KINTO_PUSH_COMMIT
@@ -106,13 +107,23 @@ void router::handle(http_request const& request, bool loopback, responder respon
     respond(error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive));
 }
 
+json router::capabilities() const {
+    json out = json::array({"history"});
+    if (context_.access.has_public_channels()) out.push_back("public-channels");
+    if (context_.access.has_jwt()) out.push_back("jwt");
+    if (context_.access.has_kinto()) out.push_back("kinto-auth");
+    if (context_.publishers.has_secret()) out.push_back("signed-publishing");
+    if (context_.tls) out.push_back("tls");
+    return out;
+}
+
 http_response router::info(http_request const& request) const {
     auto& store = context_.hub.history();
     json body = {{"server", "kinto-push"},
                  {"version", KINTO_PUSH_VERSION},
                  {"store", store.kind()},
                  {"epoch", store.epoch()},
-                 {"capabilities", json::array({"history"})}};
+                 {"capabilities", capabilities()}};
     return json_response(200, body, request.version(), request.keep_alive());
 }
 
@@ -122,15 +133,37 @@ void router::publish(http_request const& request, bool loopback, responder respo
     auto fail = [&](unsigned status, int errno_value, std::string const& message) {
         respond(error_response(status, errno_value, message, version, keep_alive));
     };
-    auto authorization = request[http::field::authorization];
-    switch (context_.publishers.check(authorization, loopback)) {
-    case auth::publisher_auth::verdict::allowed: break;
-    case auth::publisher_auth::verdict::missing:
-        return fail(401, kinto_errno::missing_auth_token, "publishing needs Authorization: Bearer <publish secret>");
-    case auth::publisher_auth::verdict::invalid:
-        return fail(401, kinto_errno::invalid_auth_token,
-                    context_.publishers.has_secret() ? "invalid publish credentials"
-                                                     : "no publish secret is configured: only loopback clients may publish");
+    auto const signature = request["Kinto-Push-Signature"];
+    if (!signature.empty() && context_.publishers.has_secret()) {
+        using verdict = auth::signature_verifier::verdict;
+        auto const now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        switch (context_.publishers.check_signature(signature, request.body(), now)) {
+        case verdict::allowed: break;
+        case verdict::malformed:
+            return fail(401, kinto_errno::invalid_auth_token, "Kinto-Push-Signature: expected t=<unix seconds>,v1=<hex>");
+        case verdict::expired:
+            return fail(401, kinto_errno::invalid_auth_token,
+                        "Kinto-Push-Signature: timestamp outside the 300 s window (check the clocks)");
+        case verdict::invalid: return fail(401, kinto_errno::invalid_auth_token, "Kinto-Push-Signature: invalid signature");
+        case verdict::replayed:
+            return fail(401, kinto_errno::invalid_auth_token,
+                        "Kinto-Push-Signature: signature already used (sign each request anew)");
+        case verdict::overloaded:
+            return fail(503, kinto_errno::backend, "too many signed requests in the window; retry later");
+        }
+    } else {
+        auto authorization = request[http::field::authorization];
+        switch (context_.publishers.check(authorization, loopback)) {
+        case auth::publisher_auth::verdict::allowed: break;
+        case auth::publisher_auth::verdict::missing:
+            return fail(401, kinto_errno::missing_auth_token,
+                        "publishing needs Authorization: Bearer <publish secret> or a Kinto-Push-Signature");
+        case auth::publisher_auth::verdict::invalid:
+            return fail(401, kinto_errno::invalid_auth_token,
+                        context_.publishers.has_secret() ? "invalid publish credentials"
+                                                         : "no publish secret is configured: only loopback clients may publish");
+        }
     }
     if (!is_json(request[http::field::content_type]))
         return fail(415, kinto_errno::invalid_parameters, "Content-Type must be application/json");

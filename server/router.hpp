@@ -10,6 +10,8 @@
 
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
 namespace kp::server {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -29,6 +31,7 @@ private:
     void publish(http_request const& request, bool loopback, responder respond) const;
     http_response history(http_request const& request) const;
     http_response info(http_request const& request) const;
+    nlohmann::json capabilities() const;
 
     server_context& context_;
 };

@@ -43,7 +43,8 @@ server::server(server_config config)
       hub_(*store_, config_.max_replay),
       publishers_(config_.publish_secret),
       ingest_(hub_),
-      context_{config_, hub_, publishers_, ingest_, blocking_},
+      access_(config_),
+      context_{config_, hub_, publishers_, ingest_, access_, blocking_},
       routes_(context_),
       signals_(control_, SIGTERM, SIGINT),
       reload_signal_(control_, SIGHUP),
@@ -83,7 +84,10 @@ server::~server() {
 int server::run() {
     if (!config_.publish_secret)
         spdlog::warn("no --publish-secret: publishing is accepted from loopback addresses only");
-    spdlog::warn("no subscriber authentication configured: every channel is open (development mode)");
+    if (access_.development_mode())
+        spdlog::warn("no subscriber authentication configured: every channel is open (development mode)");
+    else
+        spdlog::info("subscriber authentication: {}", access_.describe());
     for (auto& s : shards_) s->start();
     listener_->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {

@@ -42,6 +42,7 @@ private:
     channels::channel_hub hub_;
     auth::publisher_auth publishers_;
     channels::publish_queue ingest_;
+    subscriber_access access_;
     boost::asio::thread_pool blocking_{2};
     server_context context_;
     router routes_;

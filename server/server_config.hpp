@@ -25,6 +25,10 @@ struct server_config {
     std::size_t send_queue_bytes = 4 * 1024 * 1024;
     std::size_t max_replay = 10000;
     std::int64_t heartbeat_s = 25;
+    std::string public_channels;                 // comma-separated patterns, validated at start
+    std::optional<std::string> jwt_secret;
+    std::optional<std::string> jwt_public_key;   // PEM file
+    std::optional<std::string> kinto_url;
     std::optional<std::string> tls_cert;
     std::optional<std::string> tls_key;
     std::string log_level = "info";

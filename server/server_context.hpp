@@ -5,6 +5,7 @@
 #include "channels/channel_hub.hpp"
 #include "channels/publish_queue.hpp"
 #include "server/server_config.hpp"
+#include "server/subscriber_access.hpp"
 #include "server/tls_context_provider.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -20,6 +21,7 @@ struct server_context {
     channels::channel_hub& hub;
     auth::publisher_auth const& publishers;
     channels::publish_queue& ingest;
+    subscriber_access& access;
     // Threads for work that may touch the disk (history reads, store probes): never a shard.
     boost::asio::thread_pool& blocking;
     // Set when --tls-cert/--tls-key are: the listener then speaks only TLS.

@@ -5,6 +5,9 @@
 #include "server/io_errors.hpp"
 #include "store/random_hex.hpp"
 #include "store/store_error.hpp"
+#include "auth/jwt_verifier.hpp"
+
+#include <boost/url/parse.hpp>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -35,9 +38,15 @@ namespace close_code {
 constexpr std::uint16_t going_away = 1001;
 constexpr std::uint16_t internal_error = 1011;
 constexpr std::uint16_t protocol_violation = 4000;
+constexpr std::uint16_t unauthorized = 4001;
 constexpr std::uint16_t too_slow = 4008;
 constexpr std::uint16_t too_many_connections = 4029;
 }  // namespace close_code
+
+std::int64_t now_s() {
+    using namespace std::chrono;
+    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
 
 bool is_unsigned(json const& v) {
     return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
@@ -53,6 +62,7 @@ websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, serv
       shard_(owner),
       context_(context),
       close_deadline_(ws_.get_executor()),
+      expiry_(ws_.get_executor()),
       id_(store::random_hex(8)) {}
 
 template <class Stream>
@@ -80,6 +90,16 @@ void websocket_session<Stream>::run(beast::http::request<beast::http::string_bod
         res.set(beast::http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
     }));
     ws_.read_message_max(config.max_frame_bytes);
+    // Credentials in the upgrade: the Authorization header, or ?access_token= for browsers.
+    std::string access_token;
+    if (auto target = boost::urls::parse_origin_form(request.target())) {
+        auto params = target->params();
+        if (auto it = params.find("access_token"); it != params.end()) access_token = std::string((*it).value);
+    }
+    if (auto found = context_.access.from_upgrade(request[beast::http::field::authorization], access_token, now_s())) {
+        if (auto* identity = std::get_if<subscriber_identity>(&*found)) identity_ = std::move(*identity);
+        else refused_ = true;   // a browser cannot read an HTTP status: open, then close with 4001
+    }
     ws_.auto_fragment(false);
     ws_.text(true);
     ws_.async_accept(request, beast::bind_front_handler(&websocket_session<Stream>::on_accept, shared_from_this()));
@@ -95,6 +115,8 @@ void websocket_session<Stream>::on_accept(beast::error_code ec) {
     do_read();
     if (open > context_.config.max_connections)
         return close_with(close_code::too_many_connections, "too many connections");
+    if (refused_) return close_with(close_code::unauthorized, "invalid credentials");
+    watch_expiry();
     if (context_.shutting_down.load()) return close_with(close_code::going_away, "server shutting down");
     reply(json{{"type", "welcome"},
                {"session", id_},
@@ -149,8 +171,7 @@ void websocket_session<Stream>::handle_frame(std::string_view text) {
     if (name == "subscribe") return handle_subscribe(frame, id);
     if (name == "unsubscribe") return handle_unsubscribe(frame, id);
     if (name == "ping") return reply(json{{"type", "pong"}}, id);
-    if (name == "auth")
-        return reply_error(id, "unauthorized", "subscriber authentication is not configured on this server");
+    if (name == "auth") return handle_auth(frame, id);
     reply_error(id, "bad_request", "type: unknown type '" + name + "'");
 }
 
@@ -160,9 +181,10 @@ void websocket_session<Stream>::handle_subscribe(json const& frame, json const& 
     if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
     auto channel = channels::channel_name::parse(it->get_ref<std::string const&>());
     if (!channel) return reply_error(id, "bad_request", "channel: invalid channel name");
-    std::string const& name = channel->str();
-    if (subscriptions_.contains(name)) return reply_error(id, "bad_request", "channel: already subscribed");
-    if (subscriptions_.size() >= context_.config.max_subscriptions)
+    std::string const name = channel->str();
+    if (subscriptions_.contains(name) || pending_.contains(name))
+        return reply_error(id, "bad_request", "channel: already subscribed");
+    if (subscriptions_.size() + pending_.size() >= context_.config.max_subscriptions)
         return reply_error(id, "too_many_subscriptions",
                            "at most " + std::to_string(context_.config.max_subscriptions) +
                                " subscriptions per connection");
@@ -188,6 +210,38 @@ void websocket_session<Stream>::handle_subscribe(json const& frame, json const& 
         }
     }
 
+    // Authorize, then subscribe. The decision may come later (Kinto): meanwhile the channel is
+    // pending, and counts as held.
+    pending_request request{id, name, since_timestamp, since_position};
+    pending_.insert(name);
+    context_.access.authorize(identity_, name, ws_.get_executor(),
+                              [self = shared_from_this(), request = std::move(request)](access_decision decision) {
+                                  self->on_authorized(request, decision);
+                              });
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_authorized(pending_request const& request, access_decision decision) {
+    // Unsubscribed (or closed) while Kinto was thinking: nothing to do.
+    if (closing_ || !pending_.erase(request.channel)) return;
+    switch (decision) {
+    case access_decision::allowed: return start_subscription(request);
+    case access_decision::unauthorized:
+        return reply_error(request.id, "unauthorized",
+                           identity_.empty() ? "this channel needs credentials" : "credentials refused");
+    case access_decision::forbidden:
+        return reply_error(request.id, "forbidden", "these credentials do not allow this channel");
+    case access_decision::unavailable:
+        return reply_error(request.id, "unavailable", "the authorization service did not answer; retry later");
+    }
+}
+
+template <class Stream>
+void websocket_session<Stream>::start_subscription(pending_request const& request) {
+    auto const& id = request.id;
+    auto const& name = request.channel;
+    auto const& since_timestamp = request.since_timestamp;
+    auto const& since_position = request.since_position;
     // Register first, then plan on this thread: see channel_hub's comment for why this order
     // gives no hole and no duplicate.
     shard_.subscribers().add(name, this);
@@ -215,10 +269,51 @@ void websocket_session<Stream>::handle_subscribe(json const& frame, json const& 
 }
 
 template <class Stream>
+void websocket_session<Stream>::handle_auth(json const& frame, json const& id) {
+    auto token = frame.find("token");
+    if (token == frame.end() || !token->is_string()) return reply_error(id, "bad_request", "token: is required");
+    if (context_.access.development_mode())
+        return reply_error(id, "unauthorized", "subscriber authentication is not configured on this server");
+    context_.access.from_auth_frame(
+        token->get<std::string>(), now_s(), ws_.get_executor(),
+        [self = shared_from_this(), id](std::variant<subscriber_identity, access_decision> result) {
+            if (self->closing_) return;
+            if (auto* identity = std::get_if<subscriber_identity>(&result)) {
+                // Subscriptions already granted stay; new ones are judged with these credentials.
+                self->identity_ = std::move(*identity);
+                self->watch_expiry();
+                json sub = self->identity_.sub ? json(*self->identity_.sub) : json(nullptr);
+                json expires = self->identity_.expires ? json(*self->identity_.expires) : json(nullptr);
+                return self->reply(json{{"type", "authenticated"}, {"sub", sub}, {"expires", expires}}, id);
+            }
+            // A bad auth frame changes nothing else.
+            if (std::get<access_decision>(result) == access_decision::unavailable)
+                return self->reply_error(id, "unavailable", "the authorization service did not answer; retry later");
+            self->reply_error(id, "unauthorized", "invalid credentials");
+        });
+}
+
+template <class Stream>
+void websocket_session<Stream>::watch_expiry() {
+    expiry_.cancel();
+    if (!identity_.expires) return;
+    // Tokens are accepted up to `leeway` after `exp` (clock skew); the connection ends then too.
+    std::int64_t const ends = *identity_.expires + auth::jwt_verifier::leeway_s;
+    expiry_.expires_after(std::chrono::seconds(std::max<std::int64_t>(0, ends - now_s())));
+    expiry_.async_wait([self = shared_from_this(), ends](beast::error_code ec) {
+        if (ec || self->closing_) return;
+        // A fresh token that arrived meanwhile moved the deadline: this wait is stale.
+        if (!self->identity_.expires || *self->identity_.expires + auth::jwt_verifier::leeway_s != ends) return;
+        self->close_with(close_code::unauthorized, "token expired");
+    });
+}
+
+template <class Stream>
 void websocket_session<Stream>::handle_unsubscribe(json const& frame, json const& id) {
     auto it = frame.find("channel");
     if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
     auto const& name = it->get_ref<std::string const&>();
+    if (pending_.erase(name)) return reply(json{{"type", "unsubscribed"}, {"channel", name}}, id);
     if (!subscriptions_.erase(name)) return reply_error(id, "not_found", "channel: not subscribed");
     shard_.subscribers().remove(name, this);
     context_.hub.unsubscribed(name);
@@ -385,6 +480,8 @@ void websocket_session<Stream>::close_with(std::uint16_t code, std::string const
         queued_bytes_ -= queue_.back()->size();
         queue_.pop_back();
     }
+    expiry_.cancel();
+    pending_.clear();
     // May run inside subscriber_table::deliver: leave the table once that walk is over.
     asio::post(ws_.get_executor(), [self = shared_from_this()] { self->leave_all(); });
     if (!ws_.is_open()) return;
@@ -403,6 +500,9 @@ void websocket_session<Stream>::close_with(std::uint16_t code, std::string const
 
 template <class Stream>
 void websocket_session<Stream>::leave_all() {
+    // Every way out passes here: no timer may keep a finished session alive.
+    expiry_.cancel();
+    pending_.clear();
     for (auto const& [channel, sub] : subscriptions_) {
         shard_.subscribers().remove(channel, this);
         context_.hub.unsubscribed(channel);

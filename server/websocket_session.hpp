@@ -8,6 +8,8 @@
 #include "server/closeable.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/subscriber_access.hpp"
+#include "server/subscriber_identity.hpp"
 #include "server/websocket_tcp_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -24,7 +26,9 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace kp::server {
@@ -65,6 +69,18 @@ private:
     void handle_frame(std::string_view text);
     void handle_subscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
     void handle_unsubscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
+    void handle_auth(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
+    void watch_expiry();
+
+    // A subscribe waiting for its authorization.
+    struct pending_request {
+        nlohmann::ordered_json id;
+        std::string channel;
+        std::optional<std::int64_t> since_timestamp;
+        std::optional<channels::since_position> since_position;
+    };
+    void on_authorized(pending_request const& request, access_decision decision);
+    void start_subscription(pending_request const& request);
     void reply(nlohmann::ordered_json frame, nlohmann::ordered_json const& id);
     void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
 
@@ -89,6 +105,10 @@ private:
     server_context& context_;
     boost::beast::flat_buffer buffer_;
     boost::asio::steady_timer close_deadline_;
+    boost::asio::steady_timer expiry_;   // the credentials' end (JWT exp)
+    subscriber_identity identity_;
+    bool refused_ = false;               // invalid credentials in the upgrade
+    std::unordered_set<std::string> pending_;   // channels waiting for authorization
     std::string id_;
 
     std::deque<frame_ptr> queue_;

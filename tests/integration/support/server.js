@@ -63,7 +63,7 @@ async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
     proc.stderr.on('data', (chunk) => {
       log += chunk;
       if (log.length > 256 * 1024) log = log.slice(-128 * 1024);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+      const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(log);
       if (m) resolve(Number(m[1]));
     });
     proc.on('error', reject);
