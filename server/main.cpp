@@ -1,6 +1,7 @@
 // kinto-push: WebSocket push server for Kinto. Parses the command line, sets up logging and
 // runs the server until SIGTERM/SIGINT.
 
+#include "clients/cli/tail_command.hpp"
 #include "server/config_loader.hpp"
 #include "server/server.hpp"
 
@@ -13,6 +14,7 @@
 int main(int argc, char** argv) {
     using namespace kp::server;
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (!args.empty() && args[0] == "tail") return kp::cli::tail_command::run({args.begin() + 1, args.end()});
     auto loaded = config_loader::load(args, config_loader::process_environment());
     if (auto const* error = std::get_if<config_error>(&loaded)) {
         std::cerr << "kinto-push: " << error->message << "\n";
