@@ -21,6 +21,7 @@ inline constexpr int invalid_parameters = 107;
 inline constexpr int missing_resource = 111;
 inline constexpr int request_too_large = 113;
 inline constexpr int method_not_allowed = 115;
+inline constexpr int forbidden = 121;
 inline constexpr int backend = 201;
 inline constexpr int undefined = 999;
 }  // namespace kinto_errno

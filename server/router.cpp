@@ -76,7 +76,10 @@ void router::handle(http_request const& request, bool loopback, responder respon
         if (verb != http::verb::post) return method_not_allowed();
         return publish(request, loopback, std::move(respond));
     }
-    if (path == "/v1/history") return blocking([this, request] { return history(request); });
+    if (path == "/v1/history") {
+        if (!readonly) return method_not_allowed();
+        return history(request, std::move(respond));
+    }
     if (path == "/v1" || path == "/v1/") return only(readonly, [&] { return info(request); });
     if (path == "/v1/ws")
         return only(readonly, [&] {
@@ -190,7 +193,7 @@ void router::publish(http_request const& request, bool loopback, responder respo
     if (!queued) fail(503, kinto_errno::backend, "too many publications in flight; retry later");
 }
 
-http_response router::history(http_request const& request) const {
+void router::history(http_request const& request, responder respond) const {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
     auto parsed = boost::urls::parse_origin_form(request.target());
@@ -201,42 +204,76 @@ http_response router::history(http_request const& request) const {
         return std::string((*it).value);
     };
     auto bad = [&](std::string const& message) {
-        return error_response(400, kinto_errno::invalid_parameters, message, version, keep_alive);
+        respond(error_response(400, kinto_errno::invalid_parameters, message, version, keep_alive));
     };
 
+    history_query query{version, keep_alive};
     auto channel_text = param("channel");
     if (!channel_text) return bad("channel: is required");
     auto channel = channels::channel_name::parse(*channel_text);
     if (!channel) return bad("channel: invalid channel name");
-    std::uint64_t since = 0;
+    query.channel = channel->str();
     if (auto text = param("since")) {
         auto value = to_unsigned(*text);
         if (!value) return bad("since: must be a non-negative integer");
-        since = *value;
+        query.since = *value;
     }
-    std::size_t limit = 100;
     if (auto text = param("limit")) {
         auto value = to_unsigned(*text);
         if (!value || *value == 0) return bad("limit: must be a positive integer");
-        limit = static_cast<std::size_t>(std::min<std::uint64_t>(*value, 1000));
+        query.limit = static_cast<std::size_t>(std::min<std::uint64_t>(*value, 1000));
     }
-    auto epoch = param("epoch");
+    query.epoch = param("epoch");
 
+    // The same authorization as subscribing: Authorization header or ?access_token=.
+    auto const now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    auto found = context_.access.from_upgrade(request[http::field::authorization], param("access_token").value_or(""), now);
+    subscriber_identity identity;
+    if (found) {
+        if (auto* decision = std::get_if<access_decision>(&*found); decision)
+            return respond(error_response(401, kinto_errno::invalid_auth_token, "invalid credentials", version, keep_alive));
+        identity = std::get<subscriber_identity>(std::move(*found));
+    }
+    auto executor = context_.blocking.get_executor();
+    context_.access.authorize(identity, query.channel, executor, [this, query, respond, executor](access_decision decision) {
+        auto const v = query.version;
+        auto const k = query.keep_alive;
+        switch (decision) {
+        case access_decision::allowed:
+            // The read may touch the disk: on the blocking pool.
+            return boost::asio::post(executor, [this, query, respond] { respond(read_history(query)); });
+        case access_decision::unauthorized:
+            return respond(error_response(401, kinto_errno::missing_auth_token, "this channel needs credentials", v, k));
+        case access_decision::forbidden:
+            return respond(error_response(403, kinto_errno::forbidden, "these credentials do not allow this channel", v, k));
+        case access_decision::unavailable:
+            return respond(error_response(503, kinto_errno::backend, "the authorization service did not answer; retry later", v, k));
+        }
+    });
+}
+
+http_response router::read_history(history_query const& query) const {
+    auto const version = query.version;
+    auto const keep_alive = query.keep_alive;
+    auto const since = query.since;
+    auto const limit = query.limit;
+    auto const& epoch = query.epoch;
     auto& hub = context_.hub;
     auto& store = hub.history();
-    auto span = store.span(channel->str());
+    auto span = store.span(query.channel);
     bool recovered = (!epoch || *epoch == store.epoch()) && since <= span.last &&
                      (since == span.last || (span.first != 0 && since + 1 >= span.first));
     std::vector<channels::message_ptr> events;
     bool more = false;
     if (recovered && since < span.last) {
         // One extra event tells whether the limit cut the list.
-        events = hub.read(channel->str(), since, limit + 1);
+        events = hub.read(query.channel, since, limit + 1);
         more = events.size() > limit;
         if (more) events.pop_back();
     }
     // The events are spliced in as the frames WebSocket clients get, without a re-parse.
-    json head = {{"channel", channel->str()}, {"epoch", store.epoch()}, {"offset", span.last},
+    json head = {{"channel", query.channel}, {"epoch", store.epoch()}, {"offset", span.last},
                  {"recovered", recovered}, {"more", more}};
     std::string text = head.dump();
     text.pop_back();

@@ -8,7 +8,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +32,17 @@ public:
 
 private:
     void publish(http_request const& request, bool loopback, responder respond) const;
-    http_response history(http_request const& request) const;
+    // GET /v1/history: parameters, then authorization, then the read (on the blocking pool).
+    struct history_query {
+        unsigned version = 11;
+        bool keep_alive = true;
+        std::string channel;
+        std::uint64_t since = 0;
+        std::size_t limit = 100;
+        std::optional<std::string> epoch;
+    };
+    void history(http_request const& request, responder respond) const;
+    http_response read_history(history_query const& query) const;
     http_response info(http_request const& request) const;
     nlohmann::json capabilities() const;
 

@@ -124,6 +124,19 @@ test('JWT (HS256): channels claim, firehose claim, upgrade header and access_tok
     assert.equal((await none.subscribe(collectionChannel('blog', 'articles'))).code, 'unauthorized');
     await none.close();
 
+    // GET /v1/history: the same authorization as subscribing.
+    assert.equal((await fetch(`${server.url}/v1/history?channel=${encodeURIComponent(collectionChannel('blog', 'articles'))}`)).status, 401);
+    let res = await fetch(`${server.url}/v1/history?channel=${encodeURIComponent(collectionChannel('blog', 'articles'))}`,
+      { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    res = await fetch(`${server.url}/v1/history?channel=${encodeURIComponent(collectionChannel('blog', 'articles'))}&access_token=${token}`);
+    assert.equal(res.status, 200);
+    res = await fetch(`${server.url}/v1/history?channel=%2Fbuckets%2Fblog`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 403);
+    assert.equal((await res.json()).errno, 121);
+    res = await fetch(`${server.url}/v1/history?channel=%2Fbuckets%2Fblog`, { headers: { Authorization: 'Bearer garbage.x.y' } });
+    assert.equal(res.status, 401);
+
     const bad = {
       expired: jwt({ exp: nowS() - 120, channels: ['/buckets'] }, { secret }),
       'not yet valid': jwt({ exp: nowS() + 3600, nbf: nowS() + 600, channels: ['/buckets'] }, { secret }),
