@@ -323,6 +323,25 @@ test('TLS: wss and https with a certificate made at test time; a plaintext clien
       }).on('error', reject);
     });
     assert.ok(info.capabilities.includes('tls'));
+
+    // SIGHUP reloads the certificate: new connections get the new one.
+    const fingerprint = () => new Promise((resolve, reject) => {
+      const socket = require('node:tls').connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerCertificate().fingerprint256);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    const before = await fingerprint();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=renewed'], { stdio: 'ignore' });
+    process.kill(server.pid, 'SIGHUP');
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      await delay(100);
+      after = await fingerprint();
+    }
+    assert.notEqual(after, before, 'a new certificate after SIGHUP');
     assert.ok(server.alive());
   } finally {
     await server.stop();
