@@ -1,5 +1,7 @@
 #include "auth/public_channels.hpp"
 
+#include "auth/blanks.hpp"
+
 #include <algorithm>
 
 namespace kp::auth {
@@ -8,13 +10,6 @@ namespace {
 
 constexpr std::string_view firehose = "/buckets";
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 }  // namespace
 
@@ -22,7 +17,7 @@ std::variant<public_channels, std::string> public_channels::parse(std::string_vi
     std::vector<channel_pattern> patterns;
     while (true) {
         auto comma = list.find(',');
-        std::string_view item = trim(list.substr(0, comma));
+        std::string_view item = trim_blanks(list.substr(0, comma));
         if (!item.empty()) {
             if (item == firehose) {
                 return std::string(

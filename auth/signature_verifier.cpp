@@ -1,5 +1,7 @@
 #include "auth/signature_verifier.hpp"
 
+#include "auth/blanks.hpp"
+
 #include "auth/hex.hpp"
 #include "auth/hmac_sha256.hpp"
 
@@ -16,13 +18,6 @@ namespace {
 
 constexpr std::size_t max_header_bytes = 4096;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 struct parsed_header {
     std::string_view t_text;
@@ -36,12 +31,12 @@ std::optional<parsed_header> parse_header(std::string_view header) {
     bool have_t = false;
     while (true) {
         auto comma = header.find(',');
-        std::string_view item = trim(header.substr(0, comma));
+        std::string_view item = trim_blanks(header.substr(0, comma));
         if (!item.empty()) {
             auto eq = item.find('=');
             if (eq == std::string_view::npos) return std::nullopt;
-            std::string_view key = trim(item.substr(0, eq));
-            std::string_view value = trim(item.substr(eq + 1));
+            std::string_view key = trim_blanks(item.substr(0, eq));
+            std::string_view value = trim_blanks(item.substr(eq + 1));
             if (key == "t") {
                 if (have_t || value.empty() || value.size() > 18) return std::nullopt;
                 for (char c : value)

@@ -6,7 +6,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startServer, connect, publish, publishOk, getJSON, recordEvent, collectionChannel, pool,
+  startServer, connect, publish, publishOk, getJSON, recordEvent, collectionChannel, pool, prng,
 } = require('./support/server');
 
 const PER_KIND = Number(process.env.FUZZ_PER_KIND ?? 3000);
@@ -17,16 +17,6 @@ const FRAME_LIMIT = 65536;
 const HALF_BUDGET_MS = 45_000;
 const MIB = 1024 * 1024;
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6D2B79F5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(Number(process.env.FUZZ_SEED ?? 7));
 const int = (n) => Math.floor(random() * n);
 const pick = (list) => list[int(list.length)];

@@ -6,7 +6,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startServer, connect, publishOk, getJSON, recordEvent, collectionChannel, bucketChannel, withTimeout,
+  startServer, connect, publishOk, getJSON, recordEvent, collectionChannel, bucketChannel, withTimeout, prng,
 } = require('./support/server');
 
 const TOTAL_EVENTS = 1500;
@@ -17,17 +17,6 @@ const BUCKET = 'race';
 const COLLECTIONS = ['c0', 'c1', 'c2'];
 const CHANNELS = [...COLLECTIONS.map((c) => collectionChannel(BUCKET, c)), bucketChannel(BUCKET), '/buckets'];
 
-// A small deterministic PRNG, so that a failure can be replayed with the same seed.
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6D2B79F5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let server;
 let epoch;

@@ -12,6 +12,8 @@
 #include "store/memory_store.hpp"
 #include "store/sqlite_store.hpp"
 
+#include "tests/unit/store_test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -86,41 +88,7 @@ struct sqlite_backend_with_cache {
 using sqlite_backend = sqlite_backend_with_cache<1000>;
 using sqlite_small_cache_backend = sqlite_backend_with_cache<2>;
 
-std::string const col_c = "/buckets/b/collections/c";
-std::string const col_d = "/buckets/b/collections/d";
-std::string const bucket_b = "/buckets/b";
-std::string const firehose = "/buckets";
-
-std::string body_of(std::string const& key, std::string const& channel) {
-    return R"({"payload":{"key":")" + key + R"(","channel":")" + channel + R"("},"impacted_objects":[]})";
-}
-
-// An event with identity `key` on `channels`, every part stamped `timestamp`.
-append_event event(std::string key, std::vector<std::string> const& channels, std::int64_t timestamp = 0) {
-    append_event out;
-    out.dedupe_key = std::move(key);
-    for (auto const& channel : channels) out.entries.push_back({channel, timestamp, body_of(out.dedupe_key, channel)});
-    return out;
-}
-
-std::vector<std::uint64_t> offsets_of(std::vector<event_record> const& records) {
-    std::vector<std::uint64_t> out;
-    for (auto const& r : records) out.push_back(r.offset);
-    return out;
-}
-
-std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
-    std::vector<std::uint64_t> out;
-    for (auto o = first; o <= last; ++o) out.push_back(o);
-    return out;
-}
-
-void check_span(channel_span const& s, std::uint64_t first, std::uint64_t last, bool trimmed) {
-    INFO("span {first " << s.first << ", last " << s.last << ", trimmed " << s.trimmed << "}");
-    CHECK(s.first == first);
-    CHECK(s.last == last);
-    CHECK(s.trimmed == trimmed);
-}
+using namespace store_test;
 
 void check_position(timestamp_position const& p, std::uint64_t after, bool covered) {
     INFO("position {after " << p.after << ", covered " << p.covered << "}");

@@ -459,6 +459,18 @@ function offsetOf(published, channel) {
   return mine[mine.length - 1].offset;
 }
 
+// A small deterministic PRNG (mulberry32): a failing random test can be replayed with its seed.
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6D2B79F5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 // Runs `fn(i)` for i in 0..count-1 with at most `concurrency` calls in flight.
 async function pool(count, concurrency, fn) {
   let next = 0;
@@ -491,6 +503,7 @@ module.exports = {
   offsetOf,
   nextTimestamp,
   pool,
+  prng,
   delay,
   withTimeout,
 };
