@@ -102,31 +102,42 @@ std::string dedupe_key(json const& payload, std::vector<impacted> const& objects
 // Builds the channels' parts of one validated event, in delivery order.
 class event_splitter {
 public:
-    event_splitter(json const& event, std::vector<impacted> objects)
-        : event_(event), objects_(std::move(objects)) {
-        payload_timestamp_ = event_["payload"]["timestamp"].get<std::int64_t>();
+    // Serializes the payload, each impacted object and the other members once; every
+    // channel's part is then a concatenation of those pieces (no copy of the JSON tree).
+    event_splitter(json const& event, std::vector<impacted> objects) : objects_(std::move(objects)) {
+        payload_timestamp_ = event["payload"]["timestamp"].get<std::int64_t>();
+        head_ = "{\"payload\":" + event["payload"].dump() + ",\"impacted_objects\":[";
+        if (auto list = event.find("impacted_objects"); list != event.end())
+            for (auto const& element : *list) pieces_.push_back(element.dump());
+        tail_ = "]";
+        for (auto it = event.begin(); it != event.end(); ++it) {
+            if (it.key() == "payload" || it.key() == "impacted_objects") continue;
+            tail_ += "," + json(it.key()).dump() + ":" + it.value().dump();
+        }
+        tail_ += "}";
     }
 
-    // The part of the event that concerns the objects for which `keep(i)` holds.
+    // The part of the event that concerns the objects for which `keep(i)` holds:
+    // {"payload": …, "impacted_objects": [those], other members as given}.
     template <class Keep>
     void add(std::string channel, Keep keep) {
-        json part = event_;
-        json filtered = json::array();
+        std::string body = head_;
         std::int64_t timestamp = 0;
         bool has_new = false;
-        auto const& all = event_.contains("impacted_objects") ? event_["impacted_objects"] : empty_;
+        bool first = true;
         for (std::size_t i = 0; i < objects_.size(); ++i) {
             if (!keep(i)) continue;
-            filtered.push_back(all[i]);
+            if (!first) body += ',';
+            body += pieces_[i];
+            first = false;
             if (objects_[i].new_last_modified) {
                 timestamp = has_new ? std::max(timestamp, *objects_[i].new_last_modified)
                                     : *objects_[i].new_last_modified;
                 has_new = true;
             }
         }
-        part["impacted_objects"] = std::move(filtered);
-        entries_.push_back({std::move(channel), has_new ? timestamp : payload_timestamp_,
-                            body_of(part)});
+        body += tail_;
+        entries_.push_back({std::move(channel), has_new ? timestamp : payload_timestamp_, std::move(body)});
     }
 
     void add_all(std::string channel) {
@@ -136,22 +147,11 @@ public:
     std::vector<store::append_entry> take() { return std::move(entries_); }
 
 private:
-    // {"payload": …, "impacted_objects": …, other fields as given}: payload first, so frames read well.
-    static std::string body_of(json const& part) {
-        std::string out = "{\"payload\":" + part["payload"].dump() +
-                          ",\"impacted_objects\":" + part["impacted_objects"].dump();
-        for (auto it = part.begin(); it != part.end(); ++it) {
-            if (it.key() == "payload" || it.key() == "impacted_objects") continue;
-            out += "," + json(it.key()).dump() + ":" + it.value().dump();
-        }
-        out += "}";
-        return out;
-    }
-
-    json const& event_;
     std::vector<impacted> objects_;
     std::int64_t payload_timestamp_ = 0;
-    json const empty_ = json::array();
+    std::string head_;                  // {"payload":…,"impacted_objects":[
+    std::vector<std::string> pieces_;   // each impacted object, serialized
+    std::string tail_;                  // ], the other members}
     std::vector<store::append_entry> entries_;
 };
 

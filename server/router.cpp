@@ -207,7 +207,9 @@ void router::history(http_request const& request, responder respond) const {
         respond(error_response(400, kinto_errno::invalid_parameters, message, version, keep_alive));
     };
 
-    history_query query{version, keep_alive};
+    history_query query;
+    query.version = version;
+    query.keep_alive = keep_alive;
     auto channel_text = param("channel");
     if (!channel_text) return bad("channel: is required");
     auto channel = channels::channel_name::parse(*channel_text);
