@@ -15,13 +15,6 @@ struct md_ctx_free {
 
 }  // namespace
 
-std::size_t decision_cache::key_hash::operator()(key const& k) const {
-    // A SHA-256 digest: its first bytes are already uniform.
-    std::size_t h = 0;
-    std::memcpy(&h, k.data(), sizeof h);
-    return h;
-}
-
 decision_cache::decision_cache(std::int64_t allowed_ttl_ms, std::int64_t denied_ttl_ms, std::size_t capacity)
     : allowed_ttl_ms_(allowed_ttl_ms), denied_ttl_ms_(denied_ttl_ms), capacity_(capacity) {}
 

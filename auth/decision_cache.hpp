@@ -15,6 +15,7 @@
 // Errors of Kinto (timeouts, 5xx) are not decisions: do not put them.
 // Thread-safe (one mutex); `now_ms` is any monotonic or wall clock, as long as it is the same one.
 
+#include "auth/digest_hash.hpp"
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -40,9 +41,7 @@ public:
 private:
     using key = std::array<unsigned char, 32>;
 
-    struct key_hash {
-        std::size_t operator()(key const& k) const;
-    };
+    using key_hash = digest_hash;
 
     struct entry {
         key k;

@@ -61,13 +61,6 @@ std::optional<parsed_header> parse_header(std::string_view header) {
 
 }  // namespace
 
-std::size_t signature_verifier::key_hash::operator()(replay_key const& k) const {
-    // The key is already a uniform digest: its first bytes are a good hash.
-    std::size_t h = 0;
-    std::memcpy(&h, k.data(), sizeof h);
-    return h;
-}
-
 signature_verifier::signature_verifier(std::string secret, std::int64_t window_s, std::size_t cache_capacity)
     : secret_(std::move(secret)), window_s_(window_s), capacity_(cache_capacity) {}
 

@@ -25,6 +25,7 @@
 //
 // Thread-safe: the MAC is computed outside the lock, and the cache is behind a mutex.
 
+#include "auth/digest_hash.hpp"
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -61,9 +62,7 @@ private:
     // 128 bits of SHA-256(MAC): collisions are out of reach and half the memory of a digest.
     using replay_key = std::array<unsigned char, 16>;
 
-    struct key_hash {
-        std::size_t operator()(replay_key const& k) const;
-    };
+    using key_hash = digest_hash;
 
     struct entry {
         std::int64_t expires;  // the last second at which the signature is inside the window
