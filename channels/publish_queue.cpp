@@ -30,11 +30,6 @@ void publish_queue::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-std::size_t publish_queue::pending() const {
-    std::lock_guard lock(mutex_);
-    return queue_.size();
-}
-
 void publish_queue::run() {
     std::vector<request> group;
     for (;;) {

@@ -31,8 +31,6 @@ public:
     // Publishes what is queued, then stops the thread.
     void stop();
 
-    std::size_t pending() const;
-
 private:
     struct request {
         nlohmann::ordered_json body;
@@ -44,7 +42,7 @@ private:
     channel_hub& hub_;
     std::size_t capacity_;
     std::size_t max_group_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<request> queue_;
     bool stopping_ = false;

@@ -97,8 +97,7 @@ std::variant<subscriber_identity, access_decision> subscriber_access::from_crede
             identity.jwt = std::move(*claims);
             return identity;
         }
-        // Not one of ours: it may still be a Kinto (OpenID) bearer token.
-        if (!kinto_) return access_decision::unauthorized;
+        // Not one of ours: it may still be a Kinto (OpenID) bearer token, below.
     }
     if (!kinto_) return access_decision::unauthorized;
     return subscriber_identity{std::nullopt, "Bearer " + std::string(token), std::nullopt, std::nullopt};

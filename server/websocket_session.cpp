@@ -72,8 +72,10 @@ websocket_session<Stream>::~websocket_session() {
         shard_.subscribers().remove(channel, this);
         context_.hub.unsubscribed(channel);
     }
-    if (registered_) shard_.remove_session(this);
-    if (counted_) context_.websocket_connections.fetch_sub(1);
+    if (accepted_) {
+        shard_.remove_session(this);
+        context_.websocket_connections.fetch_sub(1);
+    }
 }
 
 template <class Stream>
@@ -109,8 +111,7 @@ template <class Stream>
 void websocket_session<Stream>::on_accept(beast::error_code ec) {
     if (ec) return log_unexpected(ec, "websocket accept");
     shard_.add_session(this);
-    registered_ = true;
-    counted_ = true;
+    accepted_ = true;
     std::size_t const open = context_.websocket_connections.fetch_add(1) + 1;
     do_read();
     if (open > context_.config.max_connections)

@@ -116,8 +116,7 @@ private:
     std::uint64_t last_batch_ = 0;   // the published transaction delivered last
     bool writing_ = false;
     bool closing_ = false;
-    bool counted_ = false;
-    bool registered_ = false;
+    bool accepted_ = false;   // registered with the shard and counted among the connections
     std::unordered_map<std::string, subscription> subscriptions_;
 };
 

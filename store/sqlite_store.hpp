@@ -43,8 +43,6 @@ public:
     void trim(std::int64_t now_ms) override;
     bool healthy() override;
 
-    std::string const& path() const { return path_; }
-
 private:
     // What is known of a channel that was appended to since start. `cache` is always a
     // contiguous run of offsets ending at `last` (possibly empty).
