@@ -1,0 +1,106 @@
+// channels::publish_queue: the bounded ingest queue in front of the hub.
+
+#include "channels/publish_queue.hpp"
+#include "store/memory_store.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using kp::channels::channel_hub;
+using kp::channels::message_batch;
+using kp::channels::publish_queue;
+using kp::channels::publish_result;
+
+namespace {
+
+nlohmann::ordered_json event_of(int n) {
+    std::string const id = "r" + std::to_string(n);
+    return nlohmann::ordered_json::parse(
+        R"({"payload":{"timestamp":)" + std::to_string(1000 + n) +
+        R"(,"action":"create","uri":"/buckets/b/collections/c/records/)" + id +
+        R"(","resource_name":"record","bucket_id":"b","collection_id":"c"},)" +
+        R"("impacted_objects":[{"new":{"id":")" + id + R"(","last_modified":)" + std::to_string(1000 + n) + "}}]}");
+}
+
+// A shard sink that holds the ingest thread until released, so that the queue fills up.
+class gate {
+public:
+    void hold() {
+        std::unique_lock lock(mutex_);
+        held_ = true;
+        changed_.notify_all();
+        changed_.wait(lock, [this] { return open_; });
+    }
+    void wait_until_held() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return held_; });
+    }
+    void open() {
+        std::lock_guard lock(mutex_);
+        open_ = true;
+        changed_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool held_ = false;
+    bool open_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("publish_queue: a full queue refuses at once, and everything it took is published in order",
+          "[publish_queue]") {
+    kp::store::memory_store store({1000, 86'400'000});
+    channel_hub hub(store, 10000);
+    gate g;
+    std::atomic<bool> first{true};
+    hub.add_shard([&](message_batch) {
+        if (first.exchange(false)) g.hold();
+    });
+    publish_queue queue(hub, 3, 256);
+
+    std::mutex mutex;
+    std::vector<std::uint64_t> offsets;   // of the collection channel, in completion order
+    auto done = [&](publish_result r) {
+        REQUIRE(r.outcome == publish_result::status::ok);
+        std::lock_guard lock(mutex);
+        offsets.push_back(r.published.front().offset);
+    };
+    REQUIRE(queue.submit(event_of(1), done));
+    g.wait_until_held();   // the ingest thread is busy with event 1
+    CHECK(queue.submit(event_of(2), done));
+    CHECK(queue.submit(event_of(3), done));
+    CHECK(queue.submit(event_of(4), done));
+    CHECK_FALSE(queue.submit(event_of(5), done));   // capacity 3: refused, `done` not called
+    g.open();
+    queue.stop();   // publishes what is queued, then stops
+    CHECK(offsets == std::vector<std::uint64_t>{1, 2, 3, 4});
+    CHECK(store.span("/buckets/b/collections/c").last == 4);
+    CHECK_FALSE(queue.submit(event_of(6), done));   // stopped
+}
+
+TEST_CASE("publish_queue: a bad body gets bad_request without holding back the others", "[publish_queue]") {
+    kp::store::memory_store store({1000, 86'400'000});
+    channel_hub hub(store, 10000);
+    publish_queue queue(hub);
+    std::promise<publish_result> bad, good;
+    REQUIRE(queue.submit(nlohmann::ordered_json::parse(R"({"payload":{}})"),
+                         [&](publish_result r) { bad.set_value(std::move(r)); }));
+    REQUIRE(queue.submit(event_of(1), [&](publish_result r) { good.set_value(std::move(r)); }));
+    auto b = bad.get_future();
+    auto g = good.get_future();
+    REQUIRE(b.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    REQUIRE(g.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    CHECK(b.get().outcome == publish_result::status::bad_request);
+    CHECK(g.get().outcome == publish_result::status::ok);
+}
