@@ -162,6 +162,16 @@ describe('without a publish secret', () => {
     assertKintoError(await request(server.url, '/__heartbeat__', { method: 'POST', body: '' }), 405, 115);
   });
 
+  test('426 for GET /v1/ws without an upgrade; 431 for headers over 16 KiB; 400 for a malformed request', async () => {
+    assertKintoError(await getJSON(server.url, '/v1/ws'), 426, 107);
+    const big = await rawHttp(server.port,
+      `GET /v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
+    assert.match(big, /^HTTP\/1\.1 431 /);
+    const garbage = await rawHttp(server.port, 'NOT HTTP AT ALL\r\n\r\n');
+    assert.match(garbage, /^HTTP\/1\.1 400 /);
+    assert.equal((await getJSON(server.url, '/__lbheartbeat__')).status, 200, 'the server still serves');
+  });
+
   test('GET /v1/', async () => {
     const res = await getJSON(server.url, '/v1/');
     assert.equal(res.status, 200);
