@@ -4,14 +4,24 @@
 
 namespace kp::channels {
 
-publish_queue::publish_queue(channel_hub& hub, std::size_t capacity, std::size_t max_group)
-    : hub_(hub), capacity_(capacity), max_group_(max_group), thread_([this] { run(); }) {}
+publish_queue::publish_queue(channel_hub& hub, std::size_t capacity, std::size_t max_group, mode how)
+    : hub_(hub), capacity_(capacity), max_group_(max_group), mode_(how) {
+    if (mode_ == mode::grouped) thread_ = std::thread([this] { run(); });
+}
 
 publish_queue::~publish_queue() {
     stop();
 }
 
 bool publish_queue::submit(nlohmann::ordered_json body, completion done) {
+    if (mode_ == mode::direct) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return false;
+        }
+        done(hub_.publish(body));
+        return true;
+    }
     {
         std::lock_guard lock(mutex_);
         if (stopping_ || queue_.size() >= capacity_) return false;

@@ -2,6 +2,9 @@
 // The ingest thread: POST bodies wait here, and are published in groups, so that one store
 // commit (one fsync with the durable store) serves every request that arrived meanwhile.
 // Bounded: when it is full, submit() refuses at once and the publisher gets a 503.
+// With a store that appends in memory there is nothing to group: `direct` mode publishes on
+// the caller's thread, which saves the POST two thread hand-offs (to the ingest thread and
+// back to the publisher's shard).
 
 #include "channels/channel_hub.hpp"
 
@@ -19,14 +22,17 @@ namespace kp::channels {
 class publish_queue {
 public:
     using completion = std::function<void(publish_result)>;
+    enum class mode { grouped, direct };
 
-    publish_queue(channel_hub& hub, std::size_t capacity = 1024, std::size_t max_group = 256);
+    publish_queue(channel_hub& hub, std::size_t capacity = 1024, std::size_t max_group = 256,
+                  mode how = mode::grouped);
     ~publish_queue();
     publish_queue(publish_queue const&) = delete;
     publish_queue& operator=(publish_queue const&) = delete;
 
-    // Thread-safe. `done` runs later on the ingest thread; false (and `done` not called) when
-    // the queue is full or stopped.
+    // Thread-safe. `done` runs later on the ingest thread (grouped), or before submit returns
+    // on the caller's thread (direct); false (and `done` not called) when the queue is full or
+    // stopped.
     bool submit(nlohmann::ordered_json body, completion done);
     // Publishes what is queued, then stops the thread.
     void stop();
@@ -42,6 +48,7 @@ private:
     channel_hub& hub_;
     std::size_t capacity_;
     std::size_t max_group_;
+    mode mode_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<request> queue_;

@@ -52,6 +52,10 @@ public:
 
     // True when the store answers.
     virtual bool healthy() = 0;
+
+    // True when an append never waits on a disk or a network: publishing may then run on the
+    // publisher's own thread instead of crossing to the ingest thread (channels::publish_queue).
+    virtual bool appends_in_memory() const { return false; }
 };
 
 }  // namespace kp::store

@@ -34,6 +34,7 @@ public:
     std::vector<std::string> channels_with_prefix(std::string const& prefix) override;
     void trim(std::int64_t now_ms) override;
     bool healthy() override { return true; }
+    bool appends_in_memory() const override { return true; }
 
 private:
     struct channel_history {

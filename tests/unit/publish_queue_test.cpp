@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using kp::channels::channel_hub;
@@ -103,4 +104,37 @@ TEST_CASE("publish_queue: a bad body gets bad_request without holding back the o
     REQUIRE(g.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
     CHECK(b.get().outcome == publish_result::status::bad_request);
     CHECK(g.get().outcome == publish_result::status::ok);
+}
+
+TEST_CASE("publish_queue: direct mode publishes on the caller's thread before submit returns",
+          "[publish_queue]") {
+    kp::store::memory_store store({1000, 86'400'000});
+    channel_hub hub(store, 10000);
+    std::thread::id sink_thread;
+    hub.add_shard([&](message_batch) { sink_thread = std::this_thread::get_id(); });
+    publish_queue queue(hub, 1, 256, publish_queue::mode::direct);
+
+    std::vector<std::uint64_t> offsets;
+    std::thread::id done_thread;
+    auto done = [&](publish_result r) {
+        REQUIRE(r.outcome == publish_result::status::ok);
+        offsets.push_back(r.published.front().offset);
+        done_thread = std::this_thread::get_id();
+    };
+    // Capacity 1 does not limit direct mode: nothing ever waits in the queue.
+    REQUIRE(queue.submit(event_of(1), done));
+    REQUIRE(queue.submit(event_of(2), done));
+    CHECK(offsets == std::vector<std::uint64_t>{1, 2});
+    CHECK(done_thread == std::this_thread::get_id());
+    CHECK(sink_thread == std::this_thread::get_id());   // the batch was handed to the shard sink here
+
+    std::promise<publish_result> bad;
+    REQUIRE(queue.submit(nlohmann::ordered_json::parse(R"({"payload":{}})"),
+                         [&](publish_result r) { bad.set_value(std::move(r)); }));
+    CHECK(bad.get_future().get().outcome == publish_result::status::bad_request);
+
+    queue.stop();
+    CHECK_FALSE(queue.submit(event_of(3), done));   // stopped: refused, `done` not called
+    CHECK(offsets.size() == 2);
+    CHECK(store.span("/buckets/b/collections/c").last == 2);
 }
