@@ -1,5 +1,6 @@
 #pragma once
-// One event of one channel as sent to clients: the frame is serialized once and shared,
+// One event of one channel as sent to clients: the frame is serialized once, as the bytes of a
+// whole WebSocket frame (header included: a server frame is never masked), and shared,
 // immutable, by every session that sends it.
 
 #include "store/history_types.hpp"
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kp::channels {
@@ -15,7 +17,11 @@ struct message {
     std::string channel;
     std::uint64_t offset = 0;
     std::int64_t timestamp = 0;
-    std::string frame;   // {"type":"event","channel":…,"offset":…,"timestamp":…,"payload":…,…}
+    std::string wire;    // the WebSocket frame header, then the JSON text below
+    std::size_t header_size = 0;
+
+    // {"type":"event","channel":…,"offset":…,"timestamp":…,"payload":…,…}
+    std::string_view frame() const { return std::string_view(wire).substr(header_size); }
 
     // Builds the frame around a stored body ({"payload":…,"impacted_objects":…}).
     static std::shared_ptr<message const> from_record(std::string channel, std::uint64_t offset,

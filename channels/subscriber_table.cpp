@@ -28,8 +28,12 @@ void subscriber_table::deliver(std::vector<message_ptr> const& batch) {
     for (auto const& m : batch) {
         auto it = channels_.find(m->channel);
         if (it == channels_.end()) continue;
+        // Sessions keep a reference to each message they queue. The message itself is shared
+        // by every shard; a reference counted here, on this shard only, keeps thousands of
+        // increments per message off the cache line the other shards count on.
+        message_ptr const local(std::make_shared<message_ptr>(m), m.get());
         // A delivery never changes the table: sessions that must close do so asynchronously.
-        for (subscriber* s : it->second) s->deliver(m, serial);
+        for (subscriber* s : it->second) s->deliver(local, serial);
     }
 }
 

@@ -1,5 +1,8 @@
 #pragma once
-// A session the shard can ask to end when the server shuts down.
+// A session the shard can ask to end when the server shuts down, and that the shard's sweep
+// visits for its keep-alive and deadlines.
+
+#include <chrono>
 
 namespace kp::server {
 
@@ -8,6 +11,9 @@ public:
     virtual ~closeable() = default;
     // Runs on the session's shard thread. WebSockets close with 1001, HTTP connections end.
     virtual void shutdown() = 0;
+    // Runs on the shard thread every sweep period (see shard::start). Must not end the
+    // session synchronously (close sockets; completions come later).
+    virtual void tick(std::chrono::steady_clock::time_point) {}
 };
 
 }  // namespace kp::server

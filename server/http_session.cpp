@@ -3,7 +3,6 @@
 #include "server/io_errors.hpp"
 #include "server/lingering_close.hpp"
 #include "server/websocket_session.hpp"
-#include "server/websocket_tcp_stream.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -126,14 +125,8 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
 template <class Stream>
 void http_session<Stream>::upgrade() {
     beast::get_lowest_layer(stream_).expires_never();
-    if constexpr (is_tls) {
-        auto session = std::make_shared<websocket_session<Stream>>(std::move(stream_), shard_, context_, tls_);
-        session->run(parser_->release());
-    } else {
-        auto session = std::make_shared<websocket_session<websocket_tcp_stream>>(
-            websocket_tcp_stream(stream_.release_socket()), shard_, context_);
-        session->run(parser_->release());
-    }
+    auto session = std::make_shared<websocket_session<Stream>>(std::move(stream_), shard_, context_, tls_);
+    session->run(parser_->release());
 }
 
 template <class Stream>

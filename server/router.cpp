@@ -282,7 +282,7 @@ http_response router::read_history(history_query const& query) const {
     text += ",\"events\":[";
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (i) text += ',';
-        text += events[i]->frame;
+        text += events[i]->frame();
     }
     text += "]}";
     return text_response(200, "application/json", std::move(text), version, keep_alive);

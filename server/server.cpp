@@ -89,7 +89,9 @@ int server::run() {
         spdlog::warn("no subscriber authentication configured: every channel is open (development mode)");
     else
         spdlog::info("subscriber authentication: {}", access_.describe());
-    for (auto& s : shards_) s->start();
+    // The sweep visits every connection four times per heartbeat (keep-alive, close deadlines).
+    auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(config_.heartbeat_s * 1000 / 4));
+    for (auto& s : shards_) s->start(sweep);
     listener_->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {
         if (!ec) on_signal();

@@ -31,7 +31,19 @@ void shard::shutdown_sessions() {
     });
 }
 
-void shard::start() {
+void shard::schedule_sweep() {
+    sweep_timer_.expires_after(sweep_);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        auto const now = std::chrono::steady_clock::now();
+        for (auto* session : sessions_) session->tick(now);   // tick never ends a session synchronously
+        schedule_sweep();
+    });
+}
+
+void shard::start(std::chrono::milliseconds sweep) {
+    sweep_ = sweep;
+    schedule_sweep();
     work_.emplace(context_.get_executor());
     thread_ = std::thread([this] {
         for (;;) {

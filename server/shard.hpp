@@ -7,8 +7,10 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <thread>
@@ -35,16 +37,22 @@ public:
 
     std::size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
 
-    void start();
+    // Runs the loop on its own thread; every `sweep` it visits each session (closeable::tick):
+    // one timer per shard serves every connection's keep-alive and close deadline.
+    void start(std::chrono::milliseconds sweep);
     void stop();   // stops the loop and joins the thread
 
 private:
+    void schedule_sweep();
+
     std::size_t index_;
     // Declared before the io_context: handlers destroyed with the context still find them.
     channels::subscriber_table subscribers_;
     std::unordered_set<closeable*> sessions_;
     std::atomic<std::size_t> session_count_{0};
     boost::asio::io_context context_{1};
+    std::chrono::milliseconds sweep_{1000};
+    boost::asio::steady_timer sweep_timer_{context_};
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread thread_;
 };

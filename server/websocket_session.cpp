@@ -6,15 +6,19 @@
 #include "store/random_hex.hpp"
 #include "store/store_error.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "server/http_responses.hpp"
+#include "server/lingering_close.hpp"
+#include "websocket/frame_encoder.hpp"
+#include "websocket/handshake.hpp"
 
 #include <boost/url/parse.hpp>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#include <boost/beast/websocket/error.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,8 +27,9 @@
 namespace kp::server {
 
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
+namespace http = beast::http;
 namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
 using json = nlohmann::ordered_json;
 
 namespace {
@@ -33,9 +38,13 @@ constexpr std::size_t max_json_depth = 64;
 constexpr std::size_t replay_page = 64;
 // How long a close may wait for a peer that stopped reading before the socket is dropped.
 constexpr std::chrono::seconds close_grace{5};
+// The read buffer starts this small and grows only while a larger message arrives.
+constexpr std::size_t read_chunk = 512;
 
 namespace close_code {
+constexpr std::uint16_t normal = 1000;
 constexpr std::uint16_t going_away = 1001;
+constexpr std::uint16_t no_status = 1005;
 constexpr std::uint16_t internal_error = 1011;
 constexpr std::uint16_t protocol_violation = 4000;
 constexpr std::uint16_t unauthorized = 4001;
@@ -48,6 +57,12 @@ std::int64_t now_s() {
     return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// The keep-alive ping: the same frame for every connection.
+std::shared_ptr<std::string const> const& ping_frame() {
+    static auto const frame = std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::ping, ""));
+    return frame;
+}
+
 bool is_unsigned(json const& v) {
     return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
 }
@@ -58,11 +73,11 @@ template <class Stream>
 websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, server_context& context,
                                             std::shared_ptr<asio::ssl::context> tls)
     : tls_(std::move(tls)),
-      ws_(std::move(stream)),
+      stream_(std::move(stream)),
       shard_(owner),
       context_(context),
-      close_deadline_(ws_.get_executor()),
-      expiry_(ws_.get_executor()),
+      reader_(context.config.max_frame_bytes),
+      expiry_(stream_.get_executor()),
       id_(store::random_hex(8)) {}
 
 template <class Stream>
@@ -79,37 +94,58 @@ websocket_session<Stream>::~websocket_session() {
 }
 
 template <class Stream>
-void websocket_session<Stream>::run(beast::http::request<beast::http::string_body> request) {
-    auto const& config = context_.config;
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = std::chrono::seconds(30);
-    // Beast pings after half the idle time without traffic from the peer and drops the peer
-    // after the whole of it: a ping every heartbeat, dropped after two silent intervals.
-    timeouts.idle_timeout = std::chrono::seconds(2 * config.heartbeat_s);
-    timeouts.keep_alive_pings = true;
-    ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(beast::http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
-    }));
-    ws_.read_message_max(config.max_frame_bytes);
+void websocket_session<Stream>::run(http::request<http::string_body> request) {
+    // The opening handshake (RFC 6455 section 4.2.1); http_session checked the Upgrade.
+    if (request[http::field::sec_websocket_version] != "13")
+        return refuse_upgrade(426, "Sec-WebSocket-Version: only 13 is supported");
+    auto const key = request[http::field::sec_websocket_key];
+    if (!websocket::valid_client_key(std::string_view(key.data(), key.size())))
+        return refuse_upgrade(400, "Sec-WebSocket-Key: missing or not 16 bytes in base64");
+
     // Credentials in the upgrade: the Authorization header, or ?access_token= for browsers.
     std::string access_token;
     if (auto target = boost::urls::parse_origin_form(request.target())) {
         auto params = target->params();
         if (auto it = params.find("access_token"); it != params.end()) access_token = std::string((*it).value);
     }
-    if (auto found = context_.access.from_upgrade(request[beast::http::field::authorization], access_token, now_s())) {
+    if (auto found = context_.access.from_upgrade(request[http::field::authorization], access_token, now_s())) {
         if (auto* identity = std::get_if<subscriber_identity>(&*found)) identity_ = std::move(*identity);
         else refused_ = true;   // a browser cannot read an HTTP status: open, then close with 4001
     }
-    ws_.auto_fragment(false);
-    ws_.text(true);
-    ws_.async_accept(request, beast::bind_front_handler(&websocket_session<Stream>::on_accept, shared_from_this()));
+
+    handshake_ = std::make_unique<http::response<http::string_body>>(http::status::switching_protocols, 11);
+    handshake_->set(http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
+    handshake_->set(http::field::upgrade, "websocket");
+    handshake_->set(http::field::connection, "Upgrade");
+    handshake_->set(http::field::sec_websocket_accept, websocket::accept_key(std::string_view(key.data(), key.size())));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
+    http::async_write(stream_, *handshake_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->handshake_.reset();
+        self->on_accept(ec);
+    });
+}
+
+template <class Stream>
+void websocket_session<Stream>::refuse_upgrade(unsigned status, std::string const& message) {
+    handshake_ = std::make_unique<http::response<http::string_body>>(
+        error_response(status, kinto_errno::invalid_parameters, message, 11, false));
+    if (status == 426) handshake_->set(http::field::sec_websocket_version, "13");
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    http::async_write(stream_, *handshake_, [self = shared_from_this()](beast::error_code, std::size_t) {
+        self->handshake_.reset();
+        self->closing_ = true;
+        self->close_written_ = true;
+        self->reader_failed_ = true;
+        self->start_draining();
+    });
 }
 
 template <class Stream>
 void websocket_session<Stream>::on_accept(beast::error_code ec) {
     if (ec) return log_unexpected(ec, "websocket accept");
+    // From here on the shard's sweep watches the connection (keep-alive, close deadline).
+    beast::get_lowest_layer(stream_).expires_never();
+    last_heard_ = clock::now();
     shard_.add_session(this);
     accepted_ = true;
     std::size_t const open = context_.websocket_connections.fetch_add(1) + 1;
@@ -132,24 +168,99 @@ void websocket_session<Stream>::shutdown() {
 }
 
 template <class Stream>
-void websocket_session<Stream>::do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session<Stream>::on_read, shared_from_this()));
+void websocket_session<Stream>::tick(clock::time_point now) {
+    if (!accepted_ || dropped_) return;
+    if (closing_) {
+        // A peer that stopped reading cannot receive the close frame, nor answer it.
+        if (now - close_started_ > close_grace) drop();
+        return;
+    }
+    auto const heartbeat = std::chrono::seconds(context_.config.heartbeat_s);
+    auto const silent = now - last_heard_;
+    if (silent >= 2 * heartbeat) {
+        spdlog::debug("session {}: silent for two heartbeats; dropping", id_);
+        closing_ = true;
+        close_started_ = now;
+        drop();
+        return leave_all();
+    }
+    if (silent >= heartbeat && !ping_outstanding_) {
+        ping_outstanding_ = true;
+        enqueue(ping_frame(), false);
+    }
 }
 
 template <class Stream>
-void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t) {
+void websocket_session<Stream>::do_read() {
+    if (dropped_) return;
+    std::size_t const held = buffer_.size();
+    std::size_t const wanted = reader_.wanted() > held ? reader_.wanted() - held : 0;
+    if (held == 0 && buffer_.capacity() > 4 * read_chunk) buffer_.shrink_to_fit();   // after a large message
+    stream_.async_read_some(buffer_.prepare(std::max(wanted, read_chunk)),
+                            beast::bind_front_handler(&websocket_session<Stream>::on_read, shared_from_this()));
+}
+
+template <class Stream>
+void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
     if (ec) {
-        // Beast already answered a too-big message with 1009 and bad UTF-8 with 1007.
-        log_unexpected(ec, "websocket read");
+        if (!draining_) log_unexpected(ec, "websocket read");
         closing_ = true;
+        drop();
         return leave_all();
     }
-    if (closing_) return;   // the peer keeps talking while we close: ignore it
-    if (!ws_.got_text()) return close_with(close_code::protocol_violation, "binary frames are not supported");
-    auto data = buffer_.cdata();
-    handle_frame(std::string_view(static_cast<char const*>(data.data()), data.size()));
-    buffer_.consume(buffer_.size());
-    if (!closing_) do_read();
+    last_heard_ = clock::now();
+    ping_outstanding_ = false;
+    buffer_.commit(bytes);
+    // Parse frame after frame; once the peer broke the protocol or we drain, only discard.
+    while (!draining_ && !reader_failed_ && !dropped_) {
+        auto data = buffer_.data();
+        auto r = reader_.read(std::span<char>(static_cast<char*>(data.data()), data.size()));
+        handle_event(r.event);   // before consume(): the event's payload points into the buffer
+        buffer_.consume(r.consumed);
+        if (r.consumed == 0) break;
+    }
+    if (draining_ || reader_failed_) {
+        // Discard what a closing peer still sends, up to a bound.
+        drained_ += buffer_.size();
+        buffer_.consume(buffer_.size());
+        if (drained_ >= linger_bytes) return drop();
+    }
+    do_read();
+}
+
+template <class Stream>
+void websocket_session<Stream>::handle_event(websocket::frame_event const& event) {
+    using kind = websocket::frame_event::kind;
+    switch (event.what) {
+    case kind::none:
+    case kind::pong:   // any byte from the peer already counts as a sign of life
+        return;
+    case kind::text:
+        if (!closing_) handle_frame(event.payload);   // the peer keeps talking while we close: ignore it
+        return;
+    case kind::binary:
+        if (!closing_) close_with(close_code::protocol_violation, "binary frames are not supported");
+        return;
+    case kind::ping:
+        if (!closing_)
+            enqueue(std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::pong, event.payload)));
+        return;
+    case kind::close:
+        peer_closed_ = true;
+        if (!closing_) {
+            // Answer with the peer's code (RFC 6455 section 5.5.1), then end the connection.
+            close_with(event.code == close_code::no_status ? close_code::normal : event.code, "");
+        } else if (close_written_) {
+            start_draining();
+        }
+        return;
+    case kind::error:
+        spdlog::debug("session {}: protocol error: {}", id_, event.payload);
+        reader_failed_ = true;
+        if (!closing_) return close_with(event.code, std::string(event.payload));
+        if (close_written_) start_draining();
+        return;
+    }
 }
 
 template <class Stream>
@@ -215,7 +326,7 @@ void websocket_session<Stream>::handle_subscribe(json const& frame, json const& 
     // pending, and counts as held.
     pending_request request{id, name, since_timestamp, since_position};
     pending_.insert(name);
-    context_.access.authorize(identity_, name, ws_.get_executor(),
+    context_.access.authorize(identity_, name, stream_.get_executor(),
                               [self = shared_from_this(), request = std::move(request)](access_decision decision) {
                                   self->on_authorized(request, decision);
                               });
@@ -276,7 +387,7 @@ void websocket_session<Stream>::handle_auth(json const& frame, json const& id) {
     if (context_.access.development_mode())
         return reply_error(id, "unauthorized", "subscriber authentication is not configured on this server");
     context_.access.from_auth_frame(
-        token->get<std::string>(), now_s(), ws_.get_executor(),
+        token->get<std::string>(), now_s(), stream_.get_executor(),
         [self = shared_from_this(), id](std::variant<subscriber_identity, access_decision> result) {
             if (self->closing_) return;
             if (auto* identity = std::get_if<subscriber_identity>(&result)) {
@@ -324,7 +435,7 @@ void websocket_session<Stream>::handle_unsubscribe(json const& frame, json const
 template <class Stream>
 void websocket_session<Stream>::reply(json frame, json const& id) {
     if (!id.is_null()) frame["id"] = id;
-    enqueue(std::make_shared<std::string const>(frame.dump()));
+    enqueue(std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, frame.dump())));
 }
 
 template <class Stream>
@@ -355,12 +466,12 @@ void websocket_session<Stream>::deliver(channels::message_ptr const& m, std::uin
         return pump_replay();
     }
     sub.sent = m->offset;
-    enqueue(frame_ptr(m, &m->frame), false);
+    enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
 }
 
 template <class Stream>
 void websocket_session<Stream>::enqueue(frame_ptr frame, bool capped) {
-    if (closing_) return;
+    if (closing_ || dropped_) return;
     queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
     // Replies count against the limit as they come (a client that sends but never reads);
@@ -373,24 +484,41 @@ void websocket_session<Stream>::enqueue(frame_ptr frame, bool capped) {
 
 template <class Stream>
 void websocket_session<Stream>::do_write() {
+    if (dropped_) return;
+    // Every frame queued so far, up to the gather size, in one system call.
+    in_flight_ = std::min(queue_.size(), gather_.size());
+    for (std::size_t i = 0; i < in_flight_; ++i) gather_[i] = asio::buffer(*queue_[i]);
     writing_ = true;
-    ws_.async_write(asio::buffer(*queue_.front()),
-                    beast::bind_front_handler(&websocket_session<Stream>::on_write, shared_from_this()));
+    asio::async_write(stream_, std::span<asio::const_buffer const>(gather_.data(), in_flight_),
+                      beast::bind_front_handler(&websocket_session<Stream>::on_write, shared_from_this()));
 }
 
 template <class Stream>
 void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    if (!queue_.empty()) {
+    bool wrote_close = false;
+    for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) {
         queued_bytes_ -= queue_.front()->size();
         queue_.pop_front();
     }
+    in_flight_ = 0;
     if (ec) {
-        log_unexpected(ec, "websocket write");
+        if (!dropped_) log_unexpected(ec, "websocket write");
         closing_ = true;
+        drop();
         return leave_all();
     }
-    if (closing_) return;
+    if (closing_) {
+        // The close frame is the last one queued: written once the queue is empty.
+        if (queue_.empty() && !close_written_) wrote_close = true;
+        if (!queue_.empty()) return do_write();
+        if (wrote_close) {
+            close_written_ = true;
+            // Nothing to wait for when the peer already closed or broke the protocol.
+            if (peer_closed_ || reader_failed_) start_draining();
+        }
+        return;
+    }
     pump_replay();
     if (!queue_.empty() && !writing_) do_write();
 }
@@ -435,7 +563,7 @@ bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channel
     for (auto const& m : page) {
         if (to_low_water && queued_bytes_ >= low_water) break;
         sub.sent = m->offset;
-        enqueue(frame_ptr(m, &m->frame), false);   // shares the message's frame: no copy
+        enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
     }
     return true;
 }
@@ -452,7 +580,7 @@ void websocket_session<Stream>::read_from_disk(std::string const& channel, std::
             spdlog::error("session {}: reading {} from the store: {}", self->id_, channel, e.what());
             failed = true;
         }
-        asio::post(self->ws_.get_executor(), [self, channel, after, page = std::move(page), failed]() mutable {
+        asio::post(self->stream_.get_executor(), [self, channel, after, page = std::move(page), failed]() mutable {
             self->on_disk_page(channel, after, std::move(page), failed);
         });
     });
@@ -476,27 +604,45 @@ template <class Stream>
 void websocket_session<Stream>::close_with(std::uint16_t code, std::string const& reason) {
     if (closing_) return;
     closing_ = true;
+    close_started_ = clock::now();
     // Drop what is queued but not yet being written: the client resumes from its last offset.
-    while (queue_.size() > (writing_ ? 1u : 0u)) {
+    while (queue_.size() > in_flight_) {
         queued_bytes_ -= queue_.back()->size();
         queue_.pop_back();
     }
     expiry_.cancel();
     pending_.clear();
     // May run inside subscriber_table::deliver: leave the table once that walk is over.
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->leave_all(); });
-    if (!ws_.is_open()) return;
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->leave_all(); });
+    if (dropped_) return;
     spdlog::debug("session {}: closing with {} ({})", id_, code, reason);
-    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
-                    [self = shared_from_this()](beast::error_code ec) {
-                        if (ec) log_unexpected(ec, "websocket close");
-                        self->close_deadline_.cancel();
-                    });
-    close_deadline_.expires_after(close_grace);
-    close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (ec) return;   // the close finished in time
-        beast::get_lowest_layer(self->ws_).close();
-    });
+    auto frame = std::make_shared<std::string const>(websocket::encode_close(code, reason));
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) do_write();
+    // Then wait for the peer's close frame; the shard's sweep drops the peer after close_grace.
+}
+
+template <class Stream>
+void websocket_session<Stream>::start_draining() {
+    if (draining_ || dropped_) return;
+    draining_ = true;
+    // Stop sending, then read what the peer still sends until it closes too: closing with
+    // unread data would reset the connection, and the peer could lose our close frame.
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(asio::socket_base::shutdown_send, ignored);
+    buffer_.consume(buffer_.size());
+    // The sweep ends a drain after linger_time (a refused upgrade, not swept, by the stream's expiry).
+    close_started_ = clock::now() - close_grace + linger_time;
+    if (!accepted_) do_read();   // a refused upgrade had no read in flight
+}
+
+template <class Stream>
+void websocket_session<Stream>::drop() {
+    if (dropped_) return;
+    dropped_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
 }
 
 template <class Stream>
@@ -513,7 +659,7 @@ void websocket_session<Stream>::leave_all() {
     // that, so that close frames are written before the shards stop.
 }
 
-template class websocket_session<websocket_tcp_stream>;
+template class websocket_session<beast::tcp_stream>;
 template class websocket_session<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace kp::server

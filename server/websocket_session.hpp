@@ -2,6 +2,11 @@
 // One WebSocket client (PROTOCOL.md section 3): its subscriptions, their replay, and a
 // byte-capped send queue with one write in flight. Lives on one shard and touches nothing
 // else's state, so it has no lock.
+//
+// The WebSocket wire protocol is the project's own (websocket/): frames of published events
+// are encoded once for every connection, several queued frames go out in one system call,
+// the read buffer starts small and grows only for a large message, and the keep-alive is
+// driven by the shard's sweep (tick) rather than a timer per connection.
 
 #include "channels/message.hpp"
 #include "channels/subscriber.hpp"
@@ -10,7 +15,7 @@
 #include "server/shard.hpp"
 #include "server/subscriber_access.hpp"
 #include "server/subscriber_identity.hpp"
-#include "server/websocket_tcp_stream.hpp"
+#include "websocket/frame_reader.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -19,9 +24,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -34,7 +40,7 @@
 namespace kp::server {
 
 //
-// `Stream` is the transport under the WebSocket: websocket_tcp_stream (ws://) or
+// `Stream` is the transport under the WebSocket: beast::tcp_stream (ws://) or
 // beast::ssl_stream<beast::tcp_stream> (wss://); both are instantiated in the .cpp.
 template <class Stream>
 class websocket_session : public std::enable_shared_from_this<websocket_session<Stream>>,
@@ -51,6 +57,7 @@ public:
 
     void deliver(channels::message_ptr const& m, std::uint64_t batch) override;
     void shutdown() override;
+    void tick(std::chrono::steady_clock::time_point now) override;
 
 private:
     using frame_ptr = std::shared_ptr<std::string const>;
@@ -63,9 +70,11 @@ private:
         bool loading = false;   // a page is being read from disk on the blocking pool
     };
 
+    void refuse_upgrade(unsigned status, std::string const& message);
     void on_accept(boost::beast::error_code ec);
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void handle_event(websocket::frame_event const& event);
     void handle_frame(std::string_view text);
     void handle_subscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
     void handle_unsubscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
@@ -95,16 +104,21 @@ private:
     bool take_page(subscription& sub, std::vector<channels::message_ptr> const& page, bool to_low_water);
 
     void close_with(std::uint16_t code, std::string const& reason);
+    // After our close frame: stop sending and read (discarding, bounded) until the peer closes.
+    void start_draining();
+    // Ends the TCP connection now.
+    void drop();
     void leave_all();
 
     using std::enable_shared_from_this<websocket_session<Stream>>::shared_from_this;
 
     std::shared_ptr<boost::asio::ssl::context> tls_;
-    boost::beast::websocket::stream<Stream> ws_;
+    Stream stream_;
     shard& shard_;
     server_context& context_;
     boost::beast::flat_buffer buffer_;
-    boost::asio::steady_timer close_deadline_;
+    websocket::frame_reader reader_;
+    std::unique_ptr<boost::beast::http::response<boost::beast::http::string_body>> handshake_;
     boost::asio::steady_timer expiry_;   // the credentials' end (JWT exp)
     subscriber_identity identity_;
     bool refused_ = false;               // invalid credentials in the upgrade
@@ -113,9 +127,20 @@ private:
 
     std::deque<frame_ptr> queue_;
     std::size_t queued_bytes_ = 0;
+    std::array<boost::asio::const_buffer, 16> gather_;   // the frames of the write in flight
+    std::size_t in_flight_ = 0;                           // how many (the front of queue_)
     std::uint64_t last_batch_ = 0;   // the published transaction delivered last
+    std::chrono::steady_clock::time_point last_heard_;    // bytes from the peer
+    std::chrono::steady_clock::time_point close_started_;
+    std::size_t drained_ = 0;        // bytes discarded since draining started
     bool writing_ = false;
-    bool closing_ = false;
+    bool closing_ = false;           // a close frame is queued (or the connection is gone)
+    bool close_written_ = false;     // ...and written
+    bool peer_closed_ = false;       // the peer's close frame arrived
+    bool reader_failed_ = false;     // the peer broke the protocol: no close frame to wait for
+    bool draining_ = false;
+    bool dropped_ = false;           // the socket is closed
+    bool ping_outstanding_ = false;
     bool accepted_ = false;   // registered with the shard and counted among the connections
     std::unordered_map<std::string, subscription> subscriptions_;
 };

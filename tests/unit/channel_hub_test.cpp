@@ -148,7 +148,7 @@ TEST_CASE("each shard receives one batch per transaction, in order", "[hub]") {
 
     // The messages carry the frames clients get.
     auto const& m = one.raw[1]->at(0);
-    auto const frame = ordered::parse(m->frame);
+    auto const frame = ordered::parse(m->frame());
     CHECK(frame["type"] == "event");
     CHECK(frame["channel"] == collection_c);
     CHECK(frame["offset"] == 2);
@@ -412,7 +412,7 @@ TEST_CASE("read returns stored events as messages, in order, at most limit", "[h
         CHECK(all[i]->channel == collection_c);
         CHECK(all[i]->offset == i + 1);
         CHECK(all[i]->timestamp == static_cast<std::int64_t>(100 * (i + 1)));
-        auto const frame = ordered::parse(all[i]->frame);
+        auto const frame = ordered::parse(all[i]->frame());
         CHECK(frame["offset"] == i + 1);
         CHECK(frame["payload"]["record_id"] == "r" + std::to_string(i + 1));
     }
@@ -426,7 +426,7 @@ TEST_CASE("read returns stored events as messages, in order, at most limit", "[h
     // The bucket channel's messages are the same events.
     auto const bucket = hub.read(bucket_b, 2, 1);
     REQUIRE(bucket.size() == 1);
-    CHECK(ordered::parse(bucket[0]->frame)["payload"]["record_id"] == "r3");
+    CHECK(ordered::parse(bucket[0]->frame())["payload"]["record_id"] == "r3");
     CHECK(&hub.history() == &store);
     CHECK(hub.max_replay() == 10000);
 }

@@ -31,7 +31,7 @@ TEST_CASE("the frame is type, channel, offset, timestamp, then the body's member
     CHECK(m->offset == 42);
     CHECK(m->timestamp == 1717000000456);
 
-    auto const frame = ordered::parse(m->frame);   // throws if the frame is not JSON
+    auto const frame = ordered::parse(m->frame());   // throws if the frame is not JSON
     REQUIRE(frame.is_object());
     CHECK(keys_of(frame) ==
           std::vector<std::string>{"type", "channel", "offset", "timestamp", "payload", "impacted_objects", "extra"});
@@ -46,7 +46,7 @@ TEST_CASE("the frame is type, channel, offset, timestamp, then the body's member
 
 TEST_CASE("large offsets and negative timestamps survive", "[message]") {
     auto const m = message::from_record("/buckets", 18446744073709551615ull, -5, R"({"payload":{}})");
-    auto const frame = ordered::parse(m->frame);
+    auto const frame = ordered::parse(m->frame());
     CHECK(frame["offset"].get<std::uint64_t>() == 18446744073709551615ull);
     CHECK(frame["timestamp"].get<std::int64_t>() == -5);
     CHECK(frame["payload"] == ordered::object());
@@ -54,7 +54,7 @@ TEST_CASE("large offsets and negative timestamps survive", "[message]") {
 
 TEST_CASE("an empty body gives a frame with the event fields only", "[message]") {
     auto const m = message::from_record("/buckets/b", 1, 2, "{}");
-    auto const frame = ordered::parse(m->frame);
+    auto const frame = ordered::parse(m->frame());
     CHECK(keys_of(frame) == std::vector<std::string>{"type", "channel", "offset", "timestamp"});
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("from_record of a stored event_record uses its channel, offset and tim
     CHECK(m->channel == "/buckets/b");
     CHECK(m->offset == 7);
     CHECK(m->timestamp == 99);
-    auto const frame = ordered::parse(m->frame);
+    auto const frame = ordered::parse(m->frame());
     CHECK(frame["channel"] == "/buckets/b");
     CHECK(frame["offset"] == 7);
     CHECK(frame["timestamp"] == 99);
