@@ -41,7 +41,7 @@ void delivery(std::ostringstream& out, json const& r) {
     auto const& d = r["delivery"];
     auto const& l = d["latency"];
     out << "publish           " << num(p, "accepted") << " accepted of " << num(p, "requested") << " ("
-        << num(p, "failed") << " failed), " << num(p, "rate_achieved") << " events/s (target " << num(r, "rate")
+        << num(p, "failed") << " failed), " << num(p, "rate_achieved") << " events/s (target " << num(p, "rate_target")
         << "), POST p50/p99 " << num(p, "round_trip_p50_ms") << "/" << num(p, "round_trip_p99_ms") << " ms"
         << (p.value("cut_short", false) ? ", CUT SHORT by the time bound" : "") << "\n";
     out << "deliveries        " << num(d, "deliveries") << " of " << num(d, "expected") << " expected, "

@@ -141,8 +141,10 @@ void subscriber_connection::on_frame(std::string_view frame) {
         break;
     case received_frame::kind::subscribed:
         if (resuming_) {
+            // recovered:false means nothing will be replayed: the resume ends here (and the
+            // run reports it as not recovered)
+            replay_target_ = f.recovered ? f.offset : (position_ ? position_->offset : 0);
             if (!f.recovered) ++stats_.not_recovered;
-            replay_target_ = f.offset;
         } else {
             position_ = f.position;
         }
