@@ -400,7 +400,7 @@ json load_run::saturate() {
             rate /= 2;
         } else {
             if (bad / good < 1.1) break;
-            rate = std::round((good + bad) / 2);
+            rate = std::round((good + bad) / 2 * 10) / 10;
         }
         if (rate < 1) break;
     }
