@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# kinto-push beside nchan, measured by the same load generator (kp-loadgen) in one run.
+# Builds nothing: give it the binaries (defaults: the Release build of this checkout).
+#
+#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e] [--stores memory,sqlite]
+#
+#   KINTO_PUSH_BIN  default build/release/server/kinto-push
+#   KP_LOADGEN_BIN  default build/release/bench/loadgen/kp-loadgen
+#
+# Shapes: (a) 1 channel x 5,000 subscribers, 200 events/s; (b) 1,000 channels x 5, 1,000
+# events/s; (c) 19,000 idle connections (the 20,000 file-descriptor cap of this machine);
+# (d) saturation, 1 x 5,000; (e) resume, 1,000 clients x 1,000 missed events (kinto-push only).
+# Each run starts its server fresh on 127.0.0.1 and a free port (nchan: a private nginx prefix
+# under /tmp, its conf generated from bench/nchan.conf.in), targets alternate within each
+# repetition, every run is bounded in time. Raw JSON: bench/results/raw/<date>/; summary:
+# bench/results/<date>-vs-nchan.md; charts: docs/images/bench-*.svg (gnuplot).
+# Only the servers this script started are stopped, by PID, also on Ctrl-C.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+KINTO_PUSH_BIN=${KINTO_PUSH_BIN:-$ROOT/build/release/server/kinto-push}
+KP_LOADGEN_BIN=${KP_LOADGEN_BIN:-$ROOT/build/release/bench/loadgen/kp-loadgen}
+REPS=3
+SHAPES=a,b,c,d,e
+STORES=memory,sqlite
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reps) REPS=$2; shift 2 ;;
+    --shapes) SHAPES=$2; shift 2 ;;
+    --stores) STORES=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$REPS" =~ ^[1-9][0-9]?$ ]] || { echo "--reps must be 1..99" >&2; exit 2; }
+for b in "$KINTO_PUSH_BIN" "$KP_LOADGEN_BIN"; do
+  [ -x "$b" ] || { echo "missing $b: build it first (cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
+done
+command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] ||
+  { echo "nginx and nchan are needed: apt-get install -y nginx-light libnginx-mod-nchan" >&2; exit 2; }
+
+DATE=$(date -u +%Y-%m-%d)
+RAW=$ROOT/bench/results/raw/$DATE
+SUMMARY=$ROOT/bench/results/$DATE-vs-nchan.md
+mkdir -p "$RAW" "$ROOT/docs/images"
+WORK=$(mktemp -d /tmp/kp-compare.XXXXXX)
+ulimit -n "$(ulimit -Hn)"   # servers and load generator inherit the whole fd limit
+
+STARTED=()   # PIDs of the servers this script started
+stop_pid() {   # SIGTERM, then SIGKILL after 10 s, of one PID we started
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 100); do
+    # gone, or exited and waiting to be reaped (our child)
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
+      wait "$pid" 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${STARTED[@]}"; do stop_pid "$pid"; done
+  STARTED=()
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+wait_port() {   # until 127.0.0.1:$1 accepts, at most 10 s
+  local i
+  for i in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+SERVER_URL= SERVER_PIDS= SERVER_MAIN=
+start_kinto_push() {   # $1 = memory|sqlite, $2 = run name
+  local store=memory log=$WORK/$2.log i
+  [ "$1" = sqlite ] && store=sqlite:$WORK/$2.sqlite3
+  "$KINTO_PUSH_BIN" --listen 127.0.0.1:0 --store "$store" --history-size 2000 --log-level info 2>"$log" &
+  SERVER_MAIN=$!
+  STARTED+=("$SERVER_MAIN")
+  for i in $(seq 100); do
+    local port
+    port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    if [ -n "$port" ]; then SERVER_URL=http://127.0.0.1:$port; SERVER_PIDS=$SERVER_MAIN; return 0; fi
+    sleep 0.1
+  done
+  echo "kinto-push did not start:" >&2; cat "$log" >&2; return 1
+}
+start_nchan() {   # $1 = run name
+  local prefix=$WORK/nchan-$1 port
+  port=$(free_port)
+  mkdir -p "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
+  chmod 777 "$prefix" "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
+  chmod 755 "$WORK"
+  sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
+  nginx -p "$prefix/" -c "$prefix/nginx.conf" 2>"$prefix/stderr.log" &
+  SERVER_MAIN=$!
+  STARTED+=("$SERVER_MAIN")
+  wait_port "$port" || { echo "nchan did not start:" >&2; cat "$prefix/stderr.log" "$prefix/error.log" >&2; return 1; }
+  local worker
+  worker=$(pgrep -P "$SERVER_MAIN" | paste -sd, -)
+  SERVER_URL=http://127.0.0.1:$port
+  SERVER_PIDS=$SERVER_MAIN${worker:+,$worker}
+}
+stop_server() {
+  local keep=() pid
+  stop_pid "$SERVER_MAIN"
+  for pid in "${STARTED[@]}"; do [ "$pid" = "$SERVER_MAIN" ] || keep+=("$pid"); done
+  STARTED=("${keep[@]}")
+}
+
+shape_args() {   # kp-loadgen options of a shape
+  case "$1" in
+    a) echo "--mode live --channels 1 --subscribers 5000 --rate 200 --events 400 --threads 2 --publishers 8 --drain-seconds 40 --max-seconds 120" ;;
+    b) echo "--mode live --channels 1000 --subscribers 5000 --rate 1000 --events 10000 --threads 2 --publishers 8 --drain-seconds 10 --max-seconds 60" ;;
+    c) echo "--mode idle --channels 100 --subscribers 19000 --events 0 --threads 2 --handshakes-in-flight 400 --source-addrs 127.0.0.1,127.0.0.2 --idle-hold-seconds 5 --settle-seconds 2 --max-seconds 90" ;;
+    d) echo "--mode saturate --channels 1 --subscribers 5000 --rate 25 --step-seconds 3 --max-steps 6 --max-lag-ms 1000 --threads 2 --publishers 8 --drain-seconds 10 --max-seconds 170" ;;
+    e) echo "--mode resume --channels 1 --subscribers 1000 --events 1000 --rate 0 --threads 2 --publishers 8 --max-seconds 90" ;;
+  esac
+}
+
+run_one() {   # $1 shape, $2 target (nchan | kinto-push-memory | kinto-push-sqlite), $3 rep
+  local shape=$1 target=$2 rep=$3 name=$1-$2-$3 loadgen_target=kinto-push
+  case "$target" in
+    nchan) start_nchan "$name"; loadgen_target=nchan ;;
+    kinto-push-memory) start_kinto_push memory "$name" ;;
+    kinto-push-sqlite) start_kinto_push sqlite "$name" ;;
+  esac
+  echo "== $name ($SERVER_URL, pids $SERVER_PIDS)"
+  # shellcheck disable=SC2046
+  timeout 300 "$KP_LOADGEN_BIN" --target "$loadgen_target" --url "$SERVER_URL" --server-pid "$SERVER_PIDS" \
+    $(shape_args "$shape") --json "$RAW/$name.json" >"$RAW/$name.txt" 2>&1 || echo "   (kp-loadgen exit status $?)"
+  sed 's/^/   /' "$RAW/$name.txt"
+  stop_server
+  sleep 1
+}
+
+IFS=, read -r -a shape_list <<<"$SHAPES"
+IFS=, read -r -a store_list <<<"$STORES"
+for rep in $(seq "$REPS"); do
+  for shape in "${shape_list[@]}"; do
+    targets=()
+    # alternate which target goes first from one repetition to the next
+    [ "$shape" != e ] && [ $((rep % 2)) -eq 1 ] && targets+=(nchan)
+    for store in "${store_list[@]}"; do
+      case "$shape:$store" in
+        c:sqlite|d:sqlite) ;;   # connections and saturation do not touch the store much: memory only
+        *) targets+=("kinto-push-$store") ;;
+      esac
+    done
+    [ "$shape" != e ] && [ $((rep % 2)) -eq 0 ] && targets+=(nchan)
+    for target in "${targets[@]}"; do run_one "$shape" "$target" "$rep"; done
+  done
+done
+
+python3 "$HERE/compare_summary.py" --raw "$RAW" --out "$SUMMARY" --images "$ROOT/docs/images" \
+  --kinto-push-bin "$KINTO_PUSH_BIN"
+echo "summary: $SUMMARY; raw runs: $RAW; charts: docs/images/bench-latency.svg, docs/images/bench-cpu-per-delivery.svg"

@@ -1,0 +1,61 @@
+// bench/loadgen options_parser: values, ranges, and the combinations refused.
+
+#include "bench/loadgen/options_parser.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace kp::loadgen;
+
+namespace {
+
+std::variant<loadgen_options, usage_error, help_request> parse(std::vector<std::string> args) {
+    return options_parser::parse(args);
+}
+
+std::string error_of(std::vector<std::string> args) {
+    auto r = parse(std::move(args));
+    auto const* e = std::get_if<usage_error>(&r);
+    return e ? e->message : std::string("(accepted)");
+}
+
+}  // namespace
+
+TEST_CASE("a full command line is read", "[loadgen]") {
+    auto r = parse({"--target", "nchan", "--url", "ws://127.0.0.1:18080/", "--channels=1000", "--subscribers", "5000",
+                    "--rate", "1000", "--events", "20000", "--threads", "2", "--source-addrs", "127.0.0.1,127.0.0.2",
+                    "--server-pid", "10,11", "--server-pid", "12", "--mode", "saturate", "--json", "out.json"});
+    auto const* o = std::get_if<loadgen_options>(&r);
+    REQUIRE(o);
+    CHECK(o->target == target_kind::nchan);
+    CHECK(o->url.host == "127.0.0.1");
+    CHECK(o->url.port == 18080);
+    CHECK(o->channels == 1000);
+    CHECK(o->subscribers == 5000);
+    CHECK(o->rate == 1000);
+    CHECK(o->events == 20000);
+    CHECK(o->source_addrs == std::vector<std::string>{"127.0.0.1", "127.0.0.2"});
+    CHECK(o->server_pids == std::vector<int>{10, 11, 12});
+    CHECK(o->mode == run_mode::saturate);
+    CHECK(o->json_out == "out.json");
+}
+
+TEST_CASE("bad values and combinations are refused with the reason", "[loadgen]") {
+    CHECK(error_of({"--subscribers", "1"}).find("--url is required") != std::string::npos);
+    CHECK(error_of({"--url", "http://example.com:80"}).find("loopback") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1"}).find("port") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80/x"}).find("without a path") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--threads", "65"}).find("1 to 64") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--subscribers", "2.5"}).find("whole number") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--max-seconds", "0"}).find("from 1") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--target", "nchan", "--mode", "resume"}).find("kinto-push only") !=
+          std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--mode", "saturate", "--rate", "0"}).find("starting --rate") !=
+          std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--source-addrs", "127.0.0.1,10.1.1.1"}).find("loopback") !=
+          std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--server-pid", "x"}).find("process id") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--subscribers", "1000000", "--events", "100000000"})
+              .find("too large") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--rate"}).find("needs a value") != std::string::npos);
+    CHECK(std::holds_alternative<help_request>(parse({"--bogus", "--help"})));
+}
