@@ -14,8 +14,20 @@ channel_hub::channel_hub(store::history_store& store, std::size_t max_replay)
       max_replay_(max_replay),
       mapping_([this](std::string const& bucket_id) { return known_collections(bucket_id); }) {}
 
-void channel_hub::add_shard(shard_sink sink) {
+std::size_t channel_hub::add_shard(shard_sink sink) {
     shards_.push_back(std::move(sink));
+    pending_.push_back(std::make_unique<std::atomic<std::size_t>>(0));
+    return shards_.size() - 1;
+}
+
+void channel_hub::delivered(std::size_t shard) {
+    pending_[shard]->fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool channel_hub::behind() const {
+    for (auto const& pending : pending_)
+        if (pending->load(std::memory_order_relaxed) > max_pending_batches) return true;
+    return false;
 }
 
 publish_result channel_hub::publish(nlohmann::ordered_json const& body) {
@@ -64,7 +76,10 @@ std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::order
         }
         if (!batch->empty()) {
             message_batch shared = std::move(batch);
-            for (auto const& shard : shards_) shard(shared);
+            for (std::size_t i = 0; i < shards_.size(); ++i) {
+                pending_[i]->fetch_add(1, std::memory_order_relaxed);
+                shards_[i](shared);
+            }
         }
     }
     return results;

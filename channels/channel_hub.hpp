@@ -15,8 +15,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,8 +54,17 @@ public:
 
     channel_hub(store::history_store& store, std::size_t max_replay);
 
-    // Registers a shard before serving starts. Each sink must post to its shard's thread.
-    void add_shard(shard_sink sink);
+    // Registers a shard before serving starts; returns its index. Each sink must post to its
+    // shard's thread and, once the batch is handed to the sessions, call delivered(index).
+    std::size_t add_shard(shard_sink sink);
+    void delivered(std::size_t shard);
+
+    // At most this many batches may wait for a shard before publishing holds back.
+    static constexpr std::size_t max_pending_batches = 64;
+    // True while a shard has more than max_pending_batches batches not yet delivered: a server
+    // that cannot deliver as fast as it is published to then slows its publishers down
+    // (publish_queue waits) instead of queueing without bound.
+    bool behind() const;
 
     // Validates, maps, stores and fans out one POST body. Thread-safe.
     publish_result publish(nlohmann::ordered_json const& body);
@@ -86,6 +97,7 @@ private:
     std::size_t max_replay_;
     kinto_mapping mapping_;
     std::vector<shard_sink> shards_;
+    std::vector<std::unique_ptr<std::atomic<std::size_t>>> pending_;   // per shard: batches not yet delivered
 
     std::mutex publish_mutex_;   // orders append + fan-out
 

@@ -1,13 +1,12 @@
 #include "channels/publish_queue.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace kp::channels {
 
 publish_queue::publish_queue(channel_hub& hub, std::size_t capacity, std::size_t max_group, mode how)
-    : hub_(hub), capacity_(capacity), max_group_(max_group), mode_(how) {
-    if (mode_ == mode::grouped) thread_ = std::thread([this] { run(); });
-}
+    : hub_(hub), capacity_(capacity), max_group_(max_group), mode_(how), thread_([this] { run(); }) {}
 
 publish_queue::~publish_queue() {
     stop();
@@ -15,12 +14,14 @@ publish_queue::~publish_queue() {
 
 bool publish_queue::submit(nlohmann::ordered_json body, completion done) {
     if (mode_ == mode::direct) {
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return false;
+        std::unique_lock lock(mutex_);
+        if (stopping_) return false;
+        // Nothing waiting and the shards keep up: publish here. Otherwise queue behind the others.
+        if (queue_.empty() && !hub_.behind()) {
+            lock.unlock();
+            done(hub_.publish(body));
+            return true;
         }
-        done(hub_.publish(body));
-        return true;
     }
     {
         std::lock_guard lock(mutex_);
@@ -36,6 +37,7 @@ void publish_queue::stop() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
+    stop_requested_.store(true);
     wake_.notify_one();
     if (thread_.joinable()) thread_.join();
 }
@@ -52,6 +54,8 @@ void publish_queue::run() {
                 queue_.pop_front();
             }
         }
+        // Hold back while a shard is behind (stopping publishes what is queued at once).
+        while (hub_.behind() && !stop_requested_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         std::vector<nlohmann::ordered_json const*> bodies;
         bodies.reserve(group.size());
         for (auto const& r : group) bodies.push_back(&r.body);

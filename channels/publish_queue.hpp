@@ -5,11 +5,15 @@
 // With a store that appends in memory there is nothing to group: `direct` mode publishes on
 // the caller's thread, which saves the POST two thread hand-offs (to the ingest thread and
 // back to the publisher's shard).
+// When the shards fall behind (channel_hub::behind), publishing waits on the ingest thread
+// until they catch up, in both modes: publishers are slowed down to the delivery rate, and
+// beyond the queue's capacity they get 503, instead of the server queueing without bound.
 
 #include "channels/channel_hub.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -30,9 +34,9 @@ public:
     publish_queue(publish_queue const&) = delete;
     publish_queue& operator=(publish_queue const&) = delete;
 
-    // Thread-safe. `done` runs later on the ingest thread (grouped), or before submit returns
-    // on the caller's thread (direct); false (and `done` not called) when the queue is full or
-    // stopped.
+    // Thread-safe. `done` runs later on the ingest thread (grouped, or direct while the shards
+    // are behind), or before submit returns on the caller's thread (direct); false (and `done`
+    // not called) when the queue is full or stopped.
     bool submit(nlohmann::ordered_json body, completion done);
     // Publishes what is queued, then stops the thread.
     void stop();
@@ -53,6 +57,7 @@ private:
     std::condition_variable wake_;
     std::deque<request> queue_;
     bool stopping_ = false;
+    std::atomic<bool> stop_requested_{false};   // read without the lock while waiting for the shards
     std::thread thread_;
 };
 

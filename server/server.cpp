@@ -59,8 +59,11 @@ server::server(server_config config)
     for (std::size_t i = 0; i < config_.shards; ++i) {
         shards_.push_back(std::make_unique<shard>(i));
         shard* s = shards_.back().get();
-        hub_.add_shard([s](channels::message_batch batch) {
-            asio::post(s->context(), [s, batch = std::move(batch)] { s->subscribers().deliver(*batch); });
+        hub_.add_shard([this, s, i](channels::message_batch batch) {
+            asio::post(s->context(), [this, s, i, batch = std::move(batch)] {
+                s->subscribers().deliver(*batch);
+                hub_.delivered(i);
+            });
         });
     }
     boost::system::error_code ec;

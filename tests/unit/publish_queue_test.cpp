@@ -138,3 +138,49 @@ TEST_CASE("publish_queue: direct mode publishes on the caller's thread before su
     CHECK(offsets.size() == 2);
     CHECK(store.span("/buckets/b/collections/c").last == 2);
 }
+
+TEST_CASE("publish_queue: while a shard is behind, publishing waits, then refuses beyond capacity, then resumes",
+          "[publish_queue]") {
+    kp::store::memory_store store({1000, 86'400'000});
+    channel_hub hub(store, 10000);
+    std::atomic<std::size_t> batches{0};
+    auto const shard = hub.add_shard([&](message_batch) { ++batches; });   // delivers nothing yet
+    publish_queue queue(hub, 2, 256, publish_queue::mode::direct);
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::uint64_t> offsets;
+    auto done = [&](publish_result r) {
+        REQUIRE(r.outcome == publish_result::status::ok);
+        std::lock_guard lock(mutex);
+        offsets.push_back(r.published.front().offset);
+        changed.notify_all();
+    };
+    int n = 0;
+    // Up to the limit, publishing is direct and immediate.
+    while (!hub.behind()) REQUIRE(queue.submit(event_of(++n), done));
+    CHECK(n == static_cast<int>(channel_hub::max_pending_batches) + 1);
+    CHECK(offsets.size() == static_cast<std::size_t>(n));
+
+    // Behind: the next ones wait (nothing is published), and the queue's capacity still holds.
+    int accepted = 0;
+    while (accepted < 10 && queue.submit(event_of(n + accepted + 1), done)) ++accepted;
+    CHECK(accepted >= 2);
+    CHECK(accepted <= 3);   // 2 queued, maybe 1 more already taken by the ingest thread
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    {
+        std::lock_guard lock(mutex);
+        CHECK(offsets.size() == static_cast<std::size_t>(n));   // held back
+    }
+    CHECK(store.span("/buckets/b/collections/c").last == static_cast<std::uint64_t>(n));
+
+    // The shard catches up: what waited is published, in order.
+    for (std::size_t i = 0; i < batches.load(); ++i) hub.delivered(shard);
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, std::chrono::seconds(5),
+                                 [&] { return offsets.size() == static_cast<std::size_t>(n + accepted); }));
+    }
+    for (std::size_t i = 0; i < offsets.size(); ++i) CHECK(offsets[i] == i + 1);
+    queue.stop();
+}
