@@ -11,6 +11,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
@@ -95,7 +96,7 @@ std::optional<std::string> set_log_level(server_config& c, std::string const& te
 }
 
 std::optional<std::string> set_log_format(server_config& c, std::string const& text) {
-    if (text != "text") return "must be text (mozlog comes with the operations work)";
+    if (text != "text" && text != "mozlog") return "must be text or mozlog";
     c.log_format = text;
     return std::nullopt;
 }
@@ -158,7 +159,7 @@ std::vector<option_spec> const& options() {
         {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_key, v); }},
         {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
-        {"log-format", "F", "text", "text", set_log_format},
+        {"log-format", "F", "text", "text (human-readable lines) or mozlog (Mozilla's JSON lines)", set_log_format},
     };
     return table;
 }
@@ -204,6 +205,11 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             cmd.what = command::action::version;
             return cmd;
         }
+        if (arg == "--print-config") {
+            // Reads every other option as usual, then prints the result instead of serving.
+            cmd.what = command::action::print_config;
+            continue;
+        }
         if (!arg.starts_with("--")) {
             if (i == 0) return config_error{"unknown command '" + arg + "' (try --help)"};
             return config_error{"unexpected argument '" + arg + "' (try --help)"};
@@ -247,6 +253,9 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             std::replace(key.begin(), key.end(), '_', '-');
             auto const* o = find_option(key);
             if (!o) return config_error{"--config " + *config_file + ": unknown option '" + it.key() + "'"};
+            if (it->is_null()) continue;   // null: the default (what --print-config shows for unset options)
+            if (!it->is_string() && !it->is_number())
+                return config_error{*config_file + ": " + it.key() + "=" + it->dump() + ": must be a string or a number"};
             std::string value = it->is_string() ? it->get<std::string>() : it->dump();
             if (auto error = apply(*o, value, *config_file + ": " + it.key())) return *error;
         }
@@ -277,9 +286,48 @@ std::string config_loader::help() {
     line("--config FILE", "JSON object of options, keys as the flags' names", "none", "KINTO_PUSH_CONFIG");
     for (auto const& o : options())
         line(std::string("--") + o.name + " " + o.placeholder, o.meaning, o.fallback, env_name(o.name));
+    out << "  --print-config\n      print the effective configuration as JSON (secrets masked) and exit\n";
     out << "  --help, --version\n";
     out << "\nkinto-push tail --help: the command-line client (prints or runs a command for each event)\n";
     return out.str();
+}
+
+std::vector<std::string> config_loader::option_names() {
+    std::vector<std::string> out;
+    for (auto const& o : options()) out.emplace_back(o.name);
+    return out;
+}
+
+nlohmann::ordered_json config_loader::effective(server_config const& c) {
+    using json = nlohmann::ordered_json;
+    auto optional = [](std::optional<std::string> const& v) { return v ? json(*v) : json(nullptr); };
+    auto secret = [](std::optional<std::string> const& v) { return v ? json(mask) : json(nullptr); };
+    bool const v6 = c.listen_host.find(':') != std::string::npos;
+    json out;
+    out["listen"] = (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" + std::to_string(c.listen_port);
+    out["shards"] = c.shards ? c.shards : std::max(1u, std::thread::hardware_concurrency());
+    out["store"] = c.store;
+    out["durability"] = c.durability;
+    out["history-size"] = c.history_size;
+    out["history-ttl"] = c.history_ttl_s;
+    out["history-cache"] = c.history_cache;
+    out["publish-secret"] = secret(c.publish_secret);
+    out["max-body-bytes"] = c.max_body_bytes;
+    out["max-frame-bytes"] = c.max_frame_bytes;
+    out["max-connections"] = c.max_connections;
+    out["max-subscriptions"] = c.max_subscriptions;
+    out["send-queue-bytes"] = c.send_queue_bytes;
+    out["max-replay"] = c.max_replay;
+    out["heartbeat"] = c.heartbeat_s;
+    out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
+    out["jwt-secret"] = secret(c.jwt_secret);
+    out["jwt-public-key"] = optional(c.jwt_public_key);
+    out["kinto-url"] = optional(c.kinto_url);
+    out["tls-cert"] = optional(c.tls_cert);
+    out["tls-key"] = optional(c.tls_key);
+    out["log-level"] = c.log_level;
+    out["log-format"] = c.log_format;
+    return out;
 }
 
 }  // namespace kp::server

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "server/instrumented_store.hpp"
 #include "store/store_factory.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -35,17 +36,19 @@ std::int64_t now_ms() {
 
 server::server(server_config config)
     : config_(std::move(config)),
-      store_(store::store_factory::open(
-          config_.store,
-          {{config_.history_size, config_.history_ttl_s * 1000},
-           config_.durability == "normal" ? store::durability::normal : store::durability::full,
-           config_.history_cache})),
+      store_(std::make_unique<instrumented_store>(
+          store::store_factory::open(
+              config_.store,
+              {{config_.history_size, config_.history_ttl_s * 1000},
+               config_.durability == "normal" ? store::durability::normal : store::durability::full,
+               config_.history_cache}),
+          metrics_)),
       hub_(*store_, config_.max_replay),
       publishers_(config_.publish_secret),
       ingest_(hub_, 1024, 256,
               store_->appends_in_memory() ? channels::publish_queue::mode::direct : channels::publish_queue::mode::grouped),
       access_(config_),
-      context_{config_, hub_, publishers_, ingest_, access_, blocking_},
+      context_{config_, hub_, publishers_, ingest_, access_, blocking_, nullptr, metrics_},
       routes_(context_),
       signals_(control_, SIGTERM, SIGINT),
       reload_signal_(control_, SIGHUP),
@@ -59,10 +62,16 @@ server::server(server_config config)
     for (std::size_t i = 0; i < config_.shards; ++i) {
         shards_.push_back(std::make_unique<shard>(i));
         shard* s = shards_.back().get();
-        hub_.add_shard([s](channels::message_batch batch) {
-            asio::post(s->context(), [s, batch = std::move(batch)] { s->subscribers().deliver(*batch); });
+        auto& delivery = metrics_.delivery_seconds;
+        hub_.add_shard([s, &delivery](channels::message_batch batch) {
+            auto const stored = std::chrono::steady_clock::now();
+            asio::post(s->context(), [s, &delivery, stored, batch = std::move(batch)] {
+                s->subscribers().deliver(*batch);
+                delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - stored).count());
+            });
         });
     }
+    register_gauges();
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_host, ec);
     if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");
@@ -138,6 +147,18 @@ void server::wait_for_sessions(std::chrono::steady_clock::time_point deadline) {
     timer_.async_wait([this, deadline](boost::system::error_code ec) {
         if (!ec) wait_for_sessions(deadline);
     });
+}
+
+void server::register_gauges() {
+    auto& r = metrics_.registry();
+    r.add_gauge_function("kinto_push_connections", "open WebSocket connections",
+                         [this] { return static_cast<double>(context_.websocket_connections.load()); });
+    r.add_gauge_function("kinto_push_subscriptions", "subscriptions held by open connections",
+                         [this] { return static_cast<double>(hub_.subscription_counts().subscriptions); });
+    r.add_gauge_function("kinto_push_channels", "channels with at least one subscriber",
+                         [this] { return static_cast<double>(hub_.subscription_counts().channels); });
+    r.add_gauge_function("kinto_push_publish_queue", "POST requests waiting for the ingest thread",
+                         [this] { return static_cast<double>(ingest_.size()); });
 }
 
 void server::wait_for_reload() {

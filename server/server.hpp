@@ -8,6 +8,7 @@
 #include "server/router.hpp"
 #include "server/server_config.hpp"
 #include "server/server_context.hpp"
+#include "server/server_metrics.hpp"
 #include "server/shard.hpp"
 #include "server/tls_context_provider.hpp"
 #include "store/history_store.hpp"
@@ -31,13 +32,17 @@ public:
     // Serves until SIGTERM or SIGINT, then shuts down gracefully. Returns the exit code.
     int run();
 
+    server_metrics& metrics() { return metrics_; }
+
 private:
     void on_signal();
     void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
     void schedule_trim();
     void wait_for_reload();
+    void register_gauges();
 
     server_config config_;
+    server_metrics metrics_;   // before the store, which reports to it
     std::unique_ptr<store::history_store> store_;
     channels::channel_hub hub_;
     auth::publisher_auth publishers_;
