@@ -1,10 +1,13 @@
 # Writes OUTPUT, a C++ file defining kp::server::build_info::commit(): the short git commit of
 # SOURCE_DIR, or "unknown" outside a git checkout (a source tarball, a Docker context without
 # .git). Run at every build; the file changes (and recompiles) only when the commit does.
-# Usage: cmake -DSOURCE_DIR=dir -DOUTPUT=file.cpp -P build_commit.cmake
+# COMMIT, when not empty, is used instead of asking git (-DKINTO_PUSH_COMMIT=… at configure time).
+# Usage: cmake -DSOURCE_DIR=dir -DOUTPUT=file.cpp [-DCOMMIT=abc123] -P build_commit.cmake
 set(commit "unknown")
 find_package(Git QUIET)
-if(GIT_FOUND)
+if(COMMIT)
+  set(commit "${COMMIT}")
+elseif(GIT_FOUND)
   execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD
     WORKING_DIRECTORY ${SOURCE_DIR} OUTPUT_VARIABLE found RESULT_VARIABLE failed
     OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
