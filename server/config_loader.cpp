@@ -48,17 +48,36 @@ setter unsigned_in(T server_config::*field, std::uint64_t low, std::uint64_t hig
     };
 }
 
-std::optional<std::string> set_listen(server_config& c, std::string const& text) {
+// HOST:PORT ([v6]:PORT) into its parts, or why not.
+std::optional<std::string> parse_host_port(std::string const& text, std::string& host, std::uint16_t& port) {
     auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) return "must be HOST:PORT";
-    std::string host = text.substr(0, colon);
-    if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    auto port = parse_unsigned(text.substr(colon + 1));
-    if (!port || *port > 65535) return "port must be a number from 0 to 65535";
-    if (host.empty()) return "must be HOST:PORT";
-    c.listen_host = host;
-    c.listen_port = static_cast<std::uint16_t>(*port);
+    std::string name = text.substr(0, colon);
+    if (name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    auto number = parse_unsigned(text.substr(colon + 1));
+    if (!number || *number > 65535) return "port must be a number from 0 to 65535";
+    if (name.empty()) return "must be HOST:PORT";
+    host = name;
+    port = static_cast<std::uint16_t>(*number);
     return std::nullopt;
+}
+
+std::optional<std::string> set_listen(server_config& c, std::string const& text) {
+    return parse_host_port(text, c.listen_host, c.listen_port);
+}
+
+std::optional<std::string> set_metrics_listen(server_config& c, std::string const& text) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (auto why = parse_host_port(text, host, port)) return why;
+    c.metrics_host = host;
+    c.metrics_port = port;
+    return std::nullopt;
+}
+
+std::string host_port(std::string const& host, std::uint16_t port) {
+    bool const v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 std::optional<std::string> set_store(server_config& c, std::string const& text) {
@@ -158,6 +177,9 @@ std::vector<option_spec> const& options() {
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_cert, v); }},
         {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_key, v); }},
+        {"metrics-listen", "HOST:PORT", "none",
+         "serve /metrics (and the /__*__ endpoints) on this plain-HTTP address only, not on --listen",
+         set_metrics_listen},
         {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
         {"log-format", "F", "text", "text (human-readable lines) or mozlog (Mozilla's JSON lines)", set_log_format},
     };
@@ -302,9 +324,8 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     using json = nlohmann::ordered_json;
     auto optional = [](std::optional<std::string> const& v) { return v ? json(*v) : json(nullptr); };
     auto secret = [](std::optional<std::string> const& v) { return v ? json(mask) : json(nullptr); };
-    bool const v6 = c.listen_host.find(':') != std::string::npos;
     json out;
-    out["listen"] = (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" + std::to_string(c.listen_port);
+    out["listen"] = host_port(c.listen_host, c.listen_port);
     out["shards"] = c.shards ? c.shards : std::max(1u, std::thread::hardware_concurrency());
     out["store"] = c.store;
     out["durability"] = c.durability;
@@ -325,6 +346,7 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["kinto-url"] = optional(c.kinto_url);
     out["tls-cert"] = optional(c.tls_cert);
     out["tls-key"] = optional(c.tls_key);
+    out["metrics-listen"] = c.metrics_host ? json(host_port(*c.metrics_host, c.metrics_port)) : json(nullptr);
     out["log-level"] = c.log_level;
     out["log-format"] = c.log_format;
     return out;

@@ -111,7 +111,7 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
 
     auto& request = parser_->get();
-    if (beast::websocket::is_upgrade(request)) {
+    if (beast::websocket::is_upgrade(request) && routes_.serves_websocket()) {
         auto target = boost::urls::parse_origin_form(request.target());
         if (target && target->path() == "/v1/ws") return upgrade();
     }

@@ -63,6 +63,12 @@ void router::handle(http_request const& request, http_peer const& peer, responde
     auto const verb = request.method();
     bool const readonly = verb == http::verb::get || verb == http::verb::head;
 
+    bool const service_path = path == "/metrics" || path == "/__heartbeat__" || path == "/__lbheartbeat__" ||
+                              path == "/__version__";
+    bool const metrics_elsewhere = path == "/metrics" && scope_ == scope::everything && context_.config.metrics_host;
+    if ((scope_ == scope::metrics_only && !service_path) || metrics_elsewhere)
+        return respond(error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive));
+
     auto const method_not_allowed = [&] {
         respond(error_response(405, kinto_errno::method_not_allowed, "method not allowed", version, keep_alive));
     };

@@ -30,7 +30,14 @@ public:
     // Receives the response, on any thread (the caller moves it to its own).
     using responder = std::function<void(http_response)>;
 
-    explicit router(server_context& context) : context_(context) {}
+    // What an address serves: everything (--listen), or only /metrics and the Dockerflow
+    // endpoints (--metrics-listen).
+    enum class scope { everything, metrics_only };
+
+    explicit router(server_context& context, scope what = scope::everything) : context_(context), scope_(what) {}
+
+    // False on the metrics address: WebSocket upgrades are not taken there.
+    bool serves_websocket() const { return scope_ == scope::everything; }
 
     // Answers at once, or later from the ingest thread or the blocking pool (publishing,
     // history, heartbeat).
@@ -53,6 +60,7 @@ private:
     nlohmann::json capabilities() const;
 
     server_context& context_;
+    scope scope_;
 };
 
 }  // namespace kp::server

@@ -50,6 +50,7 @@ server::server(server_config config)
       access_(config_),
       context_{config_, hub_, publishers_, ingest_, access_, blocking_, nullptr, metrics_},
       routes_(context_),
+      metrics_routes_(context_, router::scope::metrics_only),
       signals_(control_, SIGTERM, SIGINT),
       reload_signal_(control_, SIGHUP),
       timer_(control_),
@@ -82,6 +83,18 @@ server::server(server_config config)
         throw std::runtime_error("--listen " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
                                  ": " + e.code().message());
     }
+    if (config_.metrics_host) {
+        auto metrics_address = asio::ip::make_address(*config_.metrics_host, ec);
+        if (ec) throw std::invalid_argument("--metrics-listen: '" + *config_.metrics_host + "' is not an IP address");
+        try {
+            metrics_listener_ = std::make_unique<listener>(
+                control_, asio::ip::tcp::endpoint(metrics_address, config_.metrics_port), shards_, context_,
+                metrics_routes_, false);
+        } catch (boost::system::system_error const& e) {
+            throw std::runtime_error("--metrics-listen " + *config_.metrics_host + ":" +
+                                     std::to_string(config_.metrics_port) + ": " + e.code().message());
+        }
+    }
 }
 
 server::~server() {
@@ -102,11 +115,19 @@ int server::run() {
     auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(config_.heartbeat_s * 1000 / 4));
     for (auto& s : shards_) s->start(sweep);
     listener_->start();
+    if (metrics_listener_) metrics_listener_->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {
         if (!ec) on_signal();
     });
     schedule_trim();
     wait_for_reload();
+    if (metrics_listener_) {
+        // Logged before the main address: whoever waits for "listening on" knows both then.
+        auto where = metrics_listener_->local_endpoint();
+        std::string name = where.address().to_string();
+        if (where.address().is_v6()) name = "[" + name + "]";
+        spdlog::info("metrics served on http://{}:{}/metrics only", name, where.port());
+    }
     auto endpoint = listener_->local_endpoint();
     std::string host = endpoint.address().to_string();
     if (endpoint.address().is_v6()) host = "[" + host + "]";
@@ -124,6 +145,7 @@ void server::on_signal() {
                  context_.websocket_connections.load());
     context_.shutting_down.store(true);
     listener_->stop();
+    if (metrics_listener_) metrics_listener_->stop();
     trim_timer_.cancel();
     reload_signal_.cancel();
     for (auto& s : shards_) s->shutdown_sessions();

@@ -51,10 +51,12 @@ private:
     boost::asio::thread_pool blocking_{2};
     server_context context_;
     router routes_;
+    router metrics_routes_;
     boost::asio::io_context control_;   // main thread: accept, signals, timers
     // Destroyed before the hub and the store: sessions unsubscribe as they go.
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<listener> listener_;
+    std::unique_ptr<listener> metrics_listener_;   // --metrics-listen
     std::unique_ptr<tls_context_provider> tls_;
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;

@@ -180,3 +180,28 @@ test('a slow consumer closed with 4008 shows in the closes and the queued bytes'
     await server.stop();
   }
 });
+
+test('--metrics-listen serves /metrics and the Dockerflow endpoints there only', async () => {
+  const server = await startServer(['--metrics-listen', '127.0.0.1:0']);
+  try {
+    const port = Number(/metrics served on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(server.log())[1]);
+    const internal = { url: `http://127.0.0.1:${port}` };
+    assert.notEqual(port, server.port);
+    const metrics = await scrape(internal);
+    assert.equal(sample(metrics, 'kinto_push_connections'), 0);
+    for (const path of ['/__heartbeat__', '/__lbheartbeat__', '/__version__']) {
+      assert.equal((await request(internal.url, path)).status, 200, path);
+    }
+    // Nothing else on the metrics address: no publishing, no WebSocket, no dashboard.
+    const published = await publish(internal.url, recordEvent({ bucket: 'internal', collection: 'c' }));
+    assert.equal(published.status, 404);
+    assert.equal(published.body.errno, 111);
+    assert.equal((await request(internal.url, '/')).status, 404);
+    await assert.rejects(connect(`ws://127.0.0.1:${port}/v1/ws`), /404|Unexpected server response/);
+    // And no /metrics on the public address.
+    assert.equal((await request(server.url, '/metrics')).status, 404);
+    assert.equal((await request(server.url, '/__version__')).status, 200);
+  } finally {
+    await server.stop();
+  }
+});

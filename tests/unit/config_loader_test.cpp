@@ -97,6 +97,8 @@ std::vector<option_case> const& option_cases() {
         {"max-replay", "KINTO_PUSH_MAX_REPLAY", "77", [](server_config const& c) { return c.max_replay == 77; }},
         {"heartbeat", "KINTO_PUSH_HEARTBEAT", "9", [](server_config const& c) { return c.heartbeat_s == 9; }},
         {"log-level", "KINTO_PUSH_LOG_LEVEL", "debug", [](server_config const& c) { return c.log_level == "debug"; }},
+        {"metrics-listen", "KINTO_PUSH_METRICS_LISTEN", "10.0.0.5:9102",
+         [](server_config const& c) { return c.metrics_host == std::optional<std::string>("10.0.0.5") && c.metrics_port == 9102; }},
         {"log-format", "KINTO_PUSH_LOG_FORMAT", "mozlog", [](server_config const& c) { return c.log_format == "mozlog"; }},
     };
     return cases;
@@ -241,6 +243,8 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"durability", "sometimes"},
                                       bad_case{"history-cache", "0"},
                                       bad_case{"log-level", "loud"},
+                                      bad_case{"metrics-listen", "9102"},
+                                      bad_case{"metrics-listen", "[::1]:70000"},
                                       bad_case{"log-format", "xml"}}) {
         CAPTURE(flag, value);
         CHECK_THAT(load_error({"--" + flag, value}), Catch::Contains("--" + flag) && Catch::Contains(value));
@@ -342,6 +346,8 @@ TEST_CASE("the effective configuration names every option and masks the secrets"
     CHECK(shown["shards"] == 4);
     CHECK(shown["kinto-url"] == "https://kinto.example.com/v1");
     CHECK(shown["tls-cert"].is_null());
+    CHECK(shown["metrics-listen"].is_null());
+    CHECK(config_loader::effective(config_ok({"--metrics-listen", "[::1]:9102"}))["metrics-listen"] == "[::1]:9102");
     auto const defaults = config_loader::effective(config_ok({}));
     CHECK(defaults["publish-secret"].is_null());
     CHECK(defaults["history-size"] == 1000);
