@@ -1,7 +1,8 @@
 #pragma once
 // A history store that times every operation of the store it wraps and counts its failures
 // (kinto_push_store_operation_seconds and kinto_push_store_errors_total, by operation).
-// kind(), epoch() and read_in_memory() are answered from memory and pass through untimed.
+// kind(), epoch(), read_in_memory() and appends_in_memory() are answered from memory and pass
+// through untimed.
 
 #include "metrics/counter.hpp"
 #include "metrics/histogram.hpp"
@@ -30,6 +31,7 @@ public:
     std::vector<std::string> channels_with_prefix(std::string const& prefix) override;
     void trim(std::int64_t now_ms) override;
     bool healthy() override;
+    bool appends_in_memory() const override { return inner_->appends_in_memory(); }
 
 private:
     struct operation {
