@@ -11,11 +11,13 @@ namespace kp::metrics {
 inline constexpr std::size_t stripe_count = 16;
 
 inline std::atomic<std::size_t> next_stripe{0};
+// Constant-initialized, so reading it needs no initialization guard.
+inline constinit thread_local std::size_t this_thread_stripe = stripe_count;
 
 inline std::size_t thread_stripe() noexcept {
-    static thread_local std::size_t const stripe =
-        next_stripe.fetch_add(1, std::memory_order_relaxed) % stripe_count;
-    return stripe;
+    if (this_thread_stripe == stripe_count) [[unlikely]]
+        this_thread_stripe = next_stripe.fetch_add(1, std::memory_order_relaxed) % stripe_count;
+    return this_thread_stripe;
 }
 
 }  // namespace kp::metrics

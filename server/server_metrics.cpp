@@ -14,6 +14,7 @@ server_metrics::server_metrics()
                                             "history event frames queued to a resuming connection")),
       publish_requests(registry_.counter_family("kinto_push_publish_requests_total",
                                                 "POST /v1/events answers by HTTP status", {"status"})),
+      publish_accepted(publish_requests.with({"202"})),
       publish_seconds(registry_.add_histogram("kinto_push_publish_seconds",
                                               "POST /v1/events: from the request read to the 202 (stored)",
                                               metrics::histogram::latency_bounds())),

@@ -24,6 +24,7 @@ public:
     metrics::counter& events_delivered;              // live events queued to a connection
     metrics::counter& events_replayed;               // history events queued by a resume
     metrics::metric_family<metrics::counter>& publish_requests;   // {status}
+    metrics::counter& publish_accepted;                          // {status="202"}
     metrics::histogram& publish_seconds;             // POST read -> 202 written
     metrics::histogram& delivery_seconds;            // stored -> handed to every socket of a shard
     metrics::metric_family<metrics::counter>& replays;   // {outcome}

@@ -63,7 +63,7 @@ test('the installed binary serves /__heartbeat__ and /__version__', async () => 
     try {
       head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     } catch { /* not a git checkout */ }
-    assert.equal(version.body.commit, head);
+    assert.equal(version.body.commit, head, 'the commit the build read (rebuild after committing)');
     assert.ok(fs.statSync(store).size > 0, 'the SQLite store was created');
   } finally {
     await server.stop();

@@ -323,7 +323,7 @@ TEST_CASE("config file values must be strings or numbers; null keeps the default
     CHECK(c.heartbeat_s == 12);
 }
 
-TEST_CASE("--print-config is an action that still reads every option", "[config]") {
+TEST_CASE("print-config is an action that still reads every option", "[config]") {
     auto const cmd = load_ok({"--shards", "3", "--print-config", "--publish-secret", "s"});
     CHECK(cmd.what == command::action::print_config);
     CHECK(cmd.config.shards == 3);
