@@ -668,6 +668,7 @@ void websocket_session<Stream>::close_with(std::uint16_t code, std::string const
     spdlog::debug("session {}: closing with {} ({})", id_, code, reason);
     auto frame = std::make_shared<std::string const>(websocket::encode_close(code, reason));
     queued_bytes_ += frame->size();
+    context_.metrics.bytes_queued.add(static_cast<std::int64_t>(frame->size()));
     queue_.push_back(std::move(frame));
     if (!writing_) do_write();
     // Then wait for the peer's close frame; the shard's sweep drops the peer after close_grace.
