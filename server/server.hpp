@@ -32,8 +32,6 @@ public:
     // Serves until SIGTERM or SIGINT, then shuts down gracefully. Returns the exit code.
     int run();
 
-    server_metrics& metrics() { return metrics_; }
-
 private:
     void on_signal();
     void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
