@@ -133,6 +133,13 @@ void channel_hub::unsubscribed(std::string const& channel) {
     if (it != subscribed_.end() && --it->second == 0) subscribed_.erase(it);
 }
 
+channel_hub::subscription_count channel_hub::subscription_counts() {
+    std::lock_guard lock(subscribed_mutex_);
+    subscription_count out{subscribed_.size(), 0};
+    for (auto const& [name, count] : subscribed_) out.subscriptions += count;
+    return out;
+}
+
 std::vector<std::string> channel_hub::known_collections(std::string const& bucket_id) {
     std::string const prefix = "/buckets/" + bucket_id + "/collections/";
     auto out = store_.channels_with_prefix(prefix);

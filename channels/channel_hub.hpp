@@ -86,6 +86,13 @@ public:
     void subscribed(std::string const& channel);
     void unsubscribed(std::string const& channel);
 
+    // Channels with subscribers on this node, and the subscriptions to them (for /metrics).
+    struct subscription_count {
+        std::size_t channels = 0;
+        std::size_t subscriptions = 0;
+    };
+    subscription_count subscription_counts();
+
     store::history_store& history() { return store_; }
     std::size_t max_replay() const { return max_replay_; }
 

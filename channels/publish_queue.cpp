@@ -32,6 +32,11 @@ bool publish_queue::submit(nlohmann::ordered_json body, completion done) {
     return true;
 }
 
+std::size_t publish_queue::size() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
 void publish_queue::stop() {
     {
         std::lock_guard lock(mutex_);

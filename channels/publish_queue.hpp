@@ -38,6 +38,8 @@ public:
     // are behind), or before submit returns on the caller's thread (direct); false (and `done`
     // not called) when the queue is full or stopped.
     bool submit(nlohmann::ordered_json body, completion done);
+    // Requests waiting (thread-safe; for /metrics).
+    std::size_t size();
     // Publishes what is queued, then stops the thread.
     void stop();
 

@@ -11,6 +11,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
@@ -47,17 +48,36 @@ setter unsigned_in(T server_config::*field, std::uint64_t low, std::uint64_t hig
     };
 }
 
-std::optional<std::string> set_listen(server_config& c, std::string const& text) {
+// HOST:PORT ([v6]:PORT) into its parts, or why not.
+std::optional<std::string> parse_host_port(std::string const& text, std::string& host, std::uint16_t& port) {
     auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) return "must be HOST:PORT";
-    std::string host = text.substr(0, colon);
-    if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    auto port = parse_unsigned(text.substr(colon + 1));
-    if (!port || *port > 65535) return "port must be a number from 0 to 65535";
-    if (host.empty()) return "must be HOST:PORT";
-    c.listen_host = host;
-    c.listen_port = static_cast<std::uint16_t>(*port);
+    std::string name = text.substr(0, colon);
+    if (name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    auto number = parse_unsigned(text.substr(colon + 1));
+    if (!number || *number > 65535) return "port must be a number from 0 to 65535";
+    if (name.empty()) return "must be HOST:PORT";
+    host = name;
+    port = static_cast<std::uint16_t>(*number);
     return std::nullopt;
+}
+
+std::optional<std::string> set_listen(server_config& c, std::string const& text) {
+    return parse_host_port(text, c.listen_host, c.listen_port);
+}
+
+std::optional<std::string> set_metrics_listen(server_config& c, std::string const& text) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (auto why = parse_host_port(text, host, port)) return why;
+    c.metrics_host = host;
+    c.metrics_port = port;
+    return std::nullopt;
+}
+
+std::string host_port(std::string const& host, std::uint16_t port) {
+    bool const v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 std::optional<std::string> set_store(server_config& c, std::string const& text) {
@@ -95,7 +115,7 @@ std::optional<std::string> set_log_level(server_config& c, std::string const& te
 }
 
 std::optional<std::string> set_log_format(server_config& c, std::string const& text) {
-    if (text != "text") return "must be text (mozlog comes with the operations work)";
+    if (text != "text" && text != "mozlog") return "must be text or mozlog";
     c.log_format = text;
     return std::nullopt;
 }
@@ -157,8 +177,11 @@ std::vector<option_spec> const& options() {
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_cert, v); }},
         {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_key, v); }},
+        {"metrics-listen", "HOST:PORT", "none",
+         "serve /metrics (and the /__*__ endpoints) on this plain-HTTP address only, not on --listen",
+         set_metrics_listen},
         {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
-        {"log-format", "F", "text", "text", set_log_format},
+        {"log-format", "F", "text", "text (human-readable lines) or mozlog (Mozilla's JSON lines)", set_log_format},
     };
     return table;
 }
@@ -204,6 +227,11 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             cmd.what = command::action::version;
             return cmd;
         }
+        if (arg == "--print-config") {
+            // Reads every other option as usual, then prints the result instead of serving.
+            cmd.what = command::action::print_config;
+            continue;
+        }
         if (!arg.starts_with("--")) {
             if (i == 0) return config_error{"unknown command '" + arg + "' (try --help)"};
             return config_error{"unexpected argument '" + arg + "' (try --help)"};
@@ -247,6 +275,9 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             std::replace(key.begin(), key.end(), '_', '-');
             auto const* o = find_option(key);
             if (!o) return config_error{"--config " + *config_file + ": unknown option '" + it.key() + "'"};
+            if (it->is_null()) continue;   // null: the default (what --print-config shows for unset options)
+            if (!it->is_string() && !it->is_number())
+                return config_error{*config_file + ": " + it.key() + "=" + it->dump() + ": must be a string or a number"};
             std::string value = it->is_string() ? it->get<std::string>() : it->dump();
             if (auto error = apply(*o, value, *config_file + ": " + it.key())) return *error;
         }
@@ -277,9 +308,48 @@ std::string config_loader::help() {
     line("--config FILE", "JSON object of options, keys as the flags' names", "none", "KINTO_PUSH_CONFIG");
     for (auto const& o : options())
         line(std::string("--") + o.name + " " + o.placeholder, o.meaning, o.fallback, env_name(o.name));
+    out << "  --print-config\n      print the effective configuration as JSON (secrets masked) and exit\n";
     out << "  --help, --version\n";
     out << "\nkinto-push tail --help: the command-line client (prints or runs a command for each event)\n";
     return out.str();
+}
+
+std::vector<std::string> config_loader::option_names() {
+    std::vector<std::string> out;
+    for (auto const& o : options()) out.emplace_back(o.name);
+    return out;
+}
+
+nlohmann::ordered_json config_loader::effective(server_config const& c) {
+    using json = nlohmann::ordered_json;
+    auto optional = [](std::optional<std::string> const& v) { return v ? json(*v) : json(nullptr); };
+    auto secret = [](std::optional<std::string> const& v) { return v ? json(mask) : json(nullptr); };
+    json out;
+    out["listen"] = host_port(c.listen_host, c.listen_port);
+    out["shards"] = c.shards ? c.shards : std::max(1u, std::thread::hardware_concurrency());
+    out["store"] = c.store;
+    out["durability"] = c.durability;
+    out["history-size"] = c.history_size;
+    out["history-ttl"] = c.history_ttl_s;
+    out["history-cache"] = c.history_cache;
+    out["publish-secret"] = secret(c.publish_secret);
+    out["max-body-bytes"] = c.max_body_bytes;
+    out["max-frame-bytes"] = c.max_frame_bytes;
+    out["max-connections"] = c.max_connections;
+    out["max-subscriptions"] = c.max_subscriptions;
+    out["send-queue-bytes"] = c.send_queue_bytes;
+    out["max-replay"] = c.max_replay;
+    out["heartbeat"] = c.heartbeat_s;
+    out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
+    out["jwt-secret"] = secret(c.jwt_secret);
+    out["jwt-public-key"] = optional(c.jwt_public_key);
+    out["kinto-url"] = optional(c.kinto_url);
+    out["tls-cert"] = optional(c.tls_cert);
+    out["tls-key"] = optional(c.tls_key);
+    out["metrics-listen"] = c.metrics_host ? json(host_port(*c.metrics_host, c.metrics_port)) : json(nullptr);
+    out["log-level"] = c.log_level;
+    out["log-format"] = c.log_format;
+    return out;
 }
 
 }  // namespace kp::server

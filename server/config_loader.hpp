@@ -4,6 +4,8 @@
 
 #include "server/server_config.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <string>
 #include <variant>
@@ -17,7 +19,7 @@ struct config_error {
 
 // What the command line asks for.
 struct command {
-    enum class action { serve, help, version };
+    enum class action { serve, help, version, print_config };
     action what = action::serve;
     server_config config;
 };
@@ -32,6 +34,12 @@ public:
     static environment process_environment();
     // The --help text: every option, its environment variable and its default.
     static std::string help();
+    // The effective configuration as a JSON object keyed by option names (--print-config):
+    // secrets read "********", options not set are null.
+    static nlohmann::ordered_json effective(server_config const& config);
+    // Every option's name, without the dashes, in --help order.
+    static std::vector<std::string> option_names();
+    static constexpr char const* mask = "********";
 };
 
 }  // namespace kp::server

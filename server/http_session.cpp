@@ -41,7 +41,7 @@ http_session<Stream>::http_session(Stream&& stream, beast::flat_buffer buffer, s
       routes_(routes) {
     beast::error_code ec;
     auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    loopback_ = !ec && peer.address().is_loopback();
+    if (!ec) peer_ = {peer.address().to_string(), peer.address().is_loopback()};
 }
 
 template <class Stream>
@@ -111,11 +111,11 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
 
     auto& request = parser_->get();
-    if (beast::websocket::is_upgrade(request)) {
+    if (beast::websocket::is_upgrade(request) && routes_.serves_websocket()) {
         auto target = boost::urls::parse_origin_form(request.target());
         if (target && target->path() == "/v1/ws") return upgrade();
     }
-    routes_.handle(request, loopback_, [self = shared_from_this()](http_response response) {
+    routes_.handle(request, peer_, [self = shared_from_this()](http_response response) {
         // Back to this session's shard, wherever the response was made.
         asio::dispatch(self->stream_.get_executor(),
                        [self, response = std::move(response)]() mutable { self->send(std::move(response)); });

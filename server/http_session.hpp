@@ -52,7 +52,7 @@ private:
     shard& shard_;
     server_context& context_;
     router const& routes_;
-    bool loopback_ = false;
+    http_peer peer_;
     bool registered_ = false;
 };
 

@@ -12,8 +12,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& context, tcp::endpoint endpoint, std::vector<std::unique_ptr<shard>>& shards,
-                   server_context& server, router const& routes)
-    : acceptor_(context), shards_(shards), server_(server), routes_(routes) {
+                   server_context& server, router const& routes, bool tls)
+    : acceptor_(context), shards_(shards), server_(server), routes_(routes), tls_(tls) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -37,7 +37,7 @@ void listener::do_accept() {
         } else {
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            if (server_.tls)
+            if (tls_ && server_.tls)
                 std::make_shared<tls_detector>(std::move(socket), target, server_, routes_)->run();
             else
                 std::make_shared<http_session<boost::beast::tcp_stream>>(

@@ -2,10 +2,11 @@
 // runs the server until SIGTERM/SIGINT.
 
 #include "clients/cli/tail_command.hpp"
+#include "server/build_info.hpp"
 #include "server/config_loader.hpp"
+#include "server/log_setup.hpp"
 #include "server/server.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -26,14 +27,16 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd.what == command::action::version) {
-        std::cout << "kinto-push " KINTO_PUSH_VERSION "\n";
+        std::cout << "kinto-push " << build_info::version() << " (commit " << build_info::commit() << ", "
+                  << build_info::build_type() << ")\n";
+        return 0;
+    }
+    if (cmd.what == command::action::print_config) {
+        std::cout << config_loader::effective(cmd.config).dump(2) << "\n";
         return 0;
     }
 
-    auto logger = spdlog::stderr_color_mt("kinto-push");
-    spdlog::set_default_logger(logger);
-    spdlog::set_level(spdlog::level::from_str(cmd.config.log_level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    setup_logging(cmd.config.log_level, cmd.config.log_format);
 
     try {
         server s(cmd.config);

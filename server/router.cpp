@@ -2,6 +2,8 @@
 
 #include "channels/channel_name.hpp"
 #include "channels/json_depth.hpp"
+#include "server/build_info.hpp"
+#include "server/log_event.hpp"
 #include "web-demo/web_demo_assets.hpp"
 
 #include <boost/asio/post.hpp>
@@ -14,14 +16,8 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <optional>
-
-#ifndef KINTO_PUSH_COMMIT
-#define KINTO_PUSH_COMMIT "unknown"
-#endif
-#ifndef KINTO_PUSH_BUILD
-#define KINTO_PUSH_BUILD "unknown"
-#endif
 
 namespace kp::server {
 
@@ -48,9 +44,16 @@ std::optional<std::uint64_t> to_unsigned(std::string_view text) {
     return value;
 }
 
+// What the log line and the metrics of one POST /v1/events say, filled in as it goes.
+struct publish_summary {
+    std::size_t events = 0;     // in the body
+    std::size_t channels = 0;   // (channel, offset) pairs published
+    char const* auth_failure = "";
+};
+
 }  // namespace
 
-void router::handle(http_request const& request, bool loopback, responder respond) const {
+void router::handle(http_request const& request, http_peer const& peer, responder respond) const {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
     auto parsed = boost::urls::parse_origin_form(request.target());
@@ -58,6 +61,12 @@ void router::handle(http_request const& request, bool loopback, responder respon
     std::string const path = parsed->path();
     auto const verb = request.method();
     bool const readonly = verb == http::verb::get || verb == http::verb::head;
+
+    bool const service_path = path == "/metrics" || path == "/__heartbeat__" || path == "/__lbheartbeat__" ||
+                              path == "/__version__";
+    bool const metrics_elsewhere = path == "/metrics" && scope_ == scope::everything && context_.config.metrics_host;
+    if ((scope_ == scope::metrics_only && !service_path) || metrics_elsewhere)
+        return respond(error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive));
 
     auto const method_not_allowed = [&] {
         respond(error_response(405, kinto_errno::method_not_allowed, "method not allowed", version, keep_alive));
@@ -74,7 +83,7 @@ void router::handle(http_request const& request, bool loopback, responder respon
 
     if (path == "/v1/events") {
         if (verb != http::verb::post) return method_not_allowed();
-        return publish(request, loopback, std::move(respond));
+        return publish(request, peer, std::move(respond));
     }
     if (path == "/v1/history") {
         if (!readonly) return method_not_allowed();
@@ -91,15 +100,20 @@ void router::handle(http_request const& request, bool loopback, responder respon
             bool ok = context_.hub.history().healthy();
             return json_response(ok ? 200 : 503, json{{"store", ok ? "ok" : "unavailable"}}, version, keep_alive);
         });
+    if (path == "/metrics")
+        return only(readonly, [&] {
+            return text_response(200, metrics::registry::content_type, context_.metrics.registry().render(), version,
+                                 keep_alive);
+        });
     if (path == "/__lbheartbeat__")
         return only(readonly, [&] { return json_response(200, json::object(), version, keep_alive); });
     if (path == "/__version__")
         return only(readonly, [&] {
             return json_response(200,
                                  json{{"source", "https://github.com/kinto-push/kinto-push"},
-                                      {"version", KINTO_PUSH_VERSION},
-                                      {"commit", KINTO_PUSH_COMMIT},
-                                      {"build", KINTO_PUSH_BUILD}},
+                                      {"version", build_info::version()},
+                                      {"commit", build_info::commit()},
+                                      {"build", build_info::build_type()}},
                                  version, keep_alive);
         });
     // The dashboard and the JavaScript client (text_response sets Cache-Control: no-cache).
@@ -130,11 +144,36 @@ http_response router::info(http_request const& request) const {
     return json_response(200, body, request.version(), request.keep_alive());
 }
 
-void router::publish(http_request const& request, bool loopback, responder respond) const {
+void router::publish(http_request const& request, http_peer const& peer, responder unmeasured) const {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
+    // Every answer is counted by status, timed when it is a 202, and logged as one line (never
+    // with the credentials).
+    auto summary = std::make_shared<publish_summary>();
+    auto& metrics = context_.metrics;
+    responder respond = [unmeasured = std::move(unmeasured), summary, &metrics, started = std::chrono::steady_clock::now(),
+                         remote = peer.address](http_response response) {
+        auto const status = response.result_int();
+        auto const elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (status == 202) {
+            metrics.publish_accepted.inc();   // the common case, without the family's lookup
+            metrics.publish_seconds.observe(elapsed);
+            metrics.events_received.inc(summary->events);
+        } else {
+            metrics.publish_requests.with({std::to_string(status)}).inc();
+            if (status == 401) metrics.auth_failures.with({summary->auth_failure}).inc();
+        }
+        log_event(spdlog::level::info, "publish",
+                  {{"status", status}, {"events", summary->events}, {"channels", summary->channels},
+                   {"duration_ms", std::round(elapsed * 1e6) / 1e3}, {"remote", remote}});
+        unmeasured(std::move(response));
+    };
     auto fail = [&](unsigned status, int errno_value, std::string const& message) {
         respond(error_response(status, errno_value, message, version, keep_alive));
+    };
+    auto refuse = [&](char const* kind, int errno_value, std::string const& message) {
+        summary->auth_failure = kind;
+        fail(401, errno_value, message);
     };
     auto const signature = request["Kinto-Push-Signature"];
     if (!signature.empty() && context_.publishers.has_secret()) {
@@ -144,28 +183,31 @@ void router::publish(http_request const& request, bool loopback, responder respo
         switch (context_.publishers.check_signature(signature, request.body(), now)) {
         case verdict::allowed: break;
         case verdict::malformed:
-            return fail(401, kinto_errno::invalid_auth_token, "Kinto-Push-Signature: expected t=<unix seconds>,v1=<hex>");
+            return refuse("publish_signature_malformed", kinto_errno::invalid_auth_token,
+                          "Kinto-Push-Signature: expected t=<unix seconds>,v1=<hex>");
         case verdict::expired:
-            return fail(401, kinto_errno::invalid_auth_token,
-                        "Kinto-Push-Signature: timestamp outside the 300 s window (check the clocks)");
-        case verdict::invalid: return fail(401, kinto_errno::invalid_auth_token, "Kinto-Push-Signature: invalid signature");
+            return refuse("publish_signature_expired", kinto_errno::invalid_auth_token,
+                          "Kinto-Push-Signature: timestamp outside the 300 s window (check the clocks)");
+        case verdict::invalid:
+            return refuse("publish_signature_invalid", kinto_errno::invalid_auth_token,
+                          "Kinto-Push-Signature: invalid signature");
         case verdict::replayed:
-            return fail(401, kinto_errno::invalid_auth_token,
-                        "Kinto-Push-Signature: signature already used (sign each request anew)");
+            return refuse("publish_signature_replayed", kinto_errno::invalid_auth_token,
+                          "Kinto-Push-Signature: signature already used (sign each request anew)");
         case verdict::overloaded:
             return fail(503, kinto_errno::backend, "too many signed requests in the window; retry later");
         }
     } else {
         auto authorization = request[http::field::authorization];
-        switch (context_.publishers.check(authorization, loopback)) {
+        switch (context_.publishers.check(authorization, peer.loopback)) {
         case auth::publisher_auth::verdict::allowed: break;
         case auth::publisher_auth::verdict::missing:
-            return fail(401, kinto_errno::missing_auth_token,
-                        "publishing needs Authorization: Bearer <publish secret> or a Kinto-Push-Signature");
+            return refuse("publish_missing_credentials", kinto_errno::missing_auth_token,
+                          "publishing needs Authorization: Bearer <publish secret> or a Kinto-Push-Signature");
         case auth::publisher_auth::verdict::invalid:
-            return fail(401, kinto_errno::invalid_auth_token,
-                        context_.publishers.has_secret() ? "invalid publish credentials"
-                                                         : "no publish secret is configured: only loopback clients may publish");
+            return refuse("publish_invalid_credentials", kinto_errno::invalid_auth_token,
+                          context_.publishers.has_secret() ? "invalid publish credentials"
+                                                           : "no publish secret is configured: only loopback clients may publish");
         }
     }
     if (!is_json(request[http::field::content_type]))
@@ -175,8 +217,12 @@ void router::publish(http_request const& request, bool loopback, responder respo
         return fail(400, kinto_errno::bad_json, "body: JSON nested deeper than 64 levels");
     auto doc = nlohmann::ordered_json::parse(body, nullptr, false);   // keeps Kinto's key order
     if (doc.is_discarded()) return fail(400, kinto_errno::bad_json, "body: invalid JSON");
+    if (auto events = doc.find("events"); doc.is_object() && events != doc.end() && events->is_array())
+        summary->events = events->size();
+    else
+        summary->events = 1;
 
-    bool const queued = context_.ingest.submit(std::move(doc), [respond, version, keep_alive](channels::publish_result result) {
+    bool const queued = context_.ingest.submit(std::move(doc), [respond, summary, version, keep_alive](channels::publish_result result) {
         switch (result.outcome) {
         case channels::publish_result::status::bad_request:
             return respond(error_response(400, kinto_errno::invalid_parameters, result.error, version, keep_alive));
@@ -186,6 +232,7 @@ void router::publish(http_request const& request, bool loopback, responder respo
                                           keep_alive));
         case channels::publish_result::status::ok: break;
         }
+        summary->channels = result.published.size();
         json published = json::array();
         for (auto const& p : result.published) published.push_back({{"channel", p.channel}, {"offset", p.offset}});
         respond(json_response(202, json{{"published", std::move(published)}}, version, keep_alive));

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "server/instrumented_store.hpp"
 #include "store/store_factory.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -35,18 +36,21 @@ std::int64_t now_ms() {
 
 server::server(server_config config)
     : config_(std::move(config)),
-      store_(store::store_factory::open(
-          config_.store,
-          {{config_.history_size, config_.history_ttl_s * 1000},
-           config_.durability == "normal" ? store::durability::normal : store::durability::full,
-           config_.history_cache})),
+      store_(std::make_unique<instrumented_store>(
+          store::store_factory::open(
+              config_.store,
+              {{config_.history_size, config_.history_ttl_s * 1000},
+               config_.durability == "normal" ? store::durability::normal : store::durability::full,
+               config_.history_cache}),
+          metrics_)),
       hub_(*store_, config_.max_replay),
       publishers_(config_.publish_secret),
       ingest_(hub_, 1024, 256,
               store_->appends_in_memory() ? channels::publish_queue::mode::direct : channels::publish_queue::mode::grouped),
       access_(config_),
-      context_{config_, hub_, publishers_, ingest_, access_, blocking_},
+      context_{config_, hub_, publishers_, ingest_, access_, blocking_, nullptr, metrics_},
       routes_(context_),
+      metrics_routes_(context_, router::scope::metrics_only),
       signals_(control_, SIGTERM, SIGINT),
       reload_signal_(control_, SIGHUP),
       timer_(control_),
@@ -59,13 +63,17 @@ server::server(server_config config)
     for (std::size_t i = 0; i < config_.shards; ++i) {
         shards_.push_back(std::make_unique<shard>(i));
         shard* s = shards_.back().get();
-        hub_.add_shard([this, s, i](channels::message_batch batch) {
-            asio::post(s->context(), [this, s, i, batch = std::move(batch)] {
+        auto& delivery = metrics_.delivery_seconds;
+        hub_.add_shard([this, s, i, &delivery](channels::message_batch batch) {
+            auto const stored = std::chrono::steady_clock::now();
+            asio::post(s->context(), [this, s, i, &delivery, stored, batch = std::move(batch)] {
                 s->subscribers().deliver(*batch);
                 hub_.delivered(i);
+                delivery.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - stored).count());
             });
         });
     }
+    register_gauges();
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_host, ec);
     if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");
@@ -75,6 +83,18 @@ server::server(server_config config)
     } catch (boost::system::system_error const& e) {
         throw std::runtime_error("--listen " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
                                  ": " + e.code().message());
+    }
+    if (config_.metrics_host) {
+        auto metrics_address = asio::ip::make_address(*config_.metrics_host, ec);
+        if (ec) throw std::invalid_argument("--metrics-listen: '" + *config_.metrics_host + "' is not an IP address");
+        try {
+            metrics_listener_ = std::make_unique<listener>(
+                control_, asio::ip::tcp::endpoint(metrics_address, config_.metrics_port), shards_, context_,
+                metrics_routes_, false);
+        } catch (boost::system::system_error const& e) {
+            throw std::runtime_error("--metrics-listen " + *config_.metrics_host + ":" +
+                                     std::to_string(config_.metrics_port) + ": " + e.code().message());
+        }
     }
 }
 
@@ -96,11 +116,19 @@ int server::run() {
     auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(config_.heartbeat_s * 1000 / 4));
     for (auto& s : shards_) s->start(sweep);
     listener_->start();
+    if (metrics_listener_) metrics_listener_->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {
         if (!ec) on_signal();
     });
     schedule_trim();
     wait_for_reload();
+    if (metrics_listener_) {
+        // Logged before the main address: whoever waits for "listening on" knows both then.
+        auto where = metrics_listener_->local_endpoint();
+        std::string name = where.address().to_string();
+        if (where.address().is_v6()) name = "[" + name + "]";
+        spdlog::info("metrics served on http://{}:{}/metrics only", name, where.port());
+    }
     auto endpoint = listener_->local_endpoint();
     std::string host = endpoint.address().to_string();
     if (endpoint.address().is_v6()) host = "[" + host + "]";
@@ -118,6 +146,7 @@ void server::on_signal() {
                  context_.websocket_connections.load());
     context_.shutting_down.store(true);
     listener_->stop();
+    if (metrics_listener_) metrics_listener_->stop();
     trim_timer_.cancel();
     reload_signal_.cancel();
     for (auto& s : shards_) s->shutdown_sessions();
@@ -141,6 +170,18 @@ void server::wait_for_sessions(std::chrono::steady_clock::time_point deadline) {
     timer_.async_wait([this, deadline](boost::system::error_code ec) {
         if (!ec) wait_for_sessions(deadline);
     });
+}
+
+void server::register_gauges() {
+    auto& r = metrics_.registry();
+    r.add_gauge_function("kinto_push_connections", "open WebSocket connections",
+                         [this] { return static_cast<double>(context_.websocket_connections.load()); });
+    r.add_gauge_function("kinto_push_subscriptions", "subscriptions held by open connections",
+                         [this] { return static_cast<double>(hub_.subscription_counts().subscriptions); });
+    r.add_gauge_function("kinto_push_channels", "channels with at least one subscriber",
+                         [this] { return static_cast<double>(hub_.subscription_counts().channels); });
+    r.add_gauge_function("kinto_push_publish_queue", "POST requests waiting for the ingest thread",
+                         [this] { return static_cast<double>(ingest_.size()); });
 }
 
 void server::wait_for_reload() {

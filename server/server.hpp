@@ -8,6 +8,7 @@
 #include "server/router.hpp"
 #include "server/server_config.hpp"
 #include "server/server_context.hpp"
+#include "server/server_metrics.hpp"
 #include "server/shard.hpp"
 #include "server/tls_context_provider.hpp"
 #include "store/history_store.hpp"
@@ -36,8 +37,10 @@ private:
     void wait_for_sessions(std::chrono::steady_clock::time_point deadline);
     void schedule_trim();
     void wait_for_reload();
+    void register_gauges();
 
     server_config config_;
+    server_metrics metrics_;   // before the store, which reports to it
     std::unique_ptr<store::history_store> store_;
     channels::channel_hub hub_;
     auth::publisher_auth publishers_;
@@ -46,10 +49,12 @@ private:
     boost::asio::thread_pool blocking_{2};
     server_context context_;
     router routes_;
+    router metrics_routes_;
     boost::asio::io_context control_;   // main thread: accept, signals, timers
     // Destroyed before the hub and the store: sessions unsubscribe as they go.
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<listener> listener_;
+    std::unique_ptr<listener> metrics_listener_;   // --metrics-listen
     std::unique_ptr<tls_context_provider> tls_;
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;

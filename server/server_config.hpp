@@ -31,6 +31,10 @@ struct server_config {
     std::optional<std::string> kinto_url;
     std::optional<std::string> tls_cert;
     std::optional<std::string> tls_key;
+    // --metrics-listen: a second, plain-HTTP address serving only /metrics and the Dockerflow
+    // endpoints (then /metrics leaves the main address).
+    std::optional<std::string> metrics_host;
+    std::uint16_t metrics_port = 0;
     std::string log_level = "info";
     std::string log_format = "text";
 };

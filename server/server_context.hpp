@@ -1,10 +1,12 @@
 #pragma once
-// What every session shares: the settings, the hub, publisher auth and the global counters.
+// What every session shares: the settings, the hub, publisher auth, the metrics and the global
+// counters.
 
 #include "auth/publisher_auth.hpp"
 #include "channels/channel_hub.hpp"
 #include "channels/publish_queue.hpp"
 #include "server/server_config.hpp"
+#include "server/server_metrics.hpp"
 #include "server/subscriber_access.hpp"
 #include "server/tls_context_provider.hpp"
 
@@ -26,6 +28,7 @@ struct server_context {
     boost::asio::thread_pool& blocking;
     // Set when --tls-cert/--tls-key are: the listener then speaks only TLS.
     tls_context_provider* tls = nullptr;
+    server_metrics& metrics;
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };

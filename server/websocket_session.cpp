@@ -3,6 +3,7 @@
 #include "channels/channel_name.hpp"
 #include "channels/json_depth.hpp"
 #include "server/io_errors.hpp"
+#include "server/log_event.hpp"
 #include "store/random_hex.hpp"
 #include "store/store_error.hpp"
 #include "auth/jwt_verifier.hpp"
@@ -78,7 +79,11 @@ websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, serv
       context_(context),
       reader_(context.config.max_frame_bytes),
       expiry_(stream_.get_executor()),
-      id_(store::random_hex(8)) {}
+      id_(store::random_hex(8)) {
+    beast::error_code ec;
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string();
+}
 
 template <class Stream>
 websocket_session<Stream>::~websocket_session() {
@@ -87,9 +92,16 @@ websocket_session<Stream>::~websocket_session() {
         shard_.subscribers().remove(channel, this);
         context_.hub.unsubscribed(channel);
     }
+    context_.metrics.bytes_queued.sub(static_cast<std::int64_t>(queued_bytes_));
     if (accepted_) {
         shard_.remove_session(this);
         context_.websocket_connections.fetch_sub(1);
+        auto const code = close_code_.value_or(1006);
+        if (!close_counted_) context_.metrics.closes.with({std::to_string(code), close_initiator_}).inc();
+        auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - opened_);
+        log_event(spdlog::level::info, "websocket.close",
+                  {{"session", id_}, {"remote", remote_}, {"code", code}, {"initiator", close_initiator_},
+                   {"duration_ms", ms.count()}});
     }
 }
 
@@ -148,11 +160,19 @@ void websocket_session<Stream>::on_accept(beast::error_code ec) {
     last_heard_ = clock::now();
     shard_.add_session(this);
     accepted_ = true;
+    opened_ = std::chrono::steady_clock::now();
+    context_.metrics.connections_total.inc();
+    log_event(spdlog::level::info, "websocket.open", {{"session", id_}, {"remote", remote_}});
     std::size_t const open = context_.websocket_connections.fetch_add(1) + 1;
     do_read();
-    if (open > context_.config.max_connections)
+    if (open > context_.config.max_connections) {
+        context_.metrics.connections_refused.inc();
         return close_with(close_code::too_many_connections, "too many connections");
-    if (refused_) return close_with(close_code::unauthorized, "invalid credentials");
+    }
+    if (refused_) {
+        context_.metrics.auth_failures.with({"subscribe_invalid_credentials"}).inc();
+        return close_with(close_code::unauthorized, "invalid credentials");
+    }
     watch_expiry();
     if (context_.shutting_down.load()) return close_with(close_code::going_away, "server shutting down");
     reply(json{{"type", "welcome"},
@@ -204,6 +224,11 @@ template <class Stream>
 void websocket_session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
     if (ec) {
         if (!draining_) log_unexpected(ec, "websocket read");
+        if (!close_code_) {
+            // The connection ended without a close handshake.
+            close_code_ = 1006;
+            close_initiator_ = "client";
+        }
         closing_ = true;
         drop();
         return leave_all();
@@ -247,6 +272,11 @@ void websocket_session<Stream>::handle_event(websocket::frame_event const& event
         return;
     case kind::close:
         peer_closed_ = true;
+        if (!close_code_) {
+            // The peer closed first: counted with its code when the session ends.
+            close_code_ = event.code == close_code::no_status ? std::uint16_t(1005) : std::uint16_t(event.code);
+            close_initiator_ = "client";
+        }
         if (!closing_) {
             // Answer with the peer's code (RFC 6455 section 5.5.1), then end the connection.
             close_with(event.code == close_code::no_status ? close_code::normal : event.code, "");
@@ -339,9 +369,11 @@ void websocket_session<Stream>::on_authorized(pending_request const& request, ac
     switch (decision) {
     case access_decision::allowed: return start_subscription(request);
     case access_decision::unauthorized:
+        context_.metrics.auth_failures.with({"subscribe_unauthorized"}).inc();
         return reply_error(request.id, "unauthorized",
                            identity_.empty() ? "this channel needs credentials" : "credentials refused");
     case access_decision::forbidden:
+        context_.metrics.auth_failures.with({"subscribe_forbidden"}).inc();
         return reply_error(request.id, "forbidden", "these credentials do not allow this channel");
     case access_decision::unavailable:
         return reply_error(request.id, "unavailable", "the authorization service did not answer; retry later");
@@ -370,6 +402,8 @@ void websocket_session<Stream>::start_subscription(pending_request const& reques
         context_.hub.unsubscribed(name);
         return reply_error(id, "unavailable", "history store unavailable; retry later");
     }
+    if (since_timestamp || since_position)
+        (plan.recovered ? context_.metrics.replays_recovered : context_.metrics.replays_not_recovered).inc();
     subscriptions_[name] = subscription{plan.replay ? plan.replay_after : plan.offset, plan.replay};
     reply(json{{"type", "subscribed"},
                {"channel", name},
@@ -401,6 +435,7 @@ void websocket_session<Stream>::handle_auth(json const& frame, json const& id) {
             // A bad auth frame changes nothing else.
             if (std::get<access_decision>(result) == access_decision::unavailable)
                 return self->reply_error(id, "unavailable", "the authorization service did not answer; retry later");
+            self->context_.metrics.auth_failures.with({"auth_frame_invalid"}).inc();
             self->reply_error(id, "unauthorized", "invalid credentials");
         });
 }
@@ -467,12 +502,14 @@ void websocket_session<Stream>::deliver(channels::message_ptr const& m, std::uin
     }
     sub.sent = m->offset;
     enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
+    context_.metrics.events_delivered.inc();
 }
 
 template <class Stream>
 void websocket_session<Stream>::enqueue(frame_ptr frame, bool capped) {
     if (closing_ || dropped_) return;
     queued_bytes_ += frame->size();
+    context_.metrics.bytes_queued.add(static_cast<std::int64_t>(frame->size()));
     queue_.push_back(std::move(frame));
     // Replies count against the limit as they come (a client that sends but never reads);
     // live events per transaction (deliver); replay paces itself (pump_replay).
@@ -499,11 +536,16 @@ void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
     bool wrote_close = false;
     for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) {
         queued_bytes_ -= queue_.front()->size();
+        context_.metrics.bytes_queued.sub(static_cast<std::int64_t>(queue_.front()->size()));
         queue_.pop_front();
     }
     in_flight_ = 0;
     if (ec) {
         if (!dropped_) log_unexpected(ec, "websocket write");
+        if (!close_code_) {
+            close_code_ = 1006;   // the peer went away mid-write
+            close_initiator_ = "client";
+        }
         closing_ = true;
         drop();
         return leave_all();
@@ -564,6 +606,7 @@ bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channel
         if (to_low_water && queued_bytes_ >= low_water) break;
         sub.sent = m->offset;
         enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
+        context_.metrics.events_replayed.inc();
     }
     return true;
 }
@@ -605,9 +648,16 @@ void websocket_session<Stream>::close_with(std::uint16_t code, std::string const
     if (closing_) return;
     closing_ = true;
     close_started_ = clock::now();
+    if (!close_code_) {
+        // Counted now, not when the session ends: a peer that stopped reading keeps it for 5 s.
+        close_code_ = code;
+        close_counted_ = true;
+        if (accepted_) context_.metrics.closes.with({std::to_string(code), "server"}).inc();
+    }
     // Drop what is queued but not yet being written: the client resumes from its last offset.
     while (queue_.size() > in_flight_) {
         queued_bytes_ -= queue_.back()->size();
+        context_.metrics.bytes_queued.sub(static_cast<std::int64_t>(queue_.back()->size()));
         queue_.pop_back();
     }
     expiry_.cancel();
@@ -618,6 +668,7 @@ void websocket_session<Stream>::close_with(std::uint16_t code, std::string const
     spdlog::debug("session {}: closing with {} ({})", id_, code, reason);
     auto frame = std::make_shared<std::string const>(websocket::encode_close(code, reason));
     queued_bytes_ += frame->size();
+    context_.metrics.bytes_queued.add(static_cast<std::int64_t>(frame->size()));
     queue_.push_back(std::move(frame));
     if (!writing_) do_write();
     // Then wait for the peer's close frame; the shard's sweep drops the peer after close_grace.

@@ -142,6 +142,12 @@ private:
     bool dropped_ = false;           // the socket is closed
     bool ping_outstanding_ = false;
     bool accepted_ = false;   // registered with the shard and counted among the connections
+    // How the connection ended (for the close metric and log line): the code, and who sent it.
+    std::optional<std::uint16_t> close_code_;
+    char const* close_initiator_ = "server";
+    bool close_counted_ = false;
+    std::string remote_;
+    std::chrono::steady_clock::time_point opened_;
     std::unordered_map<std::string, subscription> subscriptions_;
 };
 

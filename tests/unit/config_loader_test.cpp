@@ -97,7 +97,9 @@ std::vector<option_case> const& option_cases() {
         {"max-replay", "KINTO_PUSH_MAX_REPLAY", "77", [](server_config const& c) { return c.max_replay == 77; }},
         {"heartbeat", "KINTO_PUSH_HEARTBEAT", "9", [](server_config const& c) { return c.heartbeat_s == 9; }},
         {"log-level", "KINTO_PUSH_LOG_LEVEL", "debug", [](server_config const& c) { return c.log_level == "debug"; }},
-        {"log-format", "KINTO_PUSH_LOG_FORMAT", "text", [](server_config const& c) { return c.log_format == "text"; }},
+        {"metrics-listen", "KINTO_PUSH_METRICS_LISTEN", "10.0.0.5:9102",
+         [](server_config const& c) { return c.metrics_host == std::optional<std::string>("10.0.0.5") && c.metrics_port == 9102; }},
+        {"log-format", "KINTO_PUSH_LOG_FORMAT", "mozlog", [](server_config const& c) { return c.log_format == "mozlog"; }},
     };
     return cases;
 }
@@ -241,6 +243,8 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"durability", "sometimes"},
                                       bad_case{"history-cache", "0"},
                                       bad_case{"log-level", "loud"},
+                                      bad_case{"metrics-listen", "9102"},
+                                      bad_case{"metrics-listen", "[::1]:70000"},
                                       bad_case{"log-format", "xml"}}) {
         CAPTURE(flag, value);
         CHECK_THAT(load_error({"--" + flag, value}), Catch::Contains("--" + flag) && Catch::Contains(value));
@@ -301,4 +305,51 @@ TEST_CASE("help mentions every option, its variable and its default", "[config]"
         CAPTURE(fallback);
         CHECK_THAT(help, Catch::Contains(fallback));
     }
+}
+
+TEST_CASE("config file values must be strings or numbers; null keeps the default", "[config]") {
+    for (char const* text : {R"({"history-size": true})", R"({"history-size": [1]})", R"({"history-size": {"n": 1}})"}) {
+        CAPTURE(text);
+        temp_file const file(text);
+        CHECK_THAT(load_error({"--config", file.path()}),
+                   Catch::Contains(file.path()) && Catch::Contains("history-size") && Catch::Contains("string or a number"));
+    }
+    temp_file const negative(R"({"max_replay": -1})");
+    CHECK_THAT(load_error({"--config", negative.path()}), Catch::Contains("max_replay=-1"));
+    temp_file const nulls(R"({"publish-secret": null, "history-size": null, "heartbeat": "12"})");
+    auto const c = config_ok({"--config", nulls.path()});
+    CHECK_FALSE(c.publish_secret);
+    CHECK(c.history_size == 1000);
+    CHECK(c.heartbeat_s == 12);
+}
+
+TEST_CASE("print-config is an action that still reads every option", "[config]") {
+    auto const cmd = load_ok({"--shards", "3", "--print-config", "--publish-secret", "s"});
+    CHECK(cmd.what == command::action::print_config);
+    CHECK(cmd.config.shards == 3);
+    CHECK_THAT(load_error({"--print-config", "--shards", "0"}), Catch::Contains("--shards"));
+    CHECK_THAT(config_loader::help(), Catch::Contains("--print-config"));
+}
+
+TEST_CASE("the effective configuration names every option and masks the secrets", "[config]") {
+    auto const c = config_ok({"--publish-secret", "pub-secret", "--jwt-secret", "jwt-value-x", "--listen", "[::1]:9000",
+                              "--kinto-url", "https://kinto.example.com/v1", "--shards", "4"});
+    auto const shown = config_loader::effective(c);
+    std::vector<std::string> keys;
+    for (auto it = shown.begin(); it != shown.end(); ++it) keys.push_back(it.key());
+    CHECK(keys == config_loader::option_names());
+    CHECK(shown["publish-secret"] == config_loader::mask);
+    CHECK(shown["jwt-secret"] == config_loader::mask);
+    CHECK(shown.dump().find("pub-secret") == std::string::npos);
+    CHECK(shown.dump().find("jwt-value-x") == std::string::npos);
+    CHECK(shown["listen"] == "[::1]:9000");
+    CHECK(shown["shards"] == 4);
+    CHECK(shown["kinto-url"] == "https://kinto.example.com/v1");
+    CHECK(shown["tls-cert"].is_null());
+    CHECK(shown["metrics-listen"].is_null());
+    CHECK(config_loader::effective(config_ok({"--metrics-listen", "[::1]:9102"}))["metrics-listen"] == "[::1]:9102");
+    auto const defaults = config_loader::effective(config_ok({}));
+    CHECK(defaults["publish-secret"].is_null());
+    CHECK(defaults["history-size"] == 1000);
+    CHECK(defaults["shards"].get<std::size_t>() >= 1);   // 0 shows the number of cores
 }
