@@ -56,7 +56,7 @@ std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::order
         for (std::size_t e = 0; e < appended[k].size(); ++e) {
             auto const& event = appended[k][e];
             result.published.insert(result.published.end(), event.offsets.begin(), event.offsets.end());
-            if (event.duplicate) continue;
+            if (event.duplicate || store_.announces_events()) continue;
             auto const& entries = transactions[k][e].entries;
             for (std::size_t j = 0; j < entries.size(); ++j)
                 batch->push_back(message::from_record(entries[j].channel, event.offsets[j].offset,
@@ -68,6 +68,15 @@ std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::order
         }
     }
     return results;
+}
+
+void channel_hub::deliver_assigned(std::vector<store::event_record> const& transaction) {
+    auto batch = std::make_shared<std::vector<message_ptr>>();
+    batch->reserve(transaction.size());
+    for (auto const& record : transaction) batch->push_back(message::from_record(record));
+    if (batch->empty()) return;
+    message_batch shared = std::move(batch);
+    for (auto const& shard : shards_) shard(shared);
 }
 
 resume_plan channel_hub::plan_live(std::string const& channel) {
