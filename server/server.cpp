@@ -71,7 +71,7 @@ server::server(server_config config)
         store_->set_announcer([this](std::vector<store::event_record> const& transaction) {
             hub_.deliver_assigned(transaction);
         }, [this] {
-            for (auto& s : shards_) s->shutdown_sessions();
+            for (auto& s : shards_) s->history_lost();
         });
     }
     boost::system::error_code ec;

@@ -15,9 +15,10 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 redis_connection::redis_connection(asio::io_context& io, redis_endpoint endpoint, asio::ssl::context* tls,
-                                   push_handler on_push, closed_handler on_closed)
+                                   std::string name, push_handler on_push, closed_handler on_closed)
     : io_(io),
       endpoint_(std::move(endpoint)),
+      name_(std::move(name)),
       socket_(io),
       resolver_(io),
       deadline_(io),
@@ -77,6 +78,7 @@ void redis_connection::open(std::chrono::milliseconds deadline, std::function<vo
 void redis_connection::login(std::function<void(std::string const&)> done) {
     auto self = shared_from_this();
     auto select = [self, done] {
+        self->send({"CLIENT", "SETNAME", self->name_}, nullptr);
         if (self->endpoint_.db == 0) return done("");
         self->send({"SELECT", std::to_string(self->endpoint_.db)}, [done](redis_reply r) {
             done(r.is_error() ? "SELECT: " + r.text : "");

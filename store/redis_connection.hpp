@@ -31,9 +31,10 @@ public:
     using push_handler = std::function<void(redis_reply)>;
     using closed_handler = std::function<void(std::string const& why)>;
 
-    // `tls` must outlive the connection when the endpoint is rediss://.
+    // `tls` must outlive the connection when the endpoint is rediss://. `name` is given to
+    // CLIENT SETNAME (what CLIENT LIST shows).
     redis_connection(boost::asio::io_context& io, redis_endpoint endpoint, boost::asio::ssl::context* tls,
-                     push_handler on_push, closed_handler on_closed);
+                     std::string name, push_handler on_push, closed_handler on_closed);
 
     // Resolves, connects, handshakes (TLS), AUTH, SELECT, within `deadline`; `done` gets an
     // empty string on success, else why not (then the connection is closed, on_closed not called).
@@ -59,6 +60,7 @@ private:
 
     boost::asio::io_context& io_;
     redis_endpoint endpoint_;
+    std::string name_;
     boost::asio::ip::tcp::socket socket_;
     std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
     boost::asio::ip::tcp::resolver resolver_;

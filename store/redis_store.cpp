@@ -14,6 +14,8 @@
 #include <future>
 #include <unordered_map>
 
+#include <unistd.h>
+
 namespace kp::store {
 
 namespace asio = boost::asio;
@@ -126,12 +128,13 @@ void redis_store::set_announcer(event_sink announce, std::function<void()> histo
 void redis_store::connect() {
     if (stopping_) return;
     auto const generation = ++generation_;
-    commands_ = std::make_shared<redis_connection>(io_, endpoint_, tls_.get(), nullptr,
+    std::string const pid = std::to_string(::getpid());
+    commands_ = std::make_shared<redis_connection>(io_, endpoint_, tls_.get(), "kinto-push-commands-" + pid, nullptr,
                                                    [this, generation](std::string const& why) {
                                                        if (generation == generation_) lost("commands: " + why);
                                                    });
     events_ = std::make_shared<redis_connection>(
-        io_, endpoint_, tls_.get(),
+        io_, endpoint_, tls_.get(), "kinto-push-events-" + pid,
         [this, generation](redis_reply reply) {
             if (generation == generation_) on_push(std::move(reply));
         },
