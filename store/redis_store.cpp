@@ -66,6 +66,7 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
       options_(std::move(options)),
       topic_(options_.prefix + "events:" + std::to_string(endpoint_.db)),
       retry_(io_),
+      watchdog_(io_),
       shas_(script_count) {
     if (options_.password) endpoint_.password = options_.password;
     if (endpoint_.tls) {
@@ -103,6 +104,7 @@ redis_store::~redis_store() {
     asio::post(io_, [this] {
         ++generation_;
         retry_.cancel();
+        watchdog_.cancel();
         if (commands_) commands_->close();
         if (events_) events_->close();
         io_.stop();
@@ -265,6 +267,8 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
     }
     state_changed_.notify_all();
     spdlog::info("redis: connected to {} (epoch {}, {} channels)", endpoint_.describe(), epoch(), lasts->size());
+    ping_outstanding_ = false;
+    watch(generation);
     if (announce_loss) {
         std::lock_guard lock(announcer_mutex_);
         if (history_lost_) history_lost_();
@@ -280,6 +284,7 @@ void redis_store::lost(std::string const& why) {
         last_error_ = why;
     }
     state_changed_.notify_all();
+    watchdog_.cancel();
     if (commands_) commands_->close();
     if (events_) events_->close();
     syncing_ = false;
@@ -295,6 +300,19 @@ void redis_store::lost(std::string const& why) {
     backoff_ = std::min(backoff_ * 2, max_backoff);
     retry_.async_wait([this](boost::system::error_code ec) {
         if (!ec) connect();
+    });
+}
+
+void redis_store::watch(std::uint64_t generation) {
+    watchdog_.expires_after(std::chrono::seconds(1));
+    watchdog_.async_wait([this, generation](boost::system::error_code ec) {
+        if (ec || generation != generation_) return;
+        if (ping_outstanding_) return lost("no answer to PING within a second");
+        ping_outstanding_ = true;
+        send({"PING"}, [this, generation](redis_reply) {
+            if (generation == generation_) ping_outstanding_ = false;
+        });
+        watch(generation);
     });
 }
 

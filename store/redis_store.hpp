@@ -86,6 +86,7 @@ private:
     void load_heads(std::uint64_t generation);
     void on_heads(std::uint64_t generation, redis_reply const& offsets, redis_reply const& trimmed);
     void lost(std::string const& why);
+    void watch(std::uint64_t generation);   // a PING a second: a Redis that stopped answering is lost
     void on_push(redis_reply reply);
     void drain();
     void fill(std::uint64_t generation, std::string channel, std::uint64_t to);
@@ -112,6 +113,8 @@ private:
     std::shared_ptr<redis_connection> commands_;
     std::shared_ptr<redis_connection> events_;
     boost::asio::steady_timer retry_;
+    boost::asio::steady_timer watchdog_;
+    bool ping_outstanding_ = false;
     std::chrono::milliseconds backoff_{100};
     std::mt19937 jitter_{std::random_device{}()};
     std::uint64_t generation_ = 0;   // one per connection attempt: stale callbacks are ignored

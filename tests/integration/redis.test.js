@@ -279,6 +279,33 @@ test('Redis down: publishing answers 503 at once, /__heartbeat__ reports it, sub
   });
 });
 
+test('a Redis that stops answering (SIGSTOP) is noticed within seconds; it is used again once it answers',
+  async () => {
+    await withCluster({ nodes: [[]] }, async (redis, [a]) => {
+      const channel = collectionChannel('scale', 'stalled');
+      const client = await connect(a.wsUrl);
+      await client.subscribe(channel);
+      process.kill(redis.pid, 'SIGSTOP');
+      try {
+        const started = Date.now();
+        const refused = await publish(a.url, recordEvent({ bucket: 'scale', collection: 'stalled' }));
+        assert.equal(refused.status, 503);
+        assert.ok(Date.now() - started < 3_000, `answered in ${Date.now() - started} ms`);
+        await heartbeatBecomes(a, 503, 5_000);
+      } finally {
+        process.kill(redis.pid, 'SIGCONT');
+      }
+      await heartbeatBecomes(a, 200);
+      // The refused POST may have been stored before the deadline: either way offsets stay contiguous.
+      await publishOk(a.url, recordEvent({ bucket: 'scale', collection: 'stalled' }));
+      const events = await client.events(channel, 1);
+      const history = (await getJSON(a.url, `/v1/history?channel=${encodeURIComponent(channel)}&since=0`)).body;
+      assert.deepEqual(history.events.map((e) => e.offset), Array.from({ length: history.offset }, (_, i) => i + 1));
+      assert.equal(events[0].offset, 1, 'the subscriber got the first stored event');
+      await client.close();
+    });
+  });
+
 test('a Redis that cannot be reached or a bad URL stops start-up with a message', async () => {
   await assert.rejects(startServer(['--store', 'redis://127.0.0.1:1/0']), /cannot use Redis/);
   await assert.rejects(startServer(['--store', 'redis://:secret@127.0.0.1:6379/x']),
