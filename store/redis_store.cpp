@@ -82,7 +82,12 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
     thread_ = std::thread([this] { io_.run(); });
     asio::post(io_, [this] { connect(); });
     std::unique_lock lock(state_mutex_);
-    if (!state_changed_.wait_for(lock, options_.startup_timeout, [this] { return first_sync_done_; })) {
+    // A refused login or certificate will not get better by retrying: start-up stops at once.
+    auto refused = [this] {
+        return last_error_.starts_with("AUTH") || last_error_.starts_with("SELECT") || last_error_.starts_with("TLS");
+    };
+    if (!state_changed_.wait_for(lock, options_.startup_timeout, [&] { return first_sync_done_ || refused(); }) ||
+        !first_sync_done_) {
         std::string const why = last_error_.empty() ? "no answer" : last_error_;
         lock.unlock();
         stopping_ = true;

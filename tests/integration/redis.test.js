@@ -5,6 +5,10 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const {
   startServer, connect, publish, publishOk, getJSON, recordEvent, collectionChannel, offsetOf, delay,
 } = require('./support/server');
@@ -310,4 +314,38 @@ test('a Redis that cannot be reached or a bad URL stops start-up with a message'
   await assert.rejects(startServer(['--store', 'redis://127.0.0.1:1/0']), /cannot use Redis/);
   await assert.rejects(startServer(['--store', 'redis://:secret@127.0.0.1:6379/x']),
     /--store=redis:\/\/.*database must be a number/);
+});
+
+test('rediss:// with a password: TLS verified against --redis-tls-ca, AUTH from the environment', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinto-push-redis-tls-'));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'],
+  { stdio: 'ignore' });
+  const redis = await startRedis({ tls: { cert, key }, password: 's3cret' });
+  try {
+    const url = `rediss://127.0.0.1:${redis.port}/0`;
+    const node = await startServer(['--store', url, '--redis-tls-ca', cert],
+      { env: { KINTO_PUSH_REDIS_PASSWORD: 's3cret' } });
+    try {
+      const channel = collectionChannel('scale', 'tls');
+      const client = await connect(node.wsUrl);
+      await client.subscribe(channel);
+      await publishOk(node.url, recordEvent({ bucket: 'scale', collection: 'tls' }));
+      assert.deepEqual((await client.events(channel, 1)).map((e) => e.offset), [1]);
+      assert.equal(await redis.cli('HGET', 'kp:offsets', channel), '1', 'stored in the TLS Redis');
+      await client.close();
+    } finally {
+      await node.stop();
+    }
+    await assert.rejects(startServer(['--store', url, '--redis-tls-ca', cert, '--redis-password', 'wrong']),
+      /cannot use Redis: AUTH/);
+    // The system's CAs do not know this self-signed certificate.
+    await assert.rejects(startServer(['--store', url, '--redis-password', 's3cret']),
+      /cannot use Redis: TLS handshake/);
+  } finally {
+    await redis.remove();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -29,10 +29,16 @@ function freePort() {
 
 // Starts redis-server; `appendonly` keeps an append-only file (fsync on every write with
 // `fsyncAlways`), else nothing is persisted. `dir` and `port` reuse a previous instance's.
-async function startRedis({ appendonly = false, fsyncAlways = false, dir, port } = {}) {
+// `tls` ({cert, key} PEM files) serves TLS only; `password` requires AUTH.
+async function startRedis({ appendonly = false, fsyncAlways = false, dir, port, tls, password } = {}) {
   const home = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kinto-push-redis-'));
   const listen = port ?? await freePort();
-  const args = ['--port', String(listen), '--bind', '127.0.0.1', '--dir', home, '--save', '',
+  const ports = tls
+    ? ['--port', '0', '--tls-port', String(listen), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key,
+      '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no']
+    : ['--port', String(listen)];
+  if (password) ports.push('--requirepass', password);
+  const args = [...ports, '--bind', '127.0.0.1', '--dir', home, '--save', '',
     '--appendonly', appendonly ? 'yes' : 'no', '--daemonize', 'no', '--protected-mode', 'yes'];
   if (appendonly) args.push('--appendfsync', fsyncAlways ? 'always' : 'everysec');
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,7 +76,9 @@ async function startRedis({ appendonly = false, fsyncAlways = false, dir, port }
     // Runs redis-cli against this server; resolves with its output, trimmed.
     cli(...command) {
       return withTimeout(new Promise((resolve, reject) => {
-        execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(listen), ...command], (error, stdout) => {
+        const access = tls ? ['--tls', '--cacert', tls.cert] : [];
+        if (password) access.push('--no-auth-warning', '-a', password);
+        execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(listen), ...access, ...command], (error, stdout) => {
           if (error) reject(error);
           else resolve(stdout.trim());
         });
