@@ -14,6 +14,9 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local offsets_key = prefix .. 'offsets'
 local trimmed_key = prefix .. 'trimmed'
+-- Each channel's offset is read once and written once per script, not once per part.
+local last = {}
+local touched = {}
 local i = 6
 local transactions = tonumber(ARGV[i]); i = i + 1
 local out = {}
@@ -35,14 +38,14 @@ for t = 1, transactions do
       for p = 1, parts do
         local channel, ts, body = ARGV[i], ARGV[i + 1], ARGV[i + 2]
         i = i + 3
-        local offset = redis.call('HINCRBY', offsets_key, channel, 1)
+        if last[channel] == nil then
+          last[channel] = tonumber(redis.call('HGET', offsets_key, channel) or '0')
+          touched[#touched + 1] = channel
+        end
+        local offset = last[channel] + 1
+        last[channel] = offset
         local id = string.format('%d-0', offset)
         redis.call('XADD', prefix .. 's:' .. channel, 'MAXLEN', ARGV[3], id, 'ts', ts, 'at', string.format('%d', now), 'body', body)
-        if offset > maxlen then
-          local through = offset - maxlen
-          local old = tonumber(redis.call('HGET', trimmed_key, channel) or '0')
-          if through > old then redis.call('HSET', trimmed_key, channel, through) end
-        end
         encoded[#encoded + 1] = string.format('%d %s\n', offset, channel)
         message[#message + 1] = string.format('%s\n%d\n%s\n%d\n%d\n', channel, offset, ts, now, #body) .. body
       end
@@ -53,6 +56,15 @@ for t = 1, transactions do
   end
   if #message > 0 then redis.call('PUBLISH', topic, table.concat(message)) end
   out[#out + 1] = results
+end
+for _, channel in ipairs(touched) do
+  local offset = last[channel]
+  redis.call('HSET', offsets_key, channel, string.format('%d', offset))
+  if offset > maxlen then
+    local through = offset - maxlen
+    local old = tonumber(redis.call('HGET', trimmed_key, channel) or '0')
+    if through > old then redis.call('HSET', trimmed_key, channel, string.format('%d', through)) end
+  end
 end
 return out
 )lua";
