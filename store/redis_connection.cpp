@@ -16,8 +16,7 @@ using tcp = asio::ip::tcp;
 
 redis_connection::redis_connection(asio::io_context& io, redis_endpoint endpoint, asio::ssl::context* tls,
                                    std::string name, push_handler on_push, closed_handler on_closed)
-    : io_(io),
-      endpoint_(std::move(endpoint)),
+    : endpoint_(std::move(endpoint)),
       name_(std::move(name)),
       socket_(io),
       resolver_(io),

@@ -58,7 +58,6 @@ private:
     template <class F>
     void with_stream(F&& f);
 
-    boost::asio::io_context& io_;
     redis_endpoint endpoint_;
     std::string name_;
     boost::asio::ip::tcp::socket socket_;
