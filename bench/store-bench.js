@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 'use strict';
 // Store benchmarks of kinto-push, each on a freshly started server, on 127.0.0.1 only:
-//   ingest: acknowledged events/s for each store (sqlite full, sqlite normal, memory) with
-//           1, 10 and 100 events per POST, P publishers in parallel, for a bounded time;
-//   resume: time for one client to resume 1,000 events, from memory and from disk.
+//   ingest: acknowledged events/s for each store (sqlite full, sqlite normal, memory, redis
+//           with one node, redis with two nodes sharing the publishers) with 1, 10 and 100
+//           events per POST, P publishers in parallel, for a bounded time; each Redis row
+//           starts its own redis-server (appendonly yes, appendfsync everysec);
+//   resume: time for one client to resume 1,000 events, from memory and from disk;
+//   redis memory: bytes Redis holds per stored event (MEMORY USAGE), after 1,000 events.
 // Every configuration runs --reps times, interleaved; the table gives medians.
 //
 //   node store-bench.js --bin ../build/release/server/kinto-push [--reps 3] [--seconds 5]
 //                       [--publishers 8] [--out results.json]
 
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
+const net = require('node:net');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -46,6 +50,34 @@ function start(storeArgs) {
 
 const startServer = start;
 
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+// A private redis-server in `dir`; resolves with {proc, port, url} once it accepts connections.
+async function startRedis(dir) {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+    '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`redis-server: ${log}`)); }, 10_000);
+    proc.stdout.on('data', (c) => {
+      log += c;
+      if (/Ready to accept connections/.test(log)) { clearTimeout(timer); resolve(); }
+    });
+  });
+  return { proc, port, url: `redis://127.0.0.1:${port}/0` };
+}
+
+function redisCli(redis, ...command) {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redis.port), ...command], { encoding: 'utf8' }).trim();
+}
+
 function stop(server) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.proc.kill('SIGKILL'), 10_000);
@@ -81,24 +113,55 @@ function post(agent, port, body) {
   });
 }
 
-async function ingest(storeArgs, eventsPerPost) {
-  const server = await startServer(storeArgs);
+// `nodes` servers with the same store arguments; publisher i posts to server i % nodes.
+async function ingest(storeArgs, eventsPerPost, nodes = 1) {
+  const servers = [];
+  for (let i = 0; i < nodes; i++) servers.push(await startServer(storeArgs));
   const agent = new http.Agent({ keepAlive: true, maxSockets: PUBLISHERS });
   let acked = 0;
   let failed = 0;
   const started = process.hrtime.bigint();
   const until = Date.now() + SECONDS * 1000;
-  const worker = async () => {
+  const worker = async (i) => {
+    const port = servers[i % nodes].port;
     while (Date.now() < until) {
-      const status = await post(agent, server.port, transaction(eventsPerPost));
+      const status = await post(agent, port, transaction(eventsPerPost));
       if (status === 202) acked += eventsPerPost; else failed++;
     }
   };
-  await Promise.all(Array.from({ length: PUBLISHERS }, worker));
+  await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => worker(i)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
-  await stop(server);
+  for (const server of servers) await stop(server);
   return { eventsPerSecond: acked / seconds, failed };
+}
+
+// Bytes Redis holds per event: 1,000 events (10 per POST) on /buckets/bench (and 100 on each
+// of its 10 collections), then MEMORY USAGE of the firehose-like bucket stream and of the
+// idempotency keys, and used_memory's growth over all the stored parts.
+async function redisMemory() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-bench-'));
+  const redis = await startRedis(dir);
+  const server = await startServer(['--store', redis.url, '--history-size', '5000']);
+  const usedBefore = Number(/used_memory:(\d+)/.exec(redisCli(redis, 'INFO', 'memory'))[1]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 100; i++) await post(agent, server.port, transaction(10));
+  agent.destroy();
+  const stream = Number(redisCli(redis, 'MEMORY', 'USAGE', 'kp:s:/buckets/bench', 'SAMPLES', '0'));
+  const keys = redisCli(redis, '--scan', '--pattern', 'kp:dedupe:*').split('\n').filter(Boolean);
+  let dedupe = 0;
+  for (const key of keys.slice(0, 100)) dedupe += Number(redisCli(redis, 'MEMORY', 'USAGE', key));
+  const usedAfter = Number(/used_memory:(\d+)/.exec(redisCli(redis, 'INFO', 'memory'))[1]);
+  await stop(server);
+  redis.proc.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const body = JSON.parse(transaction(1)).events[0];
+  return {
+    bodyBytes: JSON.stringify({ payload: body.payload, impacted_objects: body.impacted_objects }).length,
+    streamBytesPerEvent: stream / 1000,
+    dedupeBytesPerEvent: dedupe / Math.min(100, keys.length),
+    usedBytesPerEvent: (usedAfter - usedBefore) / 1000,   // 3 stream entries + 1 key per event
+  };
 }
 
 function subscribeAndCount(port, channel, since, count) {
@@ -160,14 +223,19 @@ function median(values) {
     'sqlite full': (dir) => ['--store', `sqlite:${dir}/h.sqlite3`, '--durability', 'full'],
     'sqlite normal': (dir) => ['--store', `sqlite:${dir}/h.sqlite3`, '--durability', 'normal'],
     memory: () => ['--store', 'memory'],
+    'redis, 1 node': (dir, redis) => ['--store', redis.url],
+    'redis, 2 nodes': (dir, redis) => ['--store', redis.url],
   };
+  const nodesOf = (name) => (name === 'redis, 2 nodes' ? 2 : 1);
   const sizes = [1, 10, 100];
   const runs = {};
   for (let rep = 0; rep < REPS; rep++) {
     for (const size of sizes) {
       for (const [name, argsOf] of Object.entries(stores)) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-bench-'));
-        const r = await ingest(argsOf(dir), size);
+        const redis = name.startsWith('redis') ? await startRedis(dir) : null;
+        const r = await ingest(argsOf(dir, redis), size, nodesOf(name));
+        if (redis) redis.proc.kill('SIGKILL');
         fs.rmSync(dir, { recursive: true, force: true });
         const key = `${name}|${size}`;
         (runs[key] ||= []).push(r.eventsPerSecond);
@@ -188,6 +256,13 @@ function median(values) {
   lines.push('', `Resume of 1,000 events on one channel (median of ${REPS}, ms from subscribe to the 1,000th event):`, '');
   lines.push('| from | ms |', '|---|---:|');
   for (const where of ['memory', 'disk']) lines.push(`| ${where} | ${median(runs[`resume|${where}`]).toFixed(1)} |`);
+  const memory = await redisMemory();
+  lines.push('', 'Redis memory per event (one run; bodies of about ' + memory.bodyBytes + ' bytes):', '');
+  lines.push('| what | bytes |', '|---|---:|');
+  lines.push(`| one stream entry (MEMORY USAGE of a 1,000-entry stream / 1,000) | ${Math.round(memory.streamBytesPerEvent)} |`);
+  lines.push(`| one idempotency key (MEMORY USAGE, mean of 100) | ${Math.round(memory.dedupeBytesPerEvent)} |`);
+  lines.push(`| used_memory growth per Kinto event (3 channels + 1 key) | ${Math.round(memory.usedBytesPerEvent)} |`);
+  runs.redisMemory = memory;
   console.log(lines.join('\n'));
   if (OUT) fs.writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), reps: REPS, seconds: SECONDS, publishers: PUBLISHERS, runs }, null, 2));
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -20,6 +20,13 @@ std::size_t channel_hub::add_shard(shard_sink sink) {
     return shards_.size() - 1;
 }
 
+void channel_hub::post_to_shards(message_batch batch) {
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        pending_[i]->fetch_add(1, std::memory_order_relaxed);   // delivered(i) takes it back
+        shards_[i](batch);
+    }
+}
+
 void channel_hub::delivered(std::size_t shard) {
     pending_[shard]->fetch_sub(1, std::memory_order_relaxed);
 }
@@ -68,21 +75,25 @@ std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::order
         for (std::size_t e = 0; e < appended[k].size(); ++e) {
             auto const& event = appended[k][e];
             result.published.insert(result.published.end(), event.offsets.begin(), event.offsets.end());
-            if (event.duplicate) continue;
+            if (event.duplicate || store_.announces_events()) continue;
             auto const& entries = transactions[k][e].entries;
             for (std::size_t j = 0; j < entries.size(); ++j)
                 batch->push_back(message::from_record(entries[j].channel, event.offsets[j].offset,
                                                       entries[j].timestamp, entries[j].body));
         }
         if (!batch->empty()) {
-            message_batch shared = std::move(batch);
-            for (std::size_t i = 0; i < shards_.size(); ++i) {
-                pending_[i]->fetch_add(1, std::memory_order_relaxed);
-                shards_[i](shared);
-            }
+            post_to_shards(std::move(batch));
         }
     }
     return results;
+}
+
+void channel_hub::deliver_assigned(std::vector<store::event_record> const& transaction) {
+    auto batch = std::make_shared<std::vector<message_ptr>>();
+    batch->reserve(transaction.size());
+    for (auto const& record : transaction) batch->push_back(message::from_record(record));
+    if (batch->empty()) return;
+    post_to_shards(std::move(batch));
 }
 
 resume_plan channel_hub::plan_live(std::string const& channel) {

@@ -73,6 +73,11 @@ public:
     // (all of them, or none when the store fails), then fanned out in order.
     std::vector<publish_result> publish_all(std::vector<nlohmann::ordered_json const*> const& bodies);
 
+    // Events whose offsets the store assigned and announces itself (a store shared by several
+    // servers, history_store::announces_events): one transaction, already readable from the
+    // store, handed to every shard as one batch. Calls come from one thread, in offset order.
+    void deliver_assigned(std::vector<store::event_record> const& transaction);
+
     // Where a subscription starts. Call on the subscriber's shard thread, after the session
     // registered in that shard's subscriber table (see the class comment).
     resume_plan plan_live(std::string const& channel);
@@ -97,6 +102,7 @@ public:
     std::size_t max_replay() const { return max_replay_; }
 
 private:
+    void post_to_shards(message_batch batch);
     std::vector<std::string> known_collections(std::string const& bucket_id);
     resume_plan plan_after(std::string const& channel, std::uint64_t after, bool possible);
 

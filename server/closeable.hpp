@@ -1,6 +1,6 @@
 #pragma once
-// A session the shard can ask to end when the server shuts down, and that the shard's sweep
-// visits for its keep-alive and deadlines.
+// A session the shard can ask to end when the server shuts down (or its history was lost),
+// and that the shard's sweep visits for its keep-alive and deadlines.
 
 #include <chrono>
 
@@ -14,6 +14,9 @@ public:
     // Runs on the shard thread every sweep period (see shard::start). Must not end the
     // session synchronously (close sockets; completions come later).
     virtual void tick(std::chrono::steady_clock::time_point) {}
+    // Runs on the session's shard thread when the shared history was lost (a new epoch):
+    // WebSockets close with 1001 so that their clients resume and resync; others carry on.
+    virtual void history_lost() {}
 };
 
 }  // namespace kp::server

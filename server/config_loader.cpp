@@ -81,7 +81,7 @@ std::string host_port(std::string const& host, std::uint16_t port) {
 }
 
 std::optional<std::string> set_store(server_config& c, std::string const& text) {
-    if (!store::store_factory::supported(text)) return "unsupported store (this build offers: memory, sqlite:PATH)";
+    if (auto why = store::store_factory::refusal(text)) return *why;
     c.store = text;
     return std::nullopt;
 }
@@ -129,7 +129,9 @@ std::vector<option_spec> const& options() {
         {"shards", "N", "number of cores", "event-loop threads",
          unsigned_in(&server_config::shards, 1, 256)},
         {"store", "URL", "sqlite:./data/kinto-push.sqlite3",
-         "history store: sqlite:PATH (durable, the directory is created) or memory (lost on restart)", set_store},
+         "history store: sqlite:PATH (durable, the directory is created), memory (lost on restart), or "
+         "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (shared by several nodes; rediss:// for TLS)",
+         set_store},
         {"durability", "MODE", "full",
          "sqlite: full = fsync every commit (nothing acknowledged is lost on power loss); normal = fsync at "
          "checkpoints (a crash of the process loses nothing, a power loss may lose the last commits)",
@@ -138,8 +140,12 @@ std::vector<option_spec> const& options() {
          unsigned_in(&server_config::history_size, 1, 10'000'000)},
         {"history-ttl", "SECONDS", "86400", "age after which events leave the history",
          unsigned_in(&server_config::history_ttl_s, 1, 10ull * 365 * 86400)},
-        {"history-cache", "N", "500", "sqlite: recent events per channel also kept in memory (resumes within them never read the disk)",
+        {"history-cache", "N", "500", "sqlite, redis: recent events per channel also kept in memory (resumes within them never read the disk or Redis)",
          unsigned_in(&server_config::history_cache, 1, 1'000'000)},
+        {"redis-password", "S", "none", "redis: password (AUTH), instead of one in the --store URL",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.redis_password, v); }},
+        {"redis-tls-ca", "FILE", "system CAs", "rediss: PEM file of the CA certificates that sign Redis's certificate",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.redis_tls_ca, v); }},
         {"publish-secret", "S", "none", "bearer secret for publishers (none: loopback publishers only)",
          set_secret},
         {"max-body-bytes", "N", "4194304", "largest POST body",

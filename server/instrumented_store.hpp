@@ -32,6 +32,10 @@ public:
     void trim(std::int64_t now_ms) override;
     bool healthy() override;
     bool appends_in_memory() const override { return inner_->appends_in_memory(); }
+    bool announces_events() const override { return inner_->announces_events(); }
+    void set_announcer(event_sink announce, std::function<void()> history_lost) override {
+        inner_->set_announcer(std::move(announce), std::move(history_lost));
+    }
 
 private:
     struct operation {

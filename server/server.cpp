@@ -41,7 +41,8 @@ server::server(server_config config)
               config_.store,
               {{config_.history_size, config_.history_ttl_s * 1000},
                config_.durability == "normal" ? store::durability::normal : store::durability::full,
-               config_.history_cache}),
+               config_.history_cache,
+               {config_.redis_password, config_.redis_tls_ca}}),
           metrics_)),
       hub_(*store_, config_.max_replay),
       publishers_(config_.publish_secret),
@@ -74,6 +75,16 @@ server::server(server_config config)
         });
     }
     register_gauges();
+    if (store_->announces_events()) {
+        // A shared store (redis) announces every node's events: they reach the shards from
+        // there; a lost history closes every WebSocket with 1001, so that clients resume,
+        // learn of the new epoch and resync.
+        store_->set_announcer([this](std::vector<store::event_record> const& transaction) {
+            hub_.deliver_assigned(transaction);
+        }, [this] {
+            for (auto& s : shards_) s->history_lost();
+        });
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_host, ec);
     if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");
@@ -99,6 +110,7 @@ server::server(server_config config)
 }
 
 server::~server() {
+    store_->set_announcer({}, {});   // nothing reaches the shards once they are gone
     ingest_.stop();
     for (auto& s : shards_) s->stop();
     shards_.clear();

@@ -17,6 +17,8 @@ struct server_config {
     std::size_t history_size = 1000;
     std::int64_t history_ttl_s = 86400;
     std::size_t history_cache = 500;
+    std::optional<std::string> redis_password;
+    std::optional<std::string> redis_tls_ca;
     std::optional<std::string> publish_secret;
     std::size_t max_body_bytes = 4 * 1024 * 1024;
     std::size_t max_frame_bytes = 64 * 1024;

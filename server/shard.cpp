@@ -31,6 +31,14 @@ void shard::shutdown_sessions() {
     });
 }
 
+void shard::history_lost() {
+    boost::asio::post(context_, [this] {
+        std::vector<closeable*> all(sessions_.begin(), sessions_.end());
+        for (auto* session : all)
+            if (sessions_.contains(session)) session->history_lost();
+    });
+}
+
 void shard::schedule_sweep() {
     sweep_timer_.expires_after(sweep_);
     sweep_timer_.async_wait([this](boost::system::error_code ec) {

@@ -34,6 +34,8 @@ public:
     void remove_session(closeable* session);
     // Asks every session to end (posts to the shard thread).
     void shutdown_sessions();
+    // Tells every session the shared history was lost (posts to the shard thread).
+    void history_lost();
 
     std::size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
 

@@ -188,6 +188,11 @@ void websocket_session<Stream>::shutdown() {
 }
 
 template <class Stream>
+void websocket_session<Stream>::history_lost() {
+    close_with(close_code::going_away, "history lost; resume to resync");
+}
+
+template <class Stream>
 void websocket_session<Stream>::tick(clock::time_point now) {
     if (!accepted_ || dropped_) return;
     if (closing_) {

@@ -58,6 +58,7 @@ public:
     void deliver(channels::message_ptr const& m, std::uint64_t batch) override;
     void shutdown() override;
     void tick(std::chrono::steady_clock::time_point now) override;
+    void history_lost() override;
 
 private:
     using frame_ptr = std::shared_ptr<std::string const>;

@@ -5,6 +5,7 @@
 #include "store/history_types.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,6 +57,15 @@ public:
     // True when an append never waits on a disk or a network: publishing may then run on the
     // publisher's own thread instead of crossing to the ingest thread (channels::publish_queue).
     virtual bool appends_in_memory() const { return false; }
+
+    // A store shared by several servers (redis) assigns offsets in a place every server sees,
+    // and announces every event itself, this server's and the others': the caller of
+    // append_group must not fan out. Announcements come from one thread, one transaction per
+    // call, in offset order per channel, each after the store's reads include it.
+    // `history_lost` runs when the shared history was lost while serving (a new epoch).
+    using event_sink = std::function<void(std::vector<event_record> const& transaction)>;
+    virtual bool announces_events() const { return false; }
+    virtual void set_announcer(event_sink /*announce*/, std::function<void()> /*history_lost*/) {}
 };
 
 }  // namespace kp::store

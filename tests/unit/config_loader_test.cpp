@@ -82,6 +82,10 @@ std::vector<option_case> const& option_cases() {
         {"history-cache", "KINTO_PUSH_HISTORY_CACHE", "42", [](server_config const& c) { return c.history_cache == 42; }},
         {"history-size", "KINTO_PUSH_HISTORY_SIZE", "12", [](server_config const& c) { return c.history_size == 12; }},
         {"history-ttl", "KINTO_PUSH_HISTORY_TTL", "60", [](server_config const& c) { return c.history_ttl_s == 60; }},
+        {"redis-password", "KINTO_PUSH_REDIS_PASSWORD", "r3dis",
+         [](server_config const& c) { return c.redis_password == std::optional<std::string>("r3dis"); }},
+        {"redis-tls-ca", "KINTO_PUSH_REDIS_TLS_CA", "/etc/ssl/redis-ca.pem",
+         [](server_config const& c) { return c.redis_tls_ca == std::optional<std::string>("/etc/ssl/redis-ca.pem"); }},
         {"publish-secret", "KINTO_PUSH_PUBLISH_SECRET", "hunter2",
          [](server_config const& c) { return c.publish_secret == std::optional<std::string>("hunter2"); }},
         {"max-body-bytes", "KINTO_PUSH_MAX_BODY_BYTES", "2048",
@@ -144,6 +148,8 @@ TEST_CASE("every option is read from --name value, --name=value and its variable
         CHECK(o.applied(config_ok({}, {{o.env, o.value}})));
     }
     CHECK(config_ok({"--store", "sqlite:/var/lib/kinto-push/h.sqlite3"}).store == "sqlite:/var/lib/kinto-push/h.sqlite3");
+    CHECK(config_ok({"--store", "redis://10.0.0.5:6379/1"}).store == "redis://10.0.0.5:6379/1");
+    CHECK(config_ok({"--store", "rediss://:pw@redis.internal:6380/0"}).store == "rediss://:pw@redis.internal:6380/0");
     // A value that itself contains '=' is kept whole.
     CHECK(config_ok({"--publish-secret=a=b=c"}).publish_secret == std::optional<std::string>("a=b=c"));
 }
@@ -240,6 +246,9 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"send-queue-bytes", "10"},
                                       bad_case{"store", "postgres://db"},
                                       bad_case{"store", "sqlite:"},
+                                      bad_case{"store", "redis://h:1/db"},
+                                      bad_case{"store", "redis://:99999"},
+                                      bad_case{"redis-password", ""},
                                       bad_case{"durability", "sometimes"},
                                       bad_case{"history-cache", "0"},
                                       bad_case{"log-level", "loud"},

@@ -2,6 +2,10 @@
 // behaviour tests run against every implementation: memory_store, sqlite_store with a tail
 // cache holding everything (reads served from memory), and sqlite_store with a tail cache of 2
 // events (reads mostly served from the disk). Each sqlite store lives in a fresh temp dir.
+// redis_store runs the tests that do not move the clock (Redis stamps events with its own
+// clock), with a tail cache holding everything and with one of 2 events (reads and timestamp
+// positions then asked of Redis), each against its own redis-server on a free loopback port
+// (Debian's redis-server, from scripts/install-deps test), the only sockets of the unit tests.
 // The wall clock is injected through the constructors' clock_fn, so age retention is
 // deterministic; trim() gets its `now` explicitly.
 //
@@ -10,11 +14,19 @@
 
 #include "store/history_store.hpp"
 #include "store/memory_store.hpp"
+#include "store/redis_store.hpp"
 #include "store/sqlite_store.hpp"
 
 #include "tests/unit/store_test_support.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -88,6 +100,65 @@ struct sqlite_backend_with_cache {
 using sqlite_backend = sqlite_backend_with_cache<1000>;
 using sqlite_small_cache_backend = sqlite_backend_with_cache<2>;
 
+// A free loopback port: bound to port 0, read back, released.
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    bool const ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+    ::close(fd);
+    REQUIRE(ok);
+    return ntohs(address.sin_port);
+}
+
+// A redis-server of its own, without persistence, in a temp dir; killed by its PID at the end.
+class redis_server {
+public:
+    redis_server() : port_(free_port()) {
+        std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                      "--dir", dir_.path().string(), "--save", "", "--appendonly", "no",
+                                      "--logfile", (dir_.path() / "redis.log").string()};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        INFO("redis-server must be installed (scripts/install-deps test)");
+        REQUIRE(::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) == 0);
+    }
+    ~redis_server() {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    redis_server(redis_server const&) = delete;
+    redis_server& operator=(redis_server const&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    temp_dir dir_;
+    std::uint16_t port_;
+    pid_t pid_ = -1;
+};
+
+template <std::size_t CacheSize>
+struct redis_backend_with_cache {
+    manual_clock clock;   // not seen by the store: Redis stamps events
+    redis_server server;
+    std::unique_ptr<history_store> make(retention limits) {
+        kp::store::redis_endpoint endpoint;
+        endpoint.host = "127.0.0.1";
+        endpoint.port = server.port();
+        // The store retries until redis-server accepts connections (it starts in milliseconds).
+        return std::make_unique<kp::store::redis_store>(endpoint, limits, CacheSize);
+    }
+};
+
+using redis_backend = redis_backend_with_cache<1000>;
+using redis_small_cache_backend = redis_backend_with_cache<2>;
+
 using namespace store_test;
 
 void check_position(timestamp_position const& p, std::uint64_t after, bool covered) {
@@ -105,8 +176,10 @@ void fill(history_store& store, std::string const& channel, int count, std::stri
 }  // namespace
 
 #define STORE_BACKENDS memory_backend, sqlite_backend, sqlite_small_cache_backend
+// The tests that never move the clock also run against Redis.
+#define ALL_STORE_BACKENDS STORE_BACKENDS, redis_backend, redis_small_cache_backend
 
-TEMPLATE_TEST_CASE("history store: a new store is empty and healthy", "[store][contract]", STORE_BACKENDS) {
+TEMPLATE_TEST_CASE("history store: a new store is empty and healthy", "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{});
     CHECK_FALSE(store->epoch().empty());
@@ -119,7 +192,7 @@ TEMPLATE_TEST_CASE("history store: a new store is empty and healthy", "[store][c
 }
 
 TEMPLATE_TEST_CASE("history store: offsets start at 1, contiguous per channel, independent across channels",
-                   "[store][contract]", STORE_BACKENDS) {
+                   "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{});
 
@@ -182,7 +255,7 @@ TEMPLATE_TEST_CASE("history store: records keep what was appended", "[store][con
 }
 
 TEMPLATE_TEST_CASE("history store: append_group applies its transactions in order", "[store][contract]",
-                   STORE_BACKENDS) {
+                   ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{});
     store->append({event("e0", {col_c, bucket_b})});
@@ -223,7 +296,7 @@ TEMPLATE_TEST_CASE("history store: append_group applies its transactions in orde
 }
 
 TEMPLATE_TEST_CASE("history store: read(after, limit) order, limit and positions beyond the head",
-                   "[store][contract]", STORE_BACKENDS) {
+                   "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{});
     fill(*store, col_c, 6);
@@ -256,7 +329,7 @@ TEMPLATE_TEST_CASE("history store: read(after, limit) order, limit and positions
     CHECK(one[0].body == body_of("e4", col_c));
 }
 
-TEMPLATE_TEST_CASE("history store: retention by count, after trim", "[store][contract]", STORE_BACKENDS) {
+TEMPLATE_TEST_CASE("history store: retention by count, after trim", "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{3, 86'400'000});
     fill(*store, col_c, 5);
@@ -287,7 +360,7 @@ TEMPLATE_TEST_CASE("history store: retention by count, after trim", "[store][con
 }
 
 TEMPLATE_TEST_CASE("history store: retention by count applies as events are appended", "[store][contract]",
-                   STORE_BACKENDS) {
+                   ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{3, 86'400'000});
     fill(*store, col_c, 5);
@@ -360,7 +433,7 @@ TEMPLATE_TEST_CASE("history store: retention by age, after trim", "[store][contr
 }
 
 TEMPLATE_TEST_CASE("history store: position_after finds the first event newer than a timestamp",
-                   "[store][contract]", STORE_BACKENDS) {
+                   "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{3, 86'400'000});
 
@@ -418,7 +491,7 @@ TEMPLATE_TEST_CASE("history store: position_after once events aged out", "[store
     check_position(store->position_after(col_d, 99'999), 3, false);
 }
 
-TEMPLATE_TEST_CASE("history store: channels_with_prefix", "[store][contract]", STORE_BACKENDS) {
+TEMPLATE_TEST_CASE("history store: channels_with_prefix", "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{});
     store->append({event("e1", {col_c, bucket_b, firehose}),
@@ -440,7 +513,7 @@ TEMPLATE_TEST_CASE("history store: channels_with_prefix", "[store][contract]", S
 }
 
 TEMPLATE_TEST_CASE("history store: a known dedupe key answers its first offsets and stores nothing",
-                   "[store][contract]", STORE_BACKENDS) {
+                   "[store][contract]", ALL_STORE_BACKENDS) {
     TestType backend;
     auto store = backend.make(retention{});
     auto const first = store->append({event("k1", {col_c, bucket_b}, 100)});

@@ -1,0 +1,672 @@
+#include "store/redis_store.hpp"
+
+#include "store/random_hex.hpp"
+#include "store/redis_connection.hpp"
+#include "store/redis_scripts.hpp"
+#include "store/redis_wire_format.hpp"
+#include "store/store_error.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <future>
+#include <unordered_map>
+
+#include <unistd.h>
+
+namespace kp::store {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t publish_script = 0;
+constexpr std::size_t trim_script = 1;
+constexpr std::size_t position_script = 2;
+std::string_view script_source(std::size_t index) {
+    switch (index) {
+    case publish_script: return redis_scripts::publish;
+    case trim_script: return redis_scripts::trim_by_age;
+    default: return redis_scripts::position_after;
+    }
+}
+constexpr std::size_t script_count = 3;
+
+constexpr std::size_t fill_page = 256;
+constexpr std::chrono::milliseconds max_backoff{5000};
+constexpr std::chrono::milliseconds min_backoff{100};
+
+std::optional<std::uint64_t> to_unsigned(std::string const& text) {
+    std::uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// HGETALL's flat array as name -> number.
+std::optional<std::unordered_map<std::string, std::uint64_t>> numbers_by_name(redis_reply const& reply) {
+    if (reply.type != redis_reply::kind::array || reply.elements.size() % 2) return std::nullopt;
+    std::unordered_map<std::string, std::uint64_t> out;
+    for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+        auto value = to_unsigned(reply.elements[i + 1].text);
+        if (!value) return std::nullopt;
+        out.emplace(reply.elements[i].text, *value);
+    }
+    return out;
+}
+
+}  // namespace
+
+redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t cache_size, redis_options options)
+    : endpoint_(std::move(endpoint)),
+      limits_(limits),
+      cache_size_(cache_size),
+      options_(std::move(options)),
+      topic_(options_.prefix + "events:" + std::to_string(endpoint_.db)),
+      retry_(io_),
+      watchdog_(io_),
+      shas_(script_count) {
+    if (options_.password) endpoint_.password = options_.password;
+    if (endpoint_.tls) {
+        tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+        boost::system::error_code ec;
+        if (options_.tls_ca) tls_->load_verify_file(*options_.tls_ca, ec);
+        else tls_->set_default_verify_paths(ec);
+        if (ec)
+            throw store_error(endpoint_.describe() + ": cannot load the CA certificates" +
+                              (options_.tls_ca ? " " + *options_.tls_ca : std::string()) + ": " + ec.message());
+    }
+    work_.emplace(io_.get_executor());
+    thread_ = std::thread([this] { io_.run(); });
+    asio::post(io_, [this] { connect(); });
+    std::unique_lock lock(state_mutex_);
+    // A refused login or certificate will not get better by retrying: start-up stops at once.
+    auto refused = [this] {
+        return last_error_.starts_with("AUTH") || last_error_.starts_with("SELECT") || last_error_.starts_with("TLS");
+    };
+    if (!state_changed_.wait_for(lock, options_.startup_timeout, [&] { return first_sync_done_ || refused(); }) ||
+        !first_sync_done_) {
+        std::string const why = last_error_.empty() ? "no answer" : last_error_;
+        lock.unlock();
+        stopping_ = true;
+        asio::post(io_, [this] {
+            retry_.cancel();
+            if (commands_) commands_->close();
+            if (events_) events_->close();
+        });
+        work_.reset();
+        io_.stop();
+        thread_.join();
+        throw store_error(endpoint_.describe() + ": cannot use Redis: " + why);
+    }
+}
+
+redis_store::~redis_store() {
+    stopping_ = true;
+    ready_ = false;
+    asio::post(io_, [this] {
+        ++generation_;
+        retry_.cancel();
+        watchdog_.cancel();
+        if (commands_) commands_->close();
+        if (events_) events_->close();
+        io_.stop();
+    });
+    work_.reset();
+    if (thread_.joinable()) thread_.join();
+}
+
+std::string redis_store::epoch() const {
+    std::lock_guard lock(state_mutex_);
+    return epoch_;
+}
+
+void redis_store::set_announcer(event_sink announce, std::function<void()> history_lost) {
+    std::lock_guard lock(announcer_mutex_);
+    announce_ = std::move(announce);
+    history_lost_ = std::move(history_lost);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event loop: connecting, syncing, receiving.
+
+void redis_store::connect() {
+    if (stopping_) return;
+    auto const generation = ++generation_;
+    std::string const pid = std::to_string(::getpid());
+    commands_ = std::make_shared<redis_connection>(io_, endpoint_, tls_.get(), "kinto-push-commands-" + pid, nullptr,
+                                                   [this, generation](std::string const& why) {
+                                                       if (generation == generation_) lost("commands: " + why);
+                                                   });
+    events_ = std::make_shared<redis_connection>(
+        io_, endpoint_, tls_.get(), "kinto-push-events-" + pid,
+        [this, generation](redis_reply reply) {
+            if (generation == generation_) on_push(std::move(reply));
+        },
+        [this, generation](std::string const& why) {
+            if (generation == generation_) lost("subscription: " + why);
+        });
+    commands_->open(options_.timeout, [this, generation](std::string const& why) {
+        if (generation != generation_) return;
+        if (!why.empty()) return lost(why);
+        events_->open(options_.timeout, [this, generation](std::string const& why2) {
+            if (generation != generation_) return;
+            if (!why2.empty()) return lost(why2);
+            // Subscribe before reading the heads: whatever is published after the heads were
+            // read arrives on the subscription. The confirmation (on_push) goes on.
+            syncing_ = true;
+            events_->subscribe(topic_);
+        });
+    });
+}
+
+void redis_store::on_push(redis_reply reply) {
+    if (reply.type != redis_reply::kind::array || reply.elements.empty()) return;
+    auto const& what = reply.elements[0].text;
+    if (what == "subscribe") {
+        if (syncing_) on_connected(generation_);
+        return;
+    }
+    if (what != "message" || reply.elements.size() < 3) return;
+    auto records = redis_wire_format::decode_transaction(reply.elements[2].text);
+    if (!records) {
+        // Not ours: the gap it may hide is found with the next event of its channel.
+        spdlog::error("redis: ignoring a malformed message on {}", topic_);
+        return;
+    }
+    if (records->empty()) return;
+    arrived_.push_back(std::move(*records));
+    drain();
+}
+
+void redis_store::on_connected(std::uint64_t generation) {
+    send({"SET", options_.prefix + "epoch", random_hex(4), "NX"}, nullptr);
+    send({"GET", options_.prefix + "epoch"}, [this, generation](redis_reply reply) {
+        if (generation != generation_) return;
+        if (reply.type != redis_reply::kind::string) return lost("cannot read the epoch: " + reply.text);
+        bool changed = false;
+        {
+            std::lock_guard lock(state_mutex_);
+            changed = !epoch_.empty() && epoch_ != reply.text;
+            if (changed) channels_.clear();
+            epoch_ = reply.text;
+        }
+        if (changed) {
+            spdlog::warn("redis: the history epoch changed (Redis lost its data): subscribers resync");
+            history_lost_pending_ = true;
+        }
+        load_scripts(generation, 0);
+    });
+}
+
+void redis_store::load_scripts(std::uint64_t generation, std::size_t index) {
+    if (index == script_count) return load_heads(generation);
+    send({"SCRIPT", "LOAD", std::string(script_source(index))}, [this, generation, index](redis_reply reply) {
+        if (generation != generation_) return;
+        if (reply.type != redis_reply::kind::string) return lost("SCRIPT LOAD: " + reply.text);
+        shas_[index] = reply.text;
+        load_scripts(generation, index + 1);
+    });
+}
+
+void redis_store::load_heads(std::uint64_t generation) {
+    auto offsets = std::make_shared<redis_reply>();
+    send({"HGETALL", options_.prefix + "offsets"}, [offsets](redis_reply reply) { *offsets = std::move(reply); });
+    send({"HGETALL", options_.prefix + "trimmed"}, [this, generation, offsets](redis_reply reply) {
+        if (generation != generation_) return;
+        on_heads(generation, *offsets, reply);
+    });
+}
+
+void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets, redis_reply const& trimmed) {
+    auto lasts = numbers_by_name(offsets);
+    auto trims = numbers_by_name(trimmed);
+    if (!lasts || !trims) return lost("cannot read the channels' offsets");
+    bool const fresh = !synced_once_ || history_lost_pending_;
+    bool went_back = false;
+    {
+        std::lock_guard lock(state_mutex_);
+        for (auto const& [name, state] : channels_) {
+            auto it = lasts->find(name);
+            if (state.last > (it == lasts->end() ? 0 : it->second)) went_back = true;
+        }
+        if (!went_back) {
+            for (auto const& [name, last] : *lasts) {
+                auto& state = channels_[name];
+                if (auto t = trims->find(name); t != trims->end())
+                    state.trimmed_through = std::max(state.trimmed_through, t->second);
+                if (fresh) {
+                    // Nobody subscribed yet (start) or everyone resyncs (lost): no replay owed.
+                    state.last = std::max(state.last, last);
+                    state.cache.clear();
+                } else if (last > state.last) {
+                    fills_.emplace_back(name, last);
+                }
+                state.trimmed_through = std::min(state.trimmed_through, std::max(state.last, last));
+            }
+        }
+    }
+    if (went_back) {
+        // The epoch survived but offsets went back (Redis restored an older snapshot): offsets
+        // would be handed out twice. Name a new history, so that every node and client resyncs.
+        spdlog::error("redis: offsets went back in {} (an older snapshot?): starting a new epoch",
+                      endpoint_.describe());
+        send({"SET", options_.prefix + "epoch", random_hex(4)}, nullptr);
+        send({"PING"}, [this, generation](redis_reply) {
+            if (generation == generation_) lost("the history went back; new epoch");
+        });
+        return;
+    }
+    bool const announce_loss = history_lost_pending_;
+    history_lost_pending_ = false;
+    synced_once_ = true;
+    syncing_ = false;
+    backoff_ = min_backoff;
+    ready_ = true;
+    {
+        std::lock_guard lock(state_mutex_);
+        first_sync_done_ = true;
+        last_error_.clear();
+    }
+    state_changed_.notify_all();
+    spdlog::info("redis: connected to {} (epoch {}, {} channels)", endpoint_.describe(), epoch(), lasts->size());
+    ping_outstanding_ = false;
+    watch(generation);
+    if (announce_loss) {
+        std::lock_guard lock(announcer_mutex_);
+        if (history_lost_) history_lost_();
+    }
+    drain();
+}
+
+void redis_store::lost(std::string const& why) {
+    bool const was_ready = ready_.exchange(false);
+    ++generation_;
+    {
+        std::lock_guard lock(state_mutex_);
+        last_error_ = why;
+    }
+    state_changed_.notify_all();
+    watchdog_.cancel();
+    if (commands_) commands_->close();
+    if (events_) events_->close();
+    syncing_ = false;
+    filling_ = false;
+    arrived_.clear();   // the next sync reads whatever they held from the streams
+    fills_.clear();
+    if (stopping_) return;
+    if (was_ready) spdlog::warn("redis: lost {}: {}; reconnecting", endpoint_.describe(), why);
+    else spdlog::debug("redis: {}: {}", endpoint_.describe(), why);
+    // Exponential backoff with jitter: nodes restarting together do not reconnect in step.
+    std::uniform_int_distribution<long> spread(backoff_.count() / 2, backoff_.count());
+    retry_.expires_after(std::chrono::milliseconds(spread(jitter_)));
+    backoff_ = std::min(backoff_ * 2, max_backoff);
+    retry_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) connect();
+    });
+}
+
+void redis_store::watch(std::uint64_t generation) {
+    watchdog_.expires_after(std::chrono::seconds(1));
+    watchdog_.async_wait([this, generation](boost::system::error_code ec) {
+        if (ec || generation != generation_) return;
+        if (ping_outstanding_) return lost("no answer to PING within a second");
+        ping_outstanding_ = true;
+        send({"PING"}, [this, generation](redis_reply) {
+            if (generation == generation_) ping_outstanding_ = false;
+        });
+        watch(generation);
+    });
+}
+
+void redis_store::drain() {
+    while (ready_ && !filling_) {
+        if (!fills_.empty()) {
+            auto [channel, to] = std::move(fills_.front());
+            fills_.pop_front();
+            fill(generation_, std::move(channel), to);
+            continue;
+        }
+        if (arrived_.empty()) return;
+        // A transaction is announced only when every offset before it was: a gap is read from
+        // the stream first.
+        std::optional<std::pair<std::string, std::uint64_t>> gap;
+        {
+            std::lock_guard lock(state_mutex_);
+            std::unordered_map<std::string, std::uint64_t> expected;
+            for (auto const& record : arrived_.front()) {
+                auto [it, added] = expected.try_emplace(record.channel, 0);
+                if (added) {
+                    auto known = channels_.find(record.channel);
+                    it->second = known == channels_.end() ? 0 : known->second.last;
+                }
+                if (record.offset > it->second + 1) {
+                    gap.emplace(record.channel, record.offset - 1);
+                    break;
+                }
+                it->second = std::max(it->second, record.offset);
+            }
+        }
+        if (gap) {
+            spdlog::warn("redis: {} skipped to offset {}: reading the missing events", gap->first, gap->second + 1);
+            fills_.push_front(std::move(*gap));
+            continue;
+        }
+        auto records = std::move(arrived_.front());
+        arrived_.pop_front();
+        announce(std::move(records));
+    }
+}
+
+void redis_store::fill(std::uint64_t generation, std::string channel, std::uint64_t to) {
+    std::uint64_t last = 0;
+    {
+        std::lock_guard lock(state_mutex_);
+        if (auto it = channels_.find(channel); it != channels_.end()) last = it->second.last;
+    }
+    if (last >= to) return;
+    filling_ = true;
+    send({"XRANGE", options_.prefix + "s:" + channel, std::to_string(last + 1) + "-0", std::to_string(to) + "-0",
+          "COUNT", std::to_string(fill_page)},
+         [this, generation, channel, to, last](redis_reply reply) {
+             if (generation != generation_) return;
+             filling_ = false;
+             if (reply.is_error()) return lost("XRANGE: " + reply.text);
+             auto records = redis_wire_format::decode_entries(channel, reply);
+             if (!records) return lost("a malformed stream entry in " + channel);
+             std::uint64_t const first = records->empty() ? to + 1 : records->front().offset;
+             if (first > last + 1) {
+                 // Trimmed before this node read it: the range is gone. Sessions that needed it
+                 // see the jump, replay from the history, and are told to resync.
+                 std::lock_guard lock(state_mutex_);
+                 auto& state = channels_[channel];
+                 if (state.last == last) {
+                     state.cache.clear();
+                     state.last = first - 1;
+                     state.trimmed_through = std::max(state.trimmed_through, first - 1);
+                 }
+             }
+             if (!records->empty()) {
+                 std::uint64_t const got = records->back().offset;
+                 announce(std::move(*records));
+                 if (got < to) fills_.emplace_front(channel, to);
+             } else {
+                 state_changed_.notify_all();
+             }
+             drain();
+         });
+}
+
+void redis_store::announce(std::vector<event_record> records) {
+    std::vector<event_record> fresh;
+    {
+        std::lock_guard lock(state_mutex_);
+        for (auto& record : records) {
+            auto& state = channels_[record.channel];
+            if (record.offset <= state.last) continue;   // announced already (a fill overlapped)
+            if (record.offset != state.last + 1) {
+                state.cache.clear();
+                state.trimmed_through = std::max(state.trimmed_through, record.offset - 1);
+            }
+            state.last = record.offset;
+            if (state.last > limits_.max_events)
+                state.trimmed_through = std::max(state.trimmed_through, state.last - limits_.max_events);
+            state.cache.push_back(record);
+            trim_cache(state, record.stored_at_ms);
+            fresh.push_back(std::move(record));
+        }
+    }
+    state_changed_.notify_all();
+    if (fresh.empty()) return;
+    std::lock_guard lock(announcer_mutex_);
+    if (announce_) announce_(fresh);
+}
+
+void redis_store::trim_cache(channel_state& state, std::int64_t now_ms) {
+    auto& cache = state.cache;
+    while (!cache.empty() && (cache.size() > cache_size_ || cache.front().offset <= state.trimmed_through ||
+                              now_ms - cache.front().stored_at_ms > limits_.max_age_ms))
+        cache.pop_front();
+}
+
+void redis_store::send(std::vector<std::string> args, std::function<void(redis_reply)> handler) {
+    if (!commands_ || !commands_->is_open()) {
+        if (handler) handler(redis_reply::error("Redis unavailable"));
+        return;
+    }
+    commands_->send(args, std::move(handler));
+}
+
+void redis_store::eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler) {
+    std::vector<std::string> command{"EVALSHA", shas_[script], "0"};
+    command.insert(command.end(), args.begin(), args.end());
+    send(std::move(command), [this, script, args = std::move(args), handler](redis_reply reply) mutable {
+        if (!reply.is_error() || !reply.text.starts_with("NOSCRIPT")) return handler(std::move(reply));
+        // The script cache was flushed (SCRIPT FLUSH, a failover): send the source.
+        std::vector<std::string> again{"EVAL", std::string(script_source(script)), "0"};
+        again.insert(again.end(), args.begin(), args.end());
+        send(std::move(again), std::move(handler));
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other threads.
+
+redis_reply redis_store::call(std::vector<std::string> args) {
+    if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
+    auto promise = std::make_shared<std::promise<redis_reply>>();
+    auto future = promise->get_future();
+    asio::post(io_, [this, args = std::move(args), promise]() mutable {
+        send(std::move(args), [promise](redis_reply reply) { promise->set_value(std::move(reply)); });
+    });
+    if (future.wait_for(options_.timeout) != std::future_status::ready)
+        throw store_error(endpoint_.describe() + ": Redis did not answer within " +
+                          std::to_string(options_.timeout.count()) + " ms");
+    return future.get();
+}
+
+redis_reply redis_store::call_script(std::size_t script, std::vector<std::string> args) {
+    auto replies = call_each(script, {std::move(args)});
+    return std::move(replies.front());
+}
+
+std::vector<redis_reply> redis_store::call_each(std::size_t script, std::vector<std::vector<std::string>> args) {
+    if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
+    struct pending {
+        std::vector<redis_reply> replies;
+        std::size_t left = 0;
+        std::promise<void> done;
+    };
+    auto state = std::make_shared<pending>();
+    state->replies.resize(args.size());
+    state->left = args.size();
+    auto future = state->done.get_future();
+    if (args.empty()) return {};
+    asio::post(io_, [this, script, args = std::move(args), state]() mutable {
+        for (std::size_t i = 0; i < args.size(); ++i)
+            eval(script, std::move(args[i]), [state, i](redis_reply reply) {
+                state->replies[i] = std::move(reply);
+                if (--state->left == 0) state->done.set_value();
+            });
+    });
+    if (future.wait_for(options_.timeout) != std::future_status::ready)
+        throw store_error(endpoint_.describe() + ": Redis did not answer within " +
+                          std::to_string(options_.timeout.count()) + " ms");
+    return std::move(state->replies);
+}
+
+std::vector<std::vector<appended_event>> redis_store::append_group(
+    std::span<std::vector<append_event> const> transactions) {
+    if (!ready_) {
+        std::lock_guard lock(state_mutex_);
+        throw store_error(endpoint_.describe() + ": Redis unavailable (" + last_error_ + ")");
+    }
+    std::vector<std::string> args{options_.prefix, epoch(), std::to_string(limits_.max_events),
+                                  std::to_string(std::max<std::int64_t>(1, limits_.max_age_ms / 1000)), topic_,
+                                  std::to_string(transactions.size())};
+    for (auto const& transaction : transactions) {
+        args.push_back(std::to_string(transaction.size()));
+        for (auto const& event : transaction) {
+            args.push_back(event.dedupe_key);
+            args.push_back(std::to_string(event.entries.size()));
+            for (auto const& entry : event.entries) {
+                args.push_back(entry.channel);
+                args.push_back(std::to_string(entry.timestamp));
+                args.push_back(entry.body);
+            }
+        }
+    }
+    auto reply = call_script(publish_script, std::move(args));
+    if (reply.is_error()) {
+        if (reply.text.starts_with("EPOCH"))
+            asio::post(io_, [this, generation = generation_] {
+                if (generation == generation_ && ready_) lost("the history epoch changed");
+            });
+        throw store_error(endpoint_.describe() + ": " + reply.text);
+    }
+    auto malformed = [&] { return store_error(endpoint_.describe() + ": unexpected answer to the publish script"); };
+    if (reply.type != redis_reply::kind::array || reply.elements.size() != transactions.size()) throw malformed();
+    std::vector<std::vector<appended_event>> results;
+    std::unordered_map<std::string, std::uint64_t> awaited;   // channel -> highest new offset
+    for (std::size_t t = 0; t < transactions.size(); ++t) {
+        auto const& events = reply.elements[t];
+        if (events.type != redis_reply::kind::array || events.elements.size() != transactions[t].size())
+            throw malformed();
+        std::vector<appended_event> result;
+        for (auto const& event : events.elements) {
+            if (event.elements.size() != 2) throw malformed();
+            auto offsets = redis_wire_format::decode_offsets(event.elements[1].text);
+            if (!offsets) throw malformed();
+            bool const duplicate = event.elements[0].integer == 1;
+            if (!duplicate)
+                for (auto const& o : *offsets) awaited[o.channel] = std::max(awaited[o.channel], o.offset);
+            result.push_back({std::move(*offsets), duplicate});
+        }
+        results.push_back(std::move(result));
+    }
+    // Stored. Wait (briefly) until this node announced them too, so that what this node
+    // answers afterwards (its history, a resume) includes them.
+    std::unique_lock lock(state_mutex_);
+    state_changed_.wait_for(lock, options_.timeout, [&] {
+        if (!ready_) return true;
+        for (auto const& [channel, offset] : awaited) {
+            auto it = channels_.find(channel);
+            if (it == channels_.end() || it->second.last < offset) return false;
+        }
+        return true;
+    });
+    return results;
+}
+
+bool redis_store::read_in_memory(std::string const& channel, std::uint64_t after) {
+    std::lock_guard lock(state_mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return true;
+    auto const& state = it->second;
+    return after >= state.last || (!state.cache.empty() && after + 1 >= state.cache.front().offset);
+}
+
+std::vector<event_record> redis_store::read(std::string const& channel, std::uint64_t after, std::size_t limit) {
+    std::vector<event_record> out;
+    {
+        std::lock_guard lock(state_mutex_);
+        auto it = channels_.find(channel);
+        if (it == channels_.end() || after >= it->second.last || limit == 0) return out;
+        auto const& cache = it->second.cache;
+        if (!cache.empty() && after + 1 >= cache.front().offset) {
+            for (auto i = static_cast<std::size_t>(after + 1 - cache.front().offset); i < cache.size() && out.size() < limit;
+                 ++i)
+                out.push_back(cache[i]);
+            return out;
+        }
+    }
+    auto reply = call({"XRANGE", options_.prefix + "s:" + channel, std::to_string(after + 1) + "-0", "+", "COUNT",
+                       std::to_string(limit)});
+    if (reply.is_error()) throw store_error(endpoint_.describe() + ": XRANGE: " + reply.text);
+    auto records = redis_wire_format::decode_entries(channel, reply);
+    if (!records) throw store_error(endpoint_.describe() + ": a malformed stream entry in " + channel);
+    return std::move(*records);
+}
+
+channel_span redis_store::span(std::string const& channel) {
+    std::lock_guard lock(state_mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return {};
+    auto const& s = it->second;
+    return {s.last > s.trimmed_through ? s.trimmed_through + 1 : 0, s.last, s.trimmed_through > 0};
+}
+
+timestamp_position redis_store::position_after(std::string const& channel, std::int64_t timestamp) {
+    std::uint64_t head = 0;
+    {
+        std::lock_guard lock(state_mutex_);
+        auto it = channels_.find(channel);
+        if (it == channels_.end()) return {0, true};
+        auto const& state = it->second;
+        head = state.last;
+        timestamp_position position{state.last, state.trimmed_through == 0};
+        bool const whole = state.last == state.trimmed_through ||
+                           (!state.cache.empty() && state.cache.front().offset == state.trimmed_through + 1);
+        if (whole) {
+            bool found = false;
+            for (auto const& record : state.cache) {
+                if (record.timestamp <= timestamp) position.covered = true;
+                if (!found && record.timestamp > timestamp) {
+                    position.after = record.offset - 1;
+                    found = true;
+                }
+            }
+            return position;
+        }
+    }
+    auto reply = call_script(position_script,
+                             {options_.prefix, channel, std::to_string(timestamp), std::to_string(head)});
+    if (reply.is_error()) throw store_error(endpoint_.describe() + ": " + reply.text);
+    if (reply.type != redis_reply::kind::array || reply.elements.size() != 2)
+        throw store_error(endpoint_.describe() + ": unexpected answer to the position script");
+    return {static_cast<std::uint64_t>(reply.elements[0].integer), reply.elements[1].integer == 1};
+}
+
+std::vector<std::string> redis_store::channels_with_prefix(std::string const& prefix) {
+    std::vector<std::string> out;
+    std::lock_guard lock(state_mutex_);
+    for (auto it = channels_.lower_bound(prefix); it != channels_.end() && it->first.starts_with(prefix); ++it)
+        if (it->second.last > 0) out.push_back(it->first);
+    return out;
+}
+
+void redis_store::trim(std::int64_t now_ms) {
+    if (!ready_) return;
+    std::vector<std::string> names;
+    {
+        std::lock_guard lock(state_mutex_);
+        for (auto const& [name, state] : channels_)
+            if (state.last > state.trimmed_through) names.push_back(name);
+    }
+    if (names.empty()) return;
+    std::vector<std::vector<std::string>> args;
+    args.reserve(names.size());
+    for (auto const& name : names)
+        args.push_back({options_.prefix, name, std::to_string(limits_.max_age_ms)});
+    std::vector<redis_reply> replies;
+    try {
+        replies = call_each(trim_script, std::move(args));
+    } catch (store_error const& e) {
+        spdlog::warn("redis: age trim: {}", e.what());
+        return;   // retried at the next trim
+    }
+    std::lock_guard lock(state_mutex_);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (replies[i].type != redis_reply::kind::integer) continue;
+        auto it = channels_.find(names[i]);
+        if (it == channels_.end()) continue;
+        auto& state = it->second;
+        state.trimmed_through =
+            std::min(state.last, std::max(state.trimmed_through, static_cast<std::uint64_t>(replies[i].integer)));
+        trim_cache(state, now_ms);
+    }
+}
+
+}  // namespace kp::store

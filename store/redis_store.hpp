@@ -1,0 +1,146 @@
+#pragma once
+// The history shared by several kinto-push nodes, in Redis. Offsets are assigned in Redis by
+// one Lua script per group of transactions (redis_scripts::publish): it increments each
+// channel's offset, appends to the channel's stream (bounded by --history-size), keeps the
+// dedupe key with the history's TTL, and publishes each transaction on a Pub/Sub topic that
+// every node (the publisher too) subscribes to. Fan-out is therefore the store's: each node
+// hands what it receives to its announcer, in offset order, one transaction at a time.
+//
+// This node's view of a channel (its head, `last`, and a memory tail of recent events) moves
+// only as events are announced, before the announcer is called: the head a session plans
+// from is always one whose later offsets still reach it live, as with the other stores. A node
+// that sees an offset gap (a Pub/Sub message lost while its link was down) reads the missing
+// range from the stream before announcing anything later.
+//
+// The Redis link is asynchronous, on its own Asio thread. Calls that wait (append_group,
+// reads older than the memory tail, trim, a timestamp position the tail cannot answer) wait
+// with a deadline and throw store_error; while Redis is away they fail at once.
+
+#include "store/history_store.hpp"
+#include "store/redis_endpoint.hpp"
+#include "store/redis_reply.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace kp::store {
+
+class redis_connection;
+
+struct redis_options {
+    std::optional<std::string> password;   // overrides the URL's
+    std::optional<std::string> tls_ca;     // PEM file of CAs to trust for rediss:// (else the system's)
+    std::string prefix = "kp:";            // every key and the Pub/Sub topic start with it
+    std::chrono::milliseconds timeout{2000};          // one command's deadline
+    std::chrono::milliseconds startup_timeout{5000};  // the first connection's
+};
+
+class redis_store final : public history_store {
+public:
+    // Connects (waits for the first connection, up to startup_timeout); throws store_error
+    // naming the endpoint when Redis does not answer, refuses the login, or the TLS setup fails.
+    redis_store(redis_endpoint endpoint, retention limits, std::size_t cache_size, redis_options options = {});
+    ~redis_store() override;
+
+    std::string kind() const override { return "redis"; }
+    std::string epoch() const override;
+    std::vector<std::vector<appended_event>> append_group(
+        std::span<std::vector<append_event> const> transactions) override;
+    bool read_in_memory(std::string const& channel, std::uint64_t after) override;
+    std::vector<event_record> read(std::string const& channel, std::uint64_t after, std::size_t limit) override;
+    channel_span span(std::string const& channel) override;
+    timestamp_position position_after(std::string const& channel, std::int64_t timestamp) override;
+    std::vector<std::string> channels_with_prefix(std::string const& prefix) override;
+    void trim(std::int64_t now_ms) override;
+    bool healthy() override { return ready_.load(); }
+    bool announces_events() const override { return true; }
+    void set_announcer(event_sink announce, std::function<void()> history_lost) override;
+
+private:
+    struct channel_state {
+        std::uint64_t last = 0;
+        std::uint64_t trimmed_through = 0;
+        std::deque<event_record> cache;   // contiguous, ends at `last` (possibly empty)
+    };
+
+    // Event-loop thread.
+    void connect();
+    void on_connected(std::uint64_t generation);
+    void load_scripts(std::uint64_t generation, std::size_t index);
+    void load_heads(std::uint64_t generation);
+    void on_heads(std::uint64_t generation, redis_reply const& offsets, redis_reply const& trimmed);
+    void lost(std::string const& why);
+    void watch(std::uint64_t generation);   // a PING a second: a Redis that stopped answering is lost
+    void on_push(redis_reply reply);
+    void drain();
+    void fill(std::uint64_t generation, std::string channel, std::uint64_t to);
+    void announce(std::vector<event_record> records);
+    void send(std::vector<std::string> args, std::function<void(redis_reply)> handler);
+    void eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler);
+
+    // Other threads: runs a command on the event loop and waits for its reply (store_error on
+    // a lost link or the deadline).
+    redis_reply call(std::vector<std::string> args);
+    redis_reply call_script(std::size_t script, std::vector<std::string> args);
+    // The same script once per argument list, pipelined; one reply each.
+    std::vector<redis_reply> call_each(std::size_t script, std::vector<std::vector<std::string>> args);
+    void trim_cache(channel_state& state, std::int64_t now_ms);
+
+    redis_endpoint endpoint_;
+    retention limits_;
+    std::size_t cache_size_;
+    redis_options options_;
+    std::string topic_;
+
+    boost::asio::io_context io_{1};
+    std::unique_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<redis_connection> commands_;
+    std::shared_ptr<redis_connection> events_;
+    boost::asio::steady_timer retry_;
+    boost::asio::steady_timer watchdog_;
+    bool ping_outstanding_ = false;
+    std::chrono::milliseconds backoff_{100};
+    std::mt19937 jitter_{std::random_device{}()};
+    std::uint64_t generation_ = 0;   // one per connection attempt: stale callbacks are ignored
+    bool synced_once_ = false;
+    bool syncing_ = false;
+    bool filling_ = false;
+    std::deque<std::vector<event_record>> arrived_;   // received, not yet announced
+    std::deque<std::pair<std::string, std::uint64_t>> fills_;   // channel, up to offset
+    std::vector<std::string> shas_;
+    bool history_lost_pending_ = false;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::thread thread_;
+
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> stopping_{false};
+
+    mutable std::mutex state_mutex_;
+    std::condition_variable state_changed_;
+    std::string epoch_;
+    std::map<std::string, channel_state> channels_;
+    bool first_sync_done_ = false;
+    std::string last_error_;
+
+    std::mutex announcer_mutex_;   // held while announcing: after set_announcer({}), no more calls
+    event_sink announce_;
+    std::function<void()> history_lost_;
+};
+
+}  // namespace kp::store
