@@ -18,6 +18,10 @@ void channel_hub::add_shard(shard_sink sink) {
     shards_.push_back(std::move(sink));
 }
 
+void channel_hub::set_publish_observer(publish_observer observer) {
+    observer_ = std::move(observer);
+}
+
 publish_result channel_hub::publish(nlohmann::ordered_json const& body) {
     return publish_all({&body}).front();
 }
@@ -65,6 +69,7 @@ std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::order
         if (!batch->empty()) {
             message_batch shared = std::move(batch);
             for (auto const& shard : shards_) shard(shared);
+            if (observer_) observer_(*shared);
         }
     }
     return results;

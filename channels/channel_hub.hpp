@@ -55,6 +55,12 @@ public:
     // Registers a shard before serving starts. Each sink must post to its shard's thread.
     void add_shard(shard_sink sink);
 
+    // Sees the messages of every published transaction, in offset order, right after the
+    // shards got them: on the publishing thread, under the publish lock (keep it short).
+    // Set before serving starts (the Autopush broadcasts follow channels through it).
+    using publish_observer = std::function<void(std::vector<message_ptr> const&)>;
+    void set_publish_observer(publish_observer observer);
+
     // Validates, maps, stores and fans out one POST body. Thread-safe.
     publish_result publish(nlohmann::ordered_json const& body);
 
@@ -86,6 +92,7 @@ private:
     std::size_t max_replay_;
     kinto_mapping mapping_;
     std::vector<shard_sink> shards_;
+    publish_observer observer_;
 
     std::mutex publish_mutex_;   // orders append + fan-out
 

@@ -117,6 +117,7 @@ json router::capabilities() const {
     if (context_.access.has_kinto()) out.push_back("kinto-auth");
     if (context_.publishers.has_secret()) out.push_back("signed-publishing");
     if (context_.tls) out.push_back("tls");
+    if (context_.broadcasts) out.push_back("broadcast");
     return out;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 // Every setting of the server, with PROTOCOL.md section 5's defaults.
 
+#include "push/broadcast_spec.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kp::server {
 
@@ -31,6 +34,8 @@ struct server_config {
     std::optional<std::string> kinto_url;
     std::optional<std::string> tls_cert;
     std::optional<std::string> tls_key;
+    std::vector<push::broadcast_spec> broadcasts;   // Autopush broadcasts on /v1/push (none: not served)
+    std::int64_t broadcast_debounce_s = 0;
     std::string log_level = "info";
     std::string log_format = "text";
 };
