@@ -310,7 +310,7 @@ TEST_CASE("help mentions every option, its variable and its default", "[config]"
     }
 }
 
-TEST_CASE("--broadcast is repeatable, comma-separated in the environment, a list in the file", "[config][broadcast]") {
+TEST_CASE("broadcast: repeatable, comma-separated in the environment, a list in the file", "[config][broadcast]") {
     using spec = kp::push::broadcast_spec;
     std::vector<spec> const two = {{"rs/monitor_changes", "/buckets/main"}, {"rs/blocklist", "/buckets/blocklists/collections/addons"}};
     CHECK(config_ok({}).broadcasts.empty());
