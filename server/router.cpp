@@ -81,7 +81,7 @@ void router::handle(http_request const& request, bool loopback, responder respon
         return history(request, std::move(respond));
     }
     if (path == "/v1" || path == "/v1/") return only(readonly, [&] { return info(request); });
-    if (path == "/v1/ws")
+    if (path == "/v1/ws" || (path == "/v1/push" && context_.broadcasts))
         return only(readonly, [&] {
             return error_response(426, kinto_errno::invalid_parameters,
                                   "this endpoint speaks WebSocket: send an Upgrade request", version, keep_alive);

@@ -78,6 +78,10 @@ test('the subprotocol is echoed when offered, and /v1/ says broadcast', async ()
   assert.equal(plain.ws.protocol, '', 'no subprotocol offered, none chosen (RFC 6455)');
   const info = await getJSON(server.url, '/v1/');
   assert.ok(info.body.capabilities.includes('broadcast'));
+  // A plain GET is told to upgrade, in Kinto's error shape.
+  const plainGet = await getJSON(server.url, '/v1/push');
+  assert.equal(plainGet.status, 426);
+  assert.equal(plainGet.body.errno, 107);
 });
 
 test('hello: a uaid, status 200, only the stale versions, unknown ids under errors', async () => {
@@ -209,6 +213,7 @@ test('/v1/push is not served without --broadcast', async () => {
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
       'Sec-WebSocket-Protocol: push-notification\r\n\r\n', 1_000);
     assert.match(answer, /^HTTP\/1\.1 404/);
+    assert.equal((await getJSON(plain.url, '/v1/push')).status, 404);
     const info = await getJSON(plain.url, '/v1/');
     assert.ok(!info.body.capabilities.includes('broadcast'));
   } finally {
