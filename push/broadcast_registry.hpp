@@ -5,7 +5,8 @@
 // to every shard as one broadcast_change; with a debounce, a broadcast changes at most once
 // per interval and the last version of the interval follows when it ends.
 //
-// Thread-safe: the hub's publish observer (ingest thread), the debounce timer and the push
+// Thread-safe: the hub's publish observer (the publishing thread: the ingest thread, or the
+// publisher's shard with the memory store), the debounce timer and the push
 // sessions (every shard) call it. Sinks are called under the lock, so changes reach every
 // shard in the order they happened.
 
