@@ -25,6 +25,8 @@ void channel_hub::post_to_shards(message_batch batch) {
         pending_[i]->fetch_add(1, std::memory_order_relaxed);   // delivered(i) takes it back
         shards_[i](batch);
     }
+    // Events published here and, with a shared store, on other nodes alike.
+    if (observer_) observer_(*batch);
 }
 
 void channel_hub::delivered(std::size_t shard) {
@@ -35,6 +37,10 @@ bool channel_hub::behind() const {
     for (auto const& pending : pending_)
         if (pending->load(std::memory_order_relaxed) > max_pending_batches) return true;
     return false;
+}
+
+void channel_hub::set_publish_observer(publish_observer observer) {
+    observer_ = std::move(observer);
 }
 
 publish_result channel_hub::publish(nlohmann::ordered_json const& body) {

@@ -66,6 +66,12 @@ public:
     // (publish_queue waits) instead of queueing without bound.
     bool behind() const;
 
+    // Sees the messages of every published transaction, in offset order, right after the
+    // shards got them: on the publishing thread, under the publish lock (keep it short).
+    // Set before serving starts (the Autopush broadcasts follow channels through it).
+    using publish_observer = std::function<void(std::vector<message_ptr> const&)>;
+    void set_publish_observer(publish_observer observer);
+
     // Validates, maps, stores and fans out one POST body. Thread-safe.
     publish_result publish(nlohmann::ordered_json const& body);
 
@@ -111,6 +117,7 @@ private:
     kinto_mapping mapping_;
     std::vector<shard_sink> shards_;
     std::vector<std::unique_ptr<std::atomic<std::size_t>>> pending_;   // per shard: batches not yet delivered
+    publish_observer observer_;
 
     std::mutex publish_mutex_;   // orders append + fan-out
 

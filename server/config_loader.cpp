@@ -1,5 +1,6 @@
 #include "server/config_loader.hpp"
 
+#include "push/broadcast_registry.hpp"
 #include "store/store_factory.hpp"
 
 #include <nlohmann/json.hpp>
@@ -120,6 +121,31 @@ std::optional<std::string> set_log_format(server_config& c, std::string const& t
     return std::nullopt;
 }
 
+// --broadcast ID=CHANNEL, repeatable; each value may also list several, comma-separated (as
+// KINTO_PUSH_BROADCAST does). A source replaces what a weaker one gave.
+std::optional<std::string> set_broadcasts(server_config& c, std::string const& text) {
+    std::vector<push::broadcast_spec> specs;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        std::string const item = text.substr(start, comma - start);
+        start = comma + 1;
+        if (item.empty()) continue;
+        auto parsed = push::broadcast_spec::parse(item);
+        if (auto* why = std::get_if<std::string>(&parsed)) return "'" + item + "': " + *why;
+        auto& spec = std::get<push::broadcast_spec>(parsed);
+        if (std::any_of(specs.begin(), specs.end(), [&](auto const& s) { return s.id == spec.id; }))
+            return "broadcast id '" + spec.id + "' is given twice";
+        specs.push_back(std::move(spec));
+    }
+    if (specs.empty()) return "must be ID=CHANNEL, e.g. remote-settings/monitor_changes=/buckets/main";
+    if (specs.size() > push::broadcast_registry::max_broadcasts)
+        return "at most " + std::to_string(push::broadcast_registry::max_broadcasts) + " broadcasts";
+    c.broadcasts = std::move(specs);
+    return std::nullopt;
+}
+
 constexpr std::uint64_t gib = 1024ull * 1024 * 1024;
 
 std::vector<option_spec> const& options() {
@@ -186,6 +212,13 @@ std::vector<option_spec> const& options() {
         {"metrics-listen", "HOST:PORT", "none",
          "serve /metrics (and the /__*__ endpoints) on this plain-HTTP address only, not on --listen",
          set_metrics_listen},
+        {"broadcast", "ID=CHANNEL", "none",
+         "serve the Autopush broadcast protocol on /v1/push (Firefox's dom.push.serverURL): broadcast ID's "
+         "version is the quoted timestamp of CHANNEL's latest event; repeatable, or comma-separated",
+         set_broadcasts},
+        {"broadcast-debounce", "SECONDS", "0",
+         "a broadcast changes at most once per interval; the latest version follows when it ends",
+         unsigned_in(&server_config::broadcast_debounce_s, 0, 86400)},
         {"log-level", "L", "info", "trace, debug, info, warn, error, critical or off", set_log_level},
         {"log-format", "F", "text", "text (human-readable lines) or mozlog (Mozilla's JSON lines)", set_log_format},
     };
@@ -255,6 +288,7 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             value = args[++i];
         }
         if (name == "config") config_file = *value;
+        else if (name == "broadcast" && flags.contains(name)) flags[name] += "," + *value;   // repeatable
         else flags[name] = *value;
     }
     if (!config_file) {
@@ -282,9 +316,18 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             auto const* o = find_option(key);
             if (!o) return config_error{"--config " + *config_file + ": unknown option '" + it.key() + "'"};
             if (it->is_null()) continue;   // null: the default (what --print-config shows for unset options)
-            if (!it->is_string() && !it->is_number())
+            bool const list = it->is_array() && key == "broadcast";   // a list of ID=CHANNEL strings
+            if (!list && !it->is_string() && !it->is_number())
                 return config_error{*config_file + ": " + it.key() + "=" + it->dump() + ": must be a string or a number"};
             std::string value = it->is_string() ? it->get<std::string>() : it->dump();
+            if (list) {
+                value.clear();
+                for (auto const& item : *it) {
+                    if (!item.is_string())
+                        return config_error{*config_file + ": broadcast: must be a list of ID=CHANNEL strings"};
+                    value += (value.empty() ? "" : ",") + item.get<std::string>();
+                }
+            }
             if (auto error = apply(*o, value, *config_file + ": " + it.key())) return *error;
         }
     }
@@ -338,6 +381,8 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["history-size"] = c.history_size;
     out["history-ttl"] = c.history_ttl_s;
     out["history-cache"] = c.history_cache;
+    out["redis-password"] = secret(c.redis_password);
+    out["redis-tls-ca"] = optional(c.redis_tls_ca);
     out["publish-secret"] = secret(c.publish_secret);
     out["max-body-bytes"] = c.max_body_bytes;
     out["max-frame-bytes"] = c.max_frame_bytes;
@@ -353,6 +398,10 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["tls-cert"] = optional(c.tls_cert);
     out["tls-key"] = optional(c.tls_key);
     out["metrics-listen"] = c.metrics_host ? json(host_port(*c.metrics_host, c.metrics_port)) : json(nullptr);
+    json broadcasts = json(nullptr);
+    for (auto const& b : c.broadcasts) broadcasts.push_back(b.id + "=" + b.channel);
+    out["broadcast"] = broadcasts;
+    out["broadcast-debounce"] = c.broadcast_debounce_s;
     out["log-level"] = c.log_level;
     out["log-format"] = c.log_format;
     return out;

@@ -2,6 +2,7 @@
 
 #include "server/io_errors.hpp"
 #include "server/lingering_close.hpp"
+#include "server/push_session.hpp"
 #include "server/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -114,6 +115,7 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     if (beast::websocket::is_upgrade(request) && routes_.serves_websocket()) {
         auto target = boost::urls::parse_origin_form(request.target());
         if (target && target->path() == "/v1/ws") return upgrade();
+        if (target && target->path() == "/v1/push" && context_.broadcasts) return upgrade_push();
     }
     routes_.handle(request, peer_, [self = shared_from_this()](http_response response) {
         // Back to this session's shard, wherever the response was made.
@@ -126,6 +128,13 @@ template <class Stream>
 void http_session<Stream>::upgrade() {
     beast::get_lowest_layer(stream_).expires_never();
     auto session = std::make_shared<websocket_session<Stream>>(std::move(stream_), shard_, context_, tls_);
+    session->run(parser_->release());
+}
+
+template <class Stream>
+void http_session<Stream>::upgrade_push() {
+    beast::get_lowest_layer(stream_).expires_never();
+    auto session = std::make_shared<push_session<Stream>>(std::move(stream_), shard_, context_, tls_);
     session->run(parser_->release());
 }
 

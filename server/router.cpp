@@ -90,7 +90,7 @@ void router::handle(http_request const& request, http_peer const& peer, responde
         return history(request, std::move(respond));
     }
     if (path == "/v1" || path == "/v1/") return only(readonly, [&] { return info(request); });
-    if (path == "/v1/ws")
+    if (path == "/v1/ws" || (path == "/v1/push" && context_.broadcasts))
         return only(readonly, [&] {
             return error_response(426, kinto_errno::invalid_parameters,
                                   "this endpoint speaks WebSocket: send an Upgrade request", version, keep_alive);
@@ -131,6 +131,7 @@ json router::capabilities() const {
     if (context_.access.has_kinto()) out.push_back("kinto-auth");
     if (context_.publishers.has_secret()) out.push_back("signed-publishing");
     if (context_.tls) out.push_back("tls");
+    if (context_.broadcasts) out.push_back("broadcast");
     return out;
 }
 

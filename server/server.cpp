@@ -85,6 +85,12 @@ server::server(server_config config)
             for (auto& s : shards_) s->history_lost();
         });
     }
+    if (!config_.broadcasts.empty()) {
+        broadcasts_ = std::make_unique<broadcast_service>(config_.broadcasts,
+                                                          std::chrono::seconds(config_.broadcast_debounce_s), *store_,
+                                                          hub_, control_, shards_);
+        context_.broadcasts = broadcasts_.get();
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_host, ec);
     if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");

@@ -4,6 +4,7 @@
 #include "auth/publisher_auth.hpp"
 #include "channels/channel_hub.hpp"
 #include "channels/publish_queue.hpp"
+#include "server/broadcast_service.hpp"
 #include "server/listener.hpp"
 #include "server/router.hpp"
 #include "server/server_config.hpp"
@@ -56,6 +57,7 @@ private:
     std::unique_ptr<listener> listener_;
     std::unique_ptr<listener> metrics_listener_;   // --metrics-listen
     std::unique_ptr<tls_context_provider> tls_;
+    std::unique_ptr<broadcast_service> broadcasts_;   // --broadcast
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;
     boost::asio::steady_timer timer_;

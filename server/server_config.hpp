@@ -1,10 +1,13 @@
 #pragma once
 // Every setting of the server, with PROTOCOL.md section 5's defaults.
 
+#include "push/broadcast_spec.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kp::server {
 
@@ -37,6 +40,8 @@ struct server_config {
     // endpoints (then /metrics leaves the main address).
     std::optional<std::string> metrics_host;
     std::uint16_t metrics_port = 0;
+    std::vector<push::broadcast_spec> broadcasts;   // Autopush broadcasts on /v1/push (none: not served)
+    std::int64_t broadcast_debounce_s = 0;
     std::string log_level = "info";
     std::string log_format = "text";
 };

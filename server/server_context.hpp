@@ -18,6 +18,8 @@
 
 namespace kp::server {
 
+class broadcast_service;
+
 struct server_context {
     server_config const& config;
     channels::channel_hub& hub;
@@ -29,6 +31,8 @@ struct server_context {
     // Set when --tls-cert/--tls-key are: the listener then speaks only TLS.
     tls_context_provider* tls = nullptr;
     server_metrics& metrics;
+    // Set when --broadcast is: /v1/push serves the Autopush broadcast protocol.
+    broadcast_service* broadcasts = nullptr;
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };

@@ -430,3 +430,30 @@ TEST_CASE("read returns stored events as messages, in order, at most limit", "[h
     CHECK(&hub.history() == &store);
     CHECK(hub.max_replay() == 10000);
 }
+
+TEST_CASE("the publish observer sees each stored transaction once, after the shards, and nothing else", "[hub]") {
+    memory_store store(retention{});
+    channel_hub hub(store, 10000);
+    shard_log shard;
+    hub.add_shard(shard.sink());
+    std::vector<pairs> observed;
+    std::size_t batches_at_observe = 0;
+    hub.set_publish_observer([&](std::vector<kp::channels::message_ptr> const& messages) {
+        batches_at_observe = shard.batches.size();
+        auto& out = observed.emplace_back();
+        for (auto const& m : messages) out.emplace_back(m->channel, m->offset);
+    });
+
+    auto const body = list_of({record_event("c", "r1", 100), record_event("d", "r2", 200)});
+    publish_ok(hub, body);
+    REQUIRE(observed.size() == 1);
+    CHECK(observed[0] == shard.batches[0]);   // the same messages, in the same order
+    CHECK(batches_at_observe == 1);           // the shards got them first
+    publish_ok(hub, body);                    // a retry: nothing stored, nothing observed
+    CHECK(observed.size() == 1);
+    CHECK(hub.publish(ordered::parse(R"({"payload": {}})")).outcome == publish_result::status::bad_request);
+    CHECK(observed.size() == 1);
+    publish_ok(hub, record_event("c", "r3", 300));
+    REQUIRE(observed.size() == 2);
+    CHECK(observed[1] == pairs{{collection_c, 2}, {bucket_b, 3}, {firehose, 3}});
+}

@@ -104,6 +104,13 @@ std::vector<option_case> const& option_cases() {
         {"metrics-listen", "KINTO_PUSH_METRICS_LISTEN", "10.0.0.5:9102",
          [](server_config const& c) { return c.metrics_host == std::optional<std::string>("10.0.0.5") && c.metrics_port == 9102; }},
         {"log-format", "KINTO_PUSH_LOG_FORMAT", "mozlog", [](server_config const& c) { return c.log_format == "mozlog"; }},
+        {"broadcast", "KINTO_PUSH_BROADCAST", "remote-settings/monitor_changes=/buckets/main",
+         [](server_config const& c) {
+             return c.broadcasts ==
+                    std::vector<kp::push::broadcast_spec>{{"remote-settings/monitor_changes", "/buckets/main"}};
+         }},
+        {"broadcast-debounce", "KINTO_PUSH_BROADCAST_DEBOUNCE", "300",
+         [](server_config const& c) { return c.broadcast_debounce_s == 300; }},
     };
     return cases;
 }
@@ -361,4 +368,41 @@ TEST_CASE("the effective configuration names every option and masks the secrets"
     CHECK(defaults["publish-secret"].is_null());
     CHECK(defaults["history-size"] == 1000);
     CHECK(defaults["shards"].get<std::size_t>() >= 1);   // 0 shows the number of cores
+}
+
+TEST_CASE("broadcast: repeatable, comma-separated in the environment, a list in the file", "[config][broadcast]") {
+    using spec = kp::push::broadcast_spec;
+    std::vector<spec> const two = {{"rs/monitor_changes", "/buckets/main"}, {"rs/blocklist", "/buckets/blocklists/collections/addons"}};
+    CHECK(config_ok({}).broadcasts.empty());
+    CHECK(config_ok({}).broadcast_debounce_s == 0);
+    CHECK(config_ok({"--broadcast", "rs/monitor_changes=/buckets/main", "--broadcast=rs/blocklist=/buckets/blocklists/collections/addons"})
+              .broadcasts == two);
+    CHECK(config_ok({}, {{"KINTO_PUSH_BROADCAST", "rs/monitor_changes=/buckets/main,rs/blocklist=/buckets/blocklists/collections/addons"}})
+              .broadcasts == two);
+    temp_file const file(R"({"broadcast": ["rs/monitor_changes=/buckets/main", "rs/blocklist=/buckets/blocklists/collections/addons"],
+                             "broadcast_debounce": 30})");
+    auto const from_file = config_ok({"--config", file.path()});
+    CHECK(from_file.broadcasts == two);
+    CHECK(from_file.broadcast_debounce_s == 30);
+    // A stronger source replaces the whole list.
+    CHECK(config_ok({"--config", file.path(), "--broadcast", "a/b=/buckets"}).broadcasts == std::vector<spec>{{"a/b", "/buckets"}});
+    CHECK(config_ok({"--config", file.path()}, {{"KINTO_PUSH_BROADCAST", "a/b=/buckets"}}).broadcasts ==
+          std::vector<spec>{{"a/b", "/buckets"}});
+}
+
+TEST_CASE("bad --broadcast values stop start-up with a message", "[config][broadcast]") {
+    CHECK_THAT(load_error({"--broadcast", "monitor_changes=/buckets/main"}), Catch::Contains("BROADCASTER/NAME"));
+    CHECK_THAT(load_error({"--broadcast", "rs/monitor_changes"}), Catch::Contains("ID=CHANNEL"));
+    CHECK_THAT(load_error({"--broadcast", "rs/x=/buckets/main/records"}), Catch::Contains("not a channel name"));
+    CHECK_THAT(load_error({"--broadcast", "rs/x y=/buckets"}), Catch::Contains("BROADCASTER/NAME"));
+    CHECK_THAT(load_error({"--broadcast", "rs/x=/buckets", "--broadcast", "rs/x=/buckets/b"}), Catch::Contains("twice"));
+    CHECK_THAT(load_error({"--broadcast", ","}), Catch::Contains("ID=CHANNEL"));
+    CHECK_THAT(load_error({"--broadcast-debounce", "86401"}), Catch::Contains("--broadcast-debounce"));
+    temp_file const file(R"({"broadcast": ["rs/x=/buckets", 3]})");
+    CHECK_THAT(load_error({"--config", file.path()}), Catch::Contains("list of ID=CHANNEL"));
+    // At most 64 broadcasts: one bit each.
+    std::string many;
+    for (int i = 0; i < 64; ++i) many += (i ? "," : "") + std::string("rs/b") + std::to_string(i) + "=/buckets";
+    CHECK(config_ok({"--broadcast", many}).broadcasts.size() == 64);
+    CHECK_THAT(load_error({"--broadcast", many + ",rs/b64=/buckets"}), Catch::Contains("at most 64"));
 }
