@@ -162,6 +162,10 @@ std::vector<option_spec> const& options() {
          unsigned_in(&server_config::max_replay, 1, 10'000'000)},
         {"heartbeat", "SECONDS", "25", "server ping interval; silent peers are dropped after two",
          unsigned_in(&server_config::heartbeat_s, 1, 3600)},
+        {"request-timeout", "SECONDS", "30",
+         "time a client has to send a whole HTTP request, headers and body (and to complete TLS); then it is "
+         "disconnected",
+         unsigned_in(&server_config::request_timeout_s, 1, 3600)},
         {"public-channels", "P,...", "none",
          "channel patterns anyone may subscribe to (* = one id; never the firehose /buckets)",
          [](server_config& c, std::string const& v) -> std::optional<std::string> {
