@@ -207,13 +207,14 @@ async function main() {
   await publisher;
   clearInterval(churn);
   await Promise.all(subscribers);
+  clearInterval(sampler);
+  const during = samples.length;   // the slopes use the samples taken under load only
   await new Promise((r) => setTimeout(r, 2_000));   // let the last connections end
   sample();
-  clearInterval(sampler);
   out.end();
   if (!died) proc.kill('SIGTERM');
 
-  const warm = samples.filter((s) => s.t >= Math.min(WARMUP_S, (MINUTES * 60) / 2));
+  const warm = samples.slice(0, during).filter((s) => s.t >= Math.min(WARMUP_S, (MINUTES * 60) / 2));
   const hours = (xs) => xs.map((s) => s.t / 3600);
   const rssSlope = slope(hours(warm), warm.map((s) => s.rssKiB / 1024));
   const fdSlope = slope(hours(warm), warm.map((s) => s.fds));
@@ -225,7 +226,8 @@ async function main() {
     minutes: ((Date.now() - started) / 60000).toFixed(1), samples: samples.length,
     rss_mib: { first: (first.rssKiB / 1024).toFixed(1), after_warmup: warm.length ? (warm[0].rssKiB / 1024).toFixed(1) : null,
       last: (lastS.rssKiB / 1024).toFixed(1), max: maxRss.toFixed(1), slope_mib_per_hour_after_warmup: rssSlope.toFixed(2) },
-    fds: { first: first.fds, last: lastS.fds, max: maxFds, slope_per_hour_after_warmup: fdSlope.toFixed(2) },
+    fds: { first: first.fds, under_load_last: samples[during - 1].fds, after_the_clients_left: lastS.fds, max: maxFds,
+      slope_per_hour_after_warmup: fdSlope.toFixed(2) },
     ...stats, died,
   };
   console.log(JSON.stringify(summary, null, 2));
