@@ -330,7 +330,7 @@ void websocket_session<Stream>::handle_subscribe(client_frame::subscribe request
     // Authorize, then subscribe. The decision may come later (Kinto): meanwhile the channel is
     // pending, and counts as held.
     pending_.insert(name);
-    auto channel = name;
+    auto channel = name;   // a copy: `request`, which `name` refers to, moves into the callback
     context_.access.authorize(identity_, channel, stream_.get_executor(),
                               [self = shared_from_this(), request = std::move(request)](access_decision decision) {
                                   self->on_authorized(request, decision);
