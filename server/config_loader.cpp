@@ -352,6 +352,8 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["history-size"] = c.history_size;
     out["history-ttl"] = c.history_ttl_s;
     out["history-cache"] = c.history_cache;
+    out["redis-password"] = secret(c.redis_password);
+    out["redis-tls-ca"] = optional(c.redis_tls_ca);
     out["publish-secret"] = secret(c.publish_secret);
     out["max-body-bytes"] = c.max_body_bytes;
     out["max-frame-bytes"] = c.max_frame_bytes;
@@ -360,6 +362,8 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["send-queue-bytes"] = c.send_queue_bytes;
     out["max-replay"] = c.max_replay;
     out["heartbeat"] = c.heartbeat_s;
+    out["request-timeout"] = c.request_timeout_s;
+    out["socket-send-buffer"] = c.socket_send_buffer;
     out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
     out["jwt-secret"] = secret(c.jwt_secret);
     out["jwt-public-key"] = optional(c.jwt_public_key);
