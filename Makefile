@@ -1,10 +1,14 @@
 # The two commands of the README:
 #   make run    install what is missing, build Release, serve on 127.0.0.1:8080 (demo at /,
 #               history in ./data/kinto-push.sqlite3)
-#   make test   install what is missing, build, run every test
-.PHONY: run test build release deps test-deps clean
+#   make test   install what is missing, build, run every test: the dev build's suites, then
+#               the unit and integration suites under ASan+UBSan, the concurrency tests under
+#               TSan, and each fuzz target for FUZZ_SECONDS (what .ci/run runs)
+# Parts: make test-dev (the quick loop), test-sanitizers (test-asan, test-tsan), fuzz.
+.PHONY: run test test-dev test-sanitizers test-asan test-tsan fuzz build release deps test-deps clean
 
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 50
 RUN_ARGS ?= --listen 127.0.0.1:8080
 
 run: release
@@ -18,8 +22,32 @@ build: test-deps
 	cmake --preset dev
 	cmake --build --preset dev -j $(JOBS)
 
-test: build
+test: test-dev test-sanitizers fuzz
+
+test-dev: build
 	ctest --preset dev
+
+test-sanitizers: test-asan test-tsan
+
+# Unit and integration suites with AddressSanitizer + UndefinedBehaviorSanitizer (any report
+# fails the test: UBSan aborts, LeakSanitizer fails the server's exit status).
+test-asan: test-deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -L 'unit|integration'
+
+# The tests labelled `concurrency` (Catch2 tag [concurrency] and integration_concurrency)
+# with ThreadSanitizer. setarch -R: TSan needs the address layout it knows.
+test-tsan: test-deps
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	setarch -R ctest --preset tsan -L concurrency
+
+# libFuzzer (clang): every target of fuzz/ for FUZZ_SECONDS each, from its seed corpus.
+fuzz: test-deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	fuzz/run-all $(FUZZ_SECONDS)
 
 deps:
 	scripts/install-deps build

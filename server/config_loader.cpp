@@ -188,6 +188,20 @@ std::vector<option_spec> const& options() {
          unsigned_in(&server_config::max_replay, 1, 10'000'000)},
         {"heartbeat", "SECONDS", "25", "server ping interval; silent peers are dropped after two",
          unsigned_in(&server_config::heartbeat_s, 1, 3600)},
+        {"request-timeout", "SECONDS", "30",
+         "time a client has to send a whole HTTP request, headers and body (and to complete TLS); then it is "
+         "disconnected",
+         unsigned_in(&server_config::request_timeout_s, 1, 3600)},
+        {"socket-send-buffer", "BYTES", "0",
+         "kernel send buffer of each connection (SO_SNDBUF); 0 = the kernel's autotuning, which lets a client that "
+         "does not read hold up to net.ipv4.tcp_wmem's maximum (4 MiB by default) besides --send-queue-bytes",
+         [](server_config& c, std::string const& text) -> std::optional<std::string> {
+             auto value = parse_unsigned(text);
+             if (!value || (*value != 0 && (*value < 4096 || *value > 64 * 1024 * 1024)))
+                 return "must be 0 or a whole number from 4096 to 67108864";
+             c.socket_send_buffer = static_cast<std::size_t>(*value);
+             return std::nullopt;
+         }},
         {"public-channels", "P,...", "none",
          "channel patterns anyone may subscribe to (* = one id; never the firehose /buckets)",
          [](server_config& c, std::string const& v) -> std::optional<std::string> {
@@ -391,6 +405,8 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["send-queue-bytes"] = c.send_queue_bytes;
     out["max-replay"] = c.max_replay;
     out["heartbeat"] = c.heartbeat_s;
+    out["request-timeout"] = c.request_timeout_s;
+    out["socket-send-buffer"] = c.socket_send_buffer;
     out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
     out["jwt-secret"] = secret(c.jwt_secret);
     out["jwt-public-key"] = optional(c.jwt_public_key);

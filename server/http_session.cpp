@@ -25,8 +25,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// PROTOCOL.md section 3: a request (head and body) must arrive whole within 30 s.
-constexpr std::chrono::seconds request_deadline{30};
 constexpr std::uint32_t max_header_bytes = 16 * 1024;
 
 }  // namespace
@@ -45,6 +43,13 @@ http_session<Stream>::http_session(Stream&& stream, beast::flat_buffer buffer, s
     if (!ec) peer_ = {peer.address().to_string(), peer.address().is_loopback()};
 }
 
+// PROTOCOL.md section 3: a request (head and body) must arrive whole within --request-timeout
+// (30 s by default), or the connection is closed: slow or stalled clients cannot hold it.
+template <class Stream>
+std::chrono::seconds http_session<Stream>::request_deadline() const {
+    return std::chrono::seconds(context_.config.request_timeout_s);
+}
+
 template <class Stream>
 http_session<Stream>::~http_session() {
     if (registered_) shard_.remove_session(this);
@@ -56,7 +61,7 @@ void http_session<Stream>::run() {
         self->shard_.add_session(self.get());
         self->registered_ = true;
         if constexpr (is_tls) {
-            beast::get_lowest_layer(self->stream_).expires_after(request_deadline);
+            beast::get_lowest_layer(self->stream_).expires_after(self->request_deadline());
             // The detector's bytes are the start of the TLS handshake.
             self->stream_.async_handshake(asio::ssl::stream_base::server, self->buffer_.data(),
                                           beast::bind_front_handler(&http_session::on_handshake, self));
@@ -86,7 +91,7 @@ void http_session<Stream>::do_read() {
     parser_.emplace();
     parser_->body_limit(context_.config.max_body_bytes);
     parser_->header_limit(max_header_bytes);
-    beast::get_lowest_layer(stream_).expires_after(request_deadline);
+    beast::get_lowest_layer(stream_).expires_after(request_deadline());
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
@@ -143,7 +148,7 @@ void http_session<Stream>::send(http_response response) {
     response_ = std::move(response);
     if (context_.shutting_down.load()) response_->keep_alive(false);
     bool const close = !response_->keep_alive();
-    beast::get_lowest_layer(stream_).expires_after(request_deadline);
+    beast::get_lowest_layer(stream_).expires_after(request_deadline());
     http::async_write(stream_, *response_, beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
 }
 

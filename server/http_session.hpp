@@ -16,6 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -37,6 +38,7 @@ private:
     using std::enable_shared_from_this<http_session<Stream>>::shared_from_this;
     static constexpr bool is_tls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
 
+    std::chrono::seconds request_deadline() const;
     void on_handshake(boost::beast::error_code ec, std::size_t used);
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);

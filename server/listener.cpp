@@ -37,6 +37,9 @@ void listener::do_accept() {
         } else {
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
+            // Bounds the kernel memory a client that stops reading can hold (see --socket-send-buffer).
+            if (auto bytes = server_.config.socket_send_buffer)
+                socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(bytes)), ignored);
             if (tls_ && server_.tls)
                 std::make_shared<tls_detector>(std::move(socket), target, server_, routes_)->run();
             else

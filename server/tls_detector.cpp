@@ -23,7 +23,7 @@ tls_detector::tls_detector(asio::ip::tcp::socket&& socket, shard& owner, server_
 
 void tls_detector::run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-        self->stream_.expires_after(std::chrono::seconds(30));
+        self->stream_.expires_after(std::chrono::seconds(self->context_.config.request_timeout_s));
         beast::async_detect_ssl(self->stream_, self->buffer_,
                                 beast::bind_front_handler(&tls_detector::on_detect, self));
     });

@@ -1,7 +1,6 @@
 #include "server/websocket_session.hpp"
 
-#include "channels/channel_name.hpp"
-#include "channels/json_depth.hpp"
+#include "server/client_frame.hpp"
 #include "server/io_errors.hpp"
 #include "server/log_event.hpp"
 #include "store/random_hex.hpp"
@@ -24,6 +23,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <type_traits>
+#include <variant>
 
 namespace kp::server {
 
@@ -35,7 +36,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-constexpr std::size_t max_json_depth = 64;
 constexpr std::size_t replay_page = 64;
 // How long a close may wait for a peer that stopped reading before the socket is dropped.
 constexpr std::chrono::seconds close_grace{5};
@@ -62,10 +62,6 @@ std::int64_t now_s() {
 std::shared_ptr<std::string const> const& ping_frame() {
     static auto const frame = std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::ping, ""));
     return frame;
-}
-
-bool is_unsigned(json const& v) {
-    return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
 }
 
 }  // namespace
@@ -300,35 +296,30 @@ void websocket_session<Stream>::handle_event(websocket::frame_event const& event
 
 template <class Stream>
 void websocket_session<Stream>::handle_frame(std::string_view text) {
-    if (!channels::json_depth_within(text, max_json_depth))
-        return close_with(close_code::protocol_violation, "JSON nested deeper than 64 levels");
-    auto frame = json::parse(text, nullptr, false);
-    if (frame.is_discarded()) return close_with(close_code::protocol_violation, "frame is not JSON");
-    if (!frame.is_object()) return close_with(close_code::protocol_violation, "frame is not a JSON object");
-
-    json id;
-    if (auto it = frame.find("id"); it != frame.end()) {
-        if (!it->is_string() && !it->is_number_integer())
-            return reply_error(nullptr, "bad_request", "id: must be a string");
-        id = *it;
-    }
-    auto type = frame.find("type");
-    if (type == frame.end() || !type->is_string()) return reply_error(id, "bad_request", "type: is required");
-    auto const& name = type->get_ref<std::string const&>();
-    if (name == "subscribe") return handle_subscribe(frame, id);
-    if (name == "unsubscribe") return handle_unsubscribe(frame, id);
-    if (name == "ping") return reply(json{{"type", "pong"}}, id);
-    if (name == "auth") return handle_auth(frame, id);
-    reply_error(id, "bad_request", "type: unknown type '" + name + "'");
+    std::visit(
+        [this](auto&& request) {
+            using kind = std::decay_t<decltype(request)>;
+            if constexpr (std::is_same_v<kind, client_frame::protocol_violation>)
+                close_with(close_code::protocol_violation, request.reason);
+            else if constexpr (std::is_same_v<kind, client_frame::bad_request>)
+                reply_error(request.id, request.code.c_str(), request.message);
+            else if constexpr (std::is_same_v<kind, client_frame::subscribe>)
+                handle_subscribe(std::move(request));
+            else if constexpr (std::is_same_v<kind, client_frame::unsubscribe>)
+                handle_unsubscribe(request);
+            else if constexpr (std::is_same_v<kind, client_frame::ping>)
+                reply(json{{"type", "pong"}}, request.id);
+            else
+                handle_auth(request);
+        },
+        client_frame::parse(text));
 }
 
 template <class Stream>
-void websocket_session<Stream>::handle_subscribe(json const& frame, json const& id) {
-    auto it = frame.find("channel");
-    if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
-    auto channel = channels::channel_name::parse(it->get_ref<std::string const&>());
-    if (!channel) return reply_error(id, "bad_request", "channel: invalid channel name");
-    std::string const name = channel->str();
+void websocket_session<Stream>::handle_subscribe(client_frame::subscribe request) {
+    // The frame is valid (client_frame::parse); what remains depends on this connection.
+    auto const& id = request.id;
+    auto const& name = request.channel;
     if (subscriptions_.contains(name) || pending_.contains(name))
         return reply_error(id, "bad_request", "channel: already subscribed");
     if (subscriptions_.size() + pending_.size() >= context_.config.max_subscriptions)
@@ -336,39 +327,18 @@ void websocket_session<Stream>::handle_subscribe(json const& frame, json const& 
                            "at most " + std::to_string(context_.config.max_subscriptions) +
                                " subscriptions per connection");
 
-    // Validate `since` completely before anything changes.
-    std::optional<std::int64_t> since_timestamp;
-    std::optional<channels::since_position> since_position;
-    if (auto since = frame.find("since"); since != frame.end() && !since->is_null()) {
-        if (!since->is_object()) return reply_error(id, "bad_request", "since: must be an object");
-        if (auto ts = since->find("timestamp"); ts != since->end()) {
-            if (!is_unsigned(*ts)) return reply_error(id, "bad_request", "since.timestamp: must be a non-negative integer");
-            if (channel->type() != channels::channel_name::kind::collection)
-                return reply_error(id, "bad_request", "since.timestamp: only on collection channels");
-            since_timestamp = ts->get<std::int64_t>();
-        } else {
-            auto epoch = since->find("epoch");
-            auto offset = since->find("offset");
-            if (epoch == since->end() || !epoch->is_string())
-                return reply_error(id, "bad_request", "since.epoch: is required (a string)");
-            if (offset == since->end() || !is_unsigned(*offset))
-                return reply_error(id, "bad_request", "since.offset: must be a non-negative integer");
-            since_position = channels::since_position{epoch->get<std::string>(), offset->get<std::uint64_t>()};
-        }
-    }
-
     // Authorize, then subscribe. The decision may come later (Kinto): meanwhile the channel is
     // pending, and counts as held.
-    pending_request request{id, name, since_timestamp, since_position};
     pending_.insert(name);
-    context_.access.authorize(identity_, name, stream_.get_executor(),
+    auto channel = name;   // a copy: `request`, which `name` refers to, moves into the callback
+    context_.access.authorize(identity_, channel, stream_.get_executor(),
                               [self = shared_from_this(), request = std::move(request)](access_decision decision) {
                                   self->on_authorized(request, decision);
                               });
 }
 
 template <class Stream>
-void websocket_session<Stream>::on_authorized(pending_request const& request, access_decision decision) {
+void websocket_session<Stream>::on_authorized(client_frame::subscribe const& request, access_decision decision) {
     // Unsubscribed (or closed) while Kinto was thinking: nothing to do.
     if (closing_ || !pending_.erase(request.channel)) return;
     switch (decision) {
@@ -386,7 +356,7 @@ void websocket_session<Stream>::on_authorized(pending_request const& request, ac
 }
 
 template <class Stream>
-void websocket_session<Stream>::start_subscription(pending_request const& request) {
+void websocket_session<Stream>::start_subscription(client_frame::subscribe const& request) {
     auto const& id = request.id;
     auto const& name = request.channel;
     auto const& since_timestamp = request.since_timestamp;
@@ -420,13 +390,12 @@ void websocket_session<Stream>::start_subscription(pending_request const& reques
 }
 
 template <class Stream>
-void websocket_session<Stream>::handle_auth(json const& frame, json const& id) {
-    auto token = frame.find("token");
-    if (token == frame.end() || !token->is_string()) return reply_error(id, "bad_request", "token: is required");
+void websocket_session<Stream>::handle_auth(client_frame::auth const& request) {
+    auto const& id = request.id;
     if (context_.access.development_mode())
         return reply_error(id, "unauthorized", "subscriber authentication is not configured on this server");
     context_.access.from_auth_frame(
-        token->get<std::string>(), now_s(), stream_.get_executor(),
+        request.token, now_s(), stream_.get_executor(),
         [self = shared_from_this(), id](std::variant<subscriber_identity, access_decision> result) {
             if (self->closing_) return;
             if (auto* identity = std::get_if<subscriber_identity>(&result)) {
@@ -461,10 +430,9 @@ void websocket_session<Stream>::watch_expiry() {
 }
 
 template <class Stream>
-void websocket_session<Stream>::handle_unsubscribe(json const& frame, json const& id) {
-    auto it = frame.find("channel");
-    if (it == frame.end() || !it->is_string()) return reply_error(id, "bad_request", "channel: is required");
-    auto const& name = it->get_ref<std::string const&>();
+void websocket_session<Stream>::handle_unsubscribe(client_frame::unsubscribe const& request) {
+    auto const& id = request.id;
+    auto const& name = request.channel;
     if (pending_.erase(name)) return reply(json{{"type", "unsubscribed"}, {"channel", name}}, id);
     if (!subscriptions_.erase(name)) return reply_error(id, "not_found", "channel: not subscribed");
     shard_.subscribers().remove(name, this);

@@ -10,6 +10,7 @@
 
 #include "channels/message.hpp"
 #include "channels/subscriber.hpp"
+#include "server/client_frame.hpp"
 #include "server/closeable.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
@@ -77,20 +78,14 @@ private:
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void handle_event(websocket::frame_event const& event);
     void handle_frame(std::string_view text);
-    void handle_subscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
-    void handle_unsubscribe(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
-    void handle_auth(nlohmann::ordered_json const& frame, nlohmann::ordered_json const& id);
+    void handle_subscribe(client_frame::subscribe request);
+    void handle_unsubscribe(client_frame::unsubscribe const& request);
+    void handle_auth(client_frame::auth const& request);
     void watch_expiry();
 
-    // A subscribe waiting for its authorization.
-    struct pending_request {
-        nlohmann::ordered_json id;
-        std::string channel;
-        std::optional<std::int64_t> since_timestamp;
-        std::optional<channels::since_position> since_position;
-    };
-    void on_authorized(pending_request const& request, access_decision decision);
-    void start_subscription(pending_request const& request);
+    // A subscribe waiting for its authorization, then granted.
+    void on_authorized(client_frame::subscribe const& request, access_decision decision);
+    void start_subscription(client_frame::subscribe const& request);
     void reply(nlohmann::ordered_json frame, nlohmann::ordered_json const& id);
     void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
 

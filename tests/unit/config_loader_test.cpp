@@ -100,6 +100,10 @@ std::vector<option_case> const& option_cases() {
          [](server_config const& c) { return c.send_queue_bytes == 65536; }},
         {"max-replay", "KINTO_PUSH_MAX_REPLAY", "77", [](server_config const& c) { return c.max_replay == 77; }},
         {"heartbeat", "KINTO_PUSH_HEARTBEAT", "9", [](server_config const& c) { return c.heartbeat_s == 9; }},
+        {"request-timeout", "KINTO_PUSH_REQUEST_TIMEOUT", "3",
+         [](server_config const& c) { return c.request_timeout_s == 3; }},
+        {"socket-send-buffer", "KINTO_PUSH_SOCKET_SEND_BUFFER", "16384",
+         [](server_config const& c) { return c.socket_send_buffer == 16384; }},
         {"log-level", "KINTO_PUSH_LOG_LEVEL", "debug", [](server_config const& c) { return c.log_level == "debug"; }},
         {"metrics-listen", "KINTO_PUSH_METRICS_LISTEN", "10.0.0.5:9102",
          [](server_config const& c) { return c.metrics_host == std::optional<std::string>("10.0.0.5") && c.metrics_port == 9102; }},
@@ -135,6 +139,8 @@ TEST_CASE("defaults follow PROTOCOL.md section 5", "[config]") {
     CHECK(c.send_queue_bytes == 4194304);
     CHECK(c.max_replay == 10000);
     CHECK(c.heartbeat_s == 25);
+    CHECK(c.request_timeout_s == 30);
+    CHECK(c.socket_send_buffer == 0);
     CHECK(c.log_format == "text");
     CHECK(c.log_level == "info");
 }
@@ -243,6 +249,11 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"heartbeat", "abc"},
                                       bad_case{"heartbeat", "0"},
                                       bad_case{"heartbeat", "1.5"},
+                                      bad_case{"request-timeout", "0"},
+                                      bad_case{"request-timeout", "3601"},
+                                      bad_case{"socket-send-buffer", "4095"},
+                                      bad_case{"socket-send-buffer", "67108865"},
+                                      bad_case{"socket-send-buffer", "-1"},
                                       bad_case{"max-frame-bytes", "1"},
                                       bad_case{"max-body-bytes", "12"},
                                       bad_case{"history-size", "0"},

@@ -36,13 +36,14 @@ function delay(ms) {
 // Starts kinto-push with `--listen 127.0.0.1:0 --store memory` plus `args`, and resolves once
 // it logged the port it bound. The environment's KINTO_PUSH_* variables are not passed on,
 // so only `args` configure the server. `port` listens on that port instead of any free one
-// (to restart a server where its clients reconnect).
-async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
-  if (!BIN) throw new Error('KINTO_PUSH_BIN must name the kinto-push binary');
+// (to restart a server where its clients reconnect). `bin` runs another build of the server
+// (the test-only kinto-push-faulty-disk, KINTO_PUSH_FAULTY_DISK_BIN).
+async function startServer(args = [], { env = {}, port: fixedPort = 0, bin = BIN } = {}) {
+  if (!bin) throw new Error('KINTO_PUSH_BIN must name the kinto-push binary');
   const childEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KINTO_PUSH_')) childEnv[k] = v;
   Object.assign(childEnv, env);
-  const proc = spawn(BIN, ['--listen', `127.0.0.1:${fixedPort}`, '--store', 'memory', ...args], {
+  const proc = spawn(bin, ['--listen', `127.0.0.1:${fixedPort}`, '--store', 'memory', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: childEnv,
   });
@@ -51,6 +52,9 @@ async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
   // The whole of stderr is read (a full pipe would block the server); the tail is kept for
   // diagnostics.
   let log = '';
+  // Under a sanitizer (KINTO_PUSH_SANITIZER, set by ctest), any report in the server's log
+  // fails the test when the server is stopped, whether or not it aborted.
+  let sanitizerReport = null;
   const exited = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
       running.delete(proc);
@@ -62,6 +66,10 @@ async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (chunk) => {
       log += chunk;
+      if (!sanitizerReport) {
+        const m = /(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:)[^\n]*/.exec(chunk);
+        if (m) sanitizerReport = m[0];
+      }
       if (log.length > 256 * 1024) log = log.slice(-128 * 1024);
       const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(log);
       if (m) resolve(Number(m[1]));
@@ -87,7 +95,15 @@ async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
     log: () => log,
     alive: () => exitInfo === null,
     // SIGTERM, then SIGKILL of this PID if it has not exited within `timeoutMs`.
+    sanitizerReport: () => sanitizerReport,
     async stop(timeoutMs = STOP_TIMEOUT_MS) {
+      const result = await this._stop(timeoutMs);
+      // The exit flushes LeakSanitizer's report: read what is left of stderr first.
+      await delay(50);
+      if (sanitizerReport) throw new Error(`sanitizer report from kinto-push: ${sanitizerReport}\n${log.slice(-8000)}`);
+      return result;
+    },
+    async _stop(timeoutMs) {
       if (exitInfo) return { ...exitInfo, killed: false };
       const started = Date.now();
       try { proc.kill('SIGTERM'); } catch { /* gone */ }
@@ -99,6 +115,10 @@ async function startServer(args = [], { env = {}, port: fixedPort = 0 } = {}) {
         const info = await withTimeout(exited, 5_000, 'kinto-push exit after SIGKILL');
         return { ...info, killed: true, ms: Date.now() - started };
       }
+    },
+    // Open file descriptors (Linux).
+    openFds() {
+      return fs.readdirSync(`/proc/${proc.pid}/fd`).length;
     },
     // Resident set size in bytes (Linux).
     rssBytes() {
