@@ -8,7 +8,7 @@
 .PHONY: run test test-dev test-sanitizers test-asan test-tsan fuzz build release deps test-deps clean
 
 JOBS ?= $(shell nproc)
-FUZZ_SECONDS ?= 50
+FUZZ_SECONDS ?= 30
 RUN_ARGS ?= --listen 127.0.0.1:8080
 
 run: release
@@ -40,7 +40,7 @@ test-asan: test-deps
 # with ThreadSanitizer. setarch -R: TSan needs the address layout it knows.
 test-tsan: test-deps
 	cmake --preset tsan
-	cmake --build --preset tsan -j $(JOBS)
+	cmake --build --preset tsan -j $(JOBS) --target unit_tests kinto-push kinto-push-faulty-disk
 	setarch -R ctest --preset tsan -L concurrency
 
 # libFuzzer (clang): every target of fuzz/ for FUZZ_SECONDS each, from its seed corpus.

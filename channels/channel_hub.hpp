@@ -67,7 +67,8 @@ public:
     bool behind() const;
 
     // Sees the messages of every published transaction, in offset order, right after the
-    // shards got them: on the publishing thread, under the publish lock (keep it short).
+    // shards got them: on the publishing thread, under the publish lock (keep it short); with
+    // a shared store, also those of other nodes, on the store's thread.
     // Set before serving starts (the Autopush broadcasts follow channels through it).
     using publish_observer = std::function<void(std::vector<message_ptr> const&)>;
     void set_publish_observer(publish_observer observer);
