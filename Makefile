@@ -33,7 +33,7 @@ test-sanitizers: test-asan test-tsan
 # fails the test: UBSan aborts, LeakSanitizer fails the server's exit status).
 test-asan: test-deps
 	cmake --preset asan
-	cmake --build --preset asan -j $(JOBS)
+	cmake --build --preset asan -j $(JOBS) --target unit_tests kinto-push kinto-push-faulty-disk
 	ctest --preset asan -L 'unit|integration'
 
 # The tests labelled `concurrency` (Catch2 tag [concurrency] and integration_concurrency)
