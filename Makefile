@@ -5,7 +5,7 @@
 #               the unit and integration suites under ASan+UBSan, the concurrency tests under
 #               TSan, and each fuzz target for FUZZ_SECONDS (what .ci/run runs)
 # Parts: make test-dev (the quick loop), test-sanitizers (test-asan, test-tsan), fuzz.
-.PHONY: run test test-dev test-sanitizers test-asan test-tsan fuzz build release deps test-deps clean
+.PHONY: run test test-dev test-sanitizers test-asan test-tsan test-tsan-server fuzz build release deps test-deps clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
@@ -33,15 +33,21 @@ test-sanitizers: test-asan test-tsan
 # fails the test: UBSan aborts, LeakSanitizer fails the server's exit status).
 test-asan: test-deps
 	cmake --preset asan
-	cmake --build --preset asan -j $(JOBS) --target unit_tests kinto-push kinto-push-faulty-disk
-	ctest --preset asan -L 'unit|integration'
+	cmake --build --preset asan -j $(JOBS) --target unit_tests concurrency_tests kinto-push kinto-push-faulty-disk
+	ctest --preset asan -L 'unit|integration|concurrency'
 
-# The tests labelled `concurrency` (Catch2 tag [concurrency] and integration_concurrency)
-# with ThreadSanitizer. setarch -R: TSan needs the address layout it knows.
+# The unit tests labelled `concurrency` (hub, ingest queue, replay race: the concurrency_tests
+# program) with ThreadSanitizer. setarch -R: TSan needs the address layout it knows.
 test-tsan: test-deps
 	cmake --preset tsan
-	cmake --build --preset tsan -j $(JOBS) --target unit_tests kinto-push kinto-push-faulty-disk
-	setarch -R ctest --preset tsan -L concurrency
+	cmake --build --preset tsan -j $(JOBS) --target concurrency_tests
+	setarch -R ctest --preset tsan -L '^concurrency$$'
+
+# The same with the whole server under TSan and the integration tests where threads race
+# (not in make test: that build takes longer than CI allows on 2 cores).
+test-tsan-server: test-tsan
+	cmake --build --preset tsan -j $(JOBS) --target kinto-push kinto-push-faulty-disk
+	setarch -R ctest --preset tsan -L concurrency_server
 
 # libFuzzer (clang): every target of fuzz/ for FUZZ_SECONDS each, from its seed corpus.
 fuzz: test-deps
