@@ -177,7 +177,7 @@ TEST_CASE("frame_reader refuses an oversized message from its header alone", "[w
     frame_reader reader(1000);
     // Only the header of a 1 MiB frame has arrived.
     std::string header = "\x81\xff";
-    for (int shift = 56; shift >= 0; shift -= 8) header += static_cast<char>(((1u << 20) >> shift) & 0xFF);
+    for (int shift = 56; shift >= 0; shift -= 8) header += static_cast<char>(((std::uint64_t{1} << 20) >> shift) & 0xFF);
     header += "abcd";
     auto const r = reader.read(std::span<char>(header.data(), header.size()));
     CHECK(r.event.what == frame_event::kind::error);
