@@ -128,7 +128,10 @@ resume_plan channel_hub::plan_from(std::string const& channel, since_position co
 }
 
 resume_plan channel_hub::plan_from_timestamp(std::string const& channel, std::int64_t timestamp) {
-    auto const position = store_.position_after(channel, timestamp);
+    return plan_from_position(channel, store_.position_after(channel, timestamp));
+}
+
+resume_plan channel_hub::plan_from_position(std::string const& channel, store::timestamp_position const& position) {
     return plan_after(channel, position.after, position.covered);
 }
 

@@ -90,6 +90,9 @@ public:
     resume_plan plan_live(std::string const& channel);
     resume_plan plan_from(std::string const& channel, since_position const& since);
     resume_plan plan_from_timestamp(std::string const& channel, std::int64_t timestamp);
+    // The same from a position the store gave earlier (history_store::position_after, asked
+    // off the shard thread): events published since then are replayed too.
+    resume_plan plan_from_position(std::string const& channel, store::timestamp_position const& position);
 
     // Stored events after `after`, as messages, at most `limit`.
     std::vector<message_ptr> read(std::string const& channel, std::uint64_t after, std::size_t limit);

@@ -28,6 +28,10 @@ public:
                                           std::size_t limit) override;
     store::channel_span span(std::string const& channel) override;
     store::timestamp_position position_after(std::string const& channel, std::int64_t timestamp) override;
+    std::optional<store::timestamp_position> position_in_memory(std::string const& channel,
+                                                                std::int64_t timestamp) override {
+        return inner_->position_in_memory(channel, timestamp);
+    }
     std::vector<std::string> channels_with_prefix(std::string const& prefix) override;
     void trim(std::int64_t now_ms) override;
     bool healthy() override;

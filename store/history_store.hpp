@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,8 +42,15 @@ public:
 
     virtual channel_span span(std::string const& channel) = 0;
 
-    // Where a replay for a client synced up to Kinto timestamp `timestamp` starts.
+    // Where a replay for a client synced up to Kinto timestamp `timestamp` starts. May read
+    // the disk or the network: shard threads call position_in_memory first.
     virtual timestamp_position position_after(std::string const& channel, std::int64_t timestamp) = 0;
+    // The same answer when it comes from memory alone; nullopt when it needs the disk or the
+    // network (the caller then asks position_after off its shard thread).
+    virtual std::optional<timestamp_position> position_in_memory(std::string const& /*channel*/,
+                                                                 std::int64_t /*timestamp*/) {
+        return std::nullopt;
+    }
 
     // Channels with history whose name starts with `prefix`.
     virtual std::vector<std::string> channels_with_prefix(std::string const& prefix) = 0;

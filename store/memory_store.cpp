@@ -1,6 +1,7 @@
 #include "store/memory_store.hpp"
 
 #include "store/random_hex.hpp"
+#include "store/timestamp_position_in.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -87,16 +88,7 @@ timestamp_position memory_store::position_after(std::string const& channel, std:
     auto it = channels_.find(channel);
     if (it == channels_.end()) return {0, true};
     auto const& history = it->second;
-    timestamp_position position{history.last, !history.trimmed};
-    bool found = false;
-    for (auto const& record : history.events) {
-        if (record.timestamp <= timestamp) position.covered = true;
-        if (!found && record.timestamp > timestamp) {
-            position.after = record.offset - 1;
-            found = true;
-        }
-    }
-    return position;
+    return timestamp_position_in(history.events, history.last, history.trimmed, timestamp);
 }
 
 std::vector<std::string> memory_store::channels_with_prefix(std::string const& prefix) {

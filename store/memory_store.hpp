@@ -31,6 +31,9 @@ public:
                                    std::size_t limit) override;
     channel_span span(std::string const& channel) override;
     timestamp_position position_after(std::string const& channel, std::int64_t timestamp) override;
+    std::optional<timestamp_position> position_in_memory(std::string const& channel, std::int64_t timestamp) override {
+        return position_after(channel, timestamp);
+    }
     std::vector<std::string> channels_with_prefix(std::string const& prefix) override;
     void trim(std::int64_t now_ms) override;
     bool healthy() override { return true; }

@@ -5,6 +5,7 @@
 #include "store/redis_scripts.hpp"
 #include "store/redis_wire_format.hpp"
 #include "store/store_error.hpp"
+#include "store/timestamp_position_in.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -598,29 +599,17 @@ channel_span redis_store::span(std::string const& channel) {
     return {s.last > s.trimmed_through ? s.trimmed_through + 1 : 0, s.last, s.trimmed_through > 0};
 }
 
+std::optional<timestamp_position> redis_store::position_in_memory(std::string const& channel,
+                                                                 std::int64_t timestamp) {
+    std::lock_guard lock(state_mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return timestamp_position{0, true};
+    return timestamp_position_in_tail(it->second, timestamp);
+}
+
 timestamp_position redis_store::position_after(std::string const& channel, std::int64_t timestamp) {
-    std::uint64_t head = 0;
-    {
-        std::lock_guard lock(state_mutex_);
-        auto it = channels_.find(channel);
-        if (it == channels_.end()) return {0, true};
-        auto const& state = it->second;
-        head = state.last;
-        timestamp_position position{state.last, state.trimmed_through == 0};
-        bool const whole = state.last == state.trimmed_through ||
-                           (!state.cache.empty() && state.cache.front().offset == state.trimmed_through + 1);
-        if (whole) {
-            bool found = false;
-            for (auto const& record : state.cache) {
-                if (record.timestamp <= timestamp) position.covered = true;
-                if (!found && record.timestamp > timestamp) {
-                    position.after = record.offset - 1;
-                    found = true;
-                }
-            }
-            return position;
-        }
-    }
+    if (auto position = position_in_memory(channel, timestamp)) return *position;
+    auto const head = span(channel).last;
     auto reply = call_script(position_script,
                              {options_.prefix, channel, std::to_string(timestamp), std::to_string(head)});
     if (reply.is_error()) throw store_error(endpoint_.describe() + ": " + reply.text);

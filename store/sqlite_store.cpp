@@ -4,6 +4,7 @@
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/store_error.hpp"
+#include "store/timestamp_position_in.hpp"
 
 #include <sys/file.h>
 #include <fcntl.h>
@@ -382,29 +383,18 @@ channel_span sqlite_store::span(std::string const& channel) {
     return {p.last > p.trimmed_through ? p.trimmed_through + 1 : 0, p.last, p.trimmed_through > 0};
 }
 
+std::optional<timestamp_position> sqlite_store::position_in_memory(std::string const& channel,
+                                                                  std::int64_t timestamp) {
+    std::lock_guard state_lock(state_mutex_);
+    auto it = states_.find(channel);
+    if (it == states_.end()) return std::nullopt;
+    return timestamp_position_in_tail(it->second, timestamp);
+}
+
 timestamp_position sqlite_store::position_after(std::string const& channel, std::int64_t timestamp) {
+    if (auto position = position_in_memory(channel, timestamp)) return *position;
     auto const s = span(channel);
     timestamp_position position{s.last, !s.trimmed};
-    {
-        // When the cache holds the whole history, answer from memory.
-        std::lock_guard state_lock(state_mutex_);
-        if (auto it = states_.find(channel); it != states_.end()) {
-            auto const& state = it->second;
-            bool const whole = state.last == state.trimmed_through ||
-                               (!state.cache.empty() && state.cache.front().offset == state.trimmed_through + 1);
-            if (whole) {
-                bool found = false;
-                for (auto const& record : state.cache) {
-                    if (record.timestamp <= timestamp) position.covered = true;
-                    if (!found && record.timestamp > timestamp) {
-                        position.after = record.offset - 1;
-                        found = true;
-                    }
-                }
-                return position;
-            }
-        }
-    }
     std::lock_guard read_lock(read_mutex_);
     first_after_timestamp_->bind(1, channel).bind(2, timestamp);
     if (first_after_timestamp_->step())

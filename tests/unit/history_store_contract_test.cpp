@@ -80,6 +80,7 @@ struct manual_clock {
 
 // One backend per implementation. `make` builds a fresh, empty store with `limits`.
 struct memory_backend {
+    static constexpr bool whole_history_in_memory = true;
     manual_clock clock;
     std::unique_ptr<history_store> make(retention limits) {
         return std::make_unique<kp::store::memory_store>(limits, 100'000, [this] { return clock.now; });
@@ -88,6 +89,7 @@ struct memory_backend {
 
 template <std::size_t CacheSize>
 struct sqlite_backend_with_cache {
+    static constexpr bool whole_history_in_memory = CacheSize >= 1000;
     manual_clock clock;
     temp_dir dir;
     std::unique_ptr<history_store> make(retention limits) {
@@ -145,6 +147,7 @@ private:
 
 template <std::size_t CacheSize>
 struct redis_backend_with_cache {
+    static constexpr bool whole_history_in_memory = CacheSize >= 1000;
     manual_clock clock;   // not seen by the store: Redis stamps events
     redis_server server;
     std::unique_ptr<history_store> make(retention limits) {
@@ -165,6 +168,21 @@ void check_position(timestamp_position const& p, std::uint64_t after, bool cover
     INFO("position {after " << p.after << ", covered " << p.covered << "}");
     CHECK(p.after == after);
     CHECK(p.covered == covered);
+}
+
+// position_after, with position_in_memory checked against it: no answer (the disk or Redis is
+// needed) or the same one; a store whose memory tail holds every event always answers.
+template <class Backend>
+timestamp_position locate(history_store& store, std::string const& channel, std::int64_t timestamp) {
+    auto const position = store.position_after(channel, timestamp);
+    auto const in_memory = store.position_in_memory(channel, timestamp);
+    INFO("channel " << channel << ", timestamp " << timestamp);
+    CHECK((in_memory.has_value() || !Backend::whole_history_in_memory));
+    if (in_memory) {
+        CHECK(in_memory->after == position.after);
+        CHECK(in_memory->covered == position.covered);
+    }
+    return position;
 }
 
 // Appends `count` single-channel events to `channel`, keys `prefix`1…, timestamps 100, 200, …
@@ -439,23 +457,24 @@ TEMPLATE_TEST_CASE("history store: position_after finds the first event newer th
 
     SECTION("never trimmed") {
         fill(*store, col_c, 3);   // timestamps 100, 200, 300 at offsets 1, 2, 3
-        check_position(store->position_after(col_c, 50), 0, true);
-        check_position(store->position_after(col_c, 99), 0, true);
-        check_position(store->position_after(col_c, 100), 1, true);
-        check_position(store->position_after(col_c, 150), 1, true);
-        check_position(store->position_after(col_c, 299), 2, true);
-        check_position(store->position_after(col_c, 300), 3, true);
-        check_position(store->position_after(col_c, 99'999), 3, true);
-        // A channel without history starts at 0 and was never trimmed.
+        check_position(locate<TestType>(*store, col_c, 50), 0, true);
+        check_position(locate<TestType>(*store, col_c, 99), 0, true);
+        check_position(locate<TestType>(*store, col_c, 100), 1, true);
+        check_position(locate<TestType>(*store, col_c, 150), 1, true);
+        check_position(locate<TestType>(*store, col_c, 299), 2, true);
+        check_position(locate<TestType>(*store, col_c, 300), 3, true);
+        check_position(locate<TestType>(*store, col_c, 99'999), 3, true);
+        // A channel without history starts at 0 and was never trimmed (a store with a disk
+        // may have to look there to know it has none).
         check_position(store->position_after(col_d, 100), 0, true);
     }
 
     SECTION("timestamps out of order (Kinto orders a batch by first appearance)") {
         store->append({event("a", {col_c}, 300), event("b", {col_c}, 100), event("c", {col_c}, 200)});
         // The first event newer than T, not the oldest one newer than T.
-        check_position(store->position_after(col_c, 150), 0, true);
-        check_position(store->position_after(col_c, 50), 0, true);
-        check_position(store->position_after(col_c, 300), 3, true);
+        check_position(locate<TestType>(*store, col_c, 150), 0, true);
+        check_position(locate<TestType>(*store, col_c, 50), 0, true);
+        check_position(locate<TestType>(*store, col_c, 300), 3, true);
     }
 
     SECTION("after trimming by count") {
@@ -463,13 +482,13 @@ TEMPLATE_TEST_CASE("history store: position_after finds the first event newer th
         store->trim(backend.clock.now);
         check_span(store->span(col_c), 3, 5, true);
         // No held event at or before T: not covered (events 1 and 2 may have been newer than T).
-        check_position(store->position_after(col_c, 50), 2, false);
-        check_position(store->position_after(col_c, 250), 2, false);
+        check_position(locate<TestType>(*store, col_c, 50), 2, false);
+        check_position(locate<TestType>(*store, col_c, 250), 2, false);
         // Event 3 (timestamp 300) is held.
-        check_position(store->position_after(col_c, 300), 3, true);
-        check_position(store->position_after(col_c, 450), 4, true);
-        check_position(store->position_after(col_c, 500), 5, true);
-        check_position(store->position_after(col_c, 99'999), 5, true);
+        check_position(locate<TestType>(*store, col_c, 300), 3, true);
+        check_position(locate<TestType>(*store, col_c, 450), 4, true);
+        check_position(locate<TestType>(*store, col_c, 500), 5, true);
+        check_position(locate<TestType>(*store, col_c, 99'999), 5, true);
     }
 }
 
@@ -482,13 +501,26 @@ TEMPLATE_TEST_CASE("history store: position_after once events aged out", "[store
     store->append({event("late", {col_d}, 300)});
     store->trim(backend.clock.now);
     check_span(store->span(col_d), 3, 3, true);
-    check_position(store->position_after(col_d, 150), 2, false);
-    check_position(store->position_after(col_d, 300), 3, true);
+    check_position(locate<TestType>(*store, col_d, 150), 2, false);
+    check_position(locate<TestType>(*store, col_d, 300), 3, true);
     // Everything gone: nothing is held at or before T, and the history was trimmed.
     store->trim(start_ms + 10'000);
     check_span(store->span(col_d), 0, 3, true);
-    check_position(store->position_after(col_d, 150), 3, false);
-    check_position(store->position_after(col_d, 99'999), 3, false);
+    check_position(locate<TestType>(*store, col_d, 150), 3, false);
+    check_position(locate<TestType>(*store, col_d, 99'999), 3, false);
+}
+
+TEMPLATE_TEST_CASE("history store: a timestamp older than a small memory tail is not answered from memory",
+                   "[store][contract]", sqlite_small_cache_backend, redis_small_cache_backend) {
+    TestType backend;
+    auto store = backend.make(retention{});
+    fill(*store, col_c, 5);   // timestamps 100…500; the tail holds offsets 4 and 5
+    CHECK_FALSE(store->position_in_memory(col_c, 150).has_value());
+    CHECK_FALSE(store->position_in_memory(col_c, 450).has_value());   // the tail is not the whole history
+    check_position(store->position_after(col_c, 150), 1, true);
+    check_position(store->position_after(col_c, 450), 4, true);
+    // A channel never written to needs no look further.
+    check_position(locate<TestType>(*store, col_d, 100), 0, true);
 }
 
 TEMPLATE_TEST_CASE("history store: channels_with_prefix", "[store][contract]", ALL_STORE_BACKENDS) {
