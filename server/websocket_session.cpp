@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <type_traits>
 #include <variant>
 
@@ -95,9 +96,10 @@ websocket_session<Stream>::~websocket_session() {
         auto const code = close_code_.value_or(1006);
         if (!close_counted_) context_.metrics.closes.with({std::to_string(code), close_initiator_}).inc();
         auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - opened_);
-        log_event(spdlog::level::info, "websocket.close",
-                  {{"session", id_}, {"remote", remote_}, {"code", code}, {"initiator", close_initiator_},
-                   {"duration_ms", ms.count()}});
+        log_event_lazily(spdlog::level::info, "websocket.close", [&] {
+            return nlohmann::json{{"session", id_}, {"remote", remote_}, {"code", code},
+                                  {"initiator", close_initiator_}, {"duration_ms", ms.count()}};
+        });
     }
 }
 
@@ -158,7 +160,8 @@ void websocket_session<Stream>::on_accept(beast::error_code ec) {
     accepted_ = true;
     opened_ = std::chrono::steady_clock::now();
     context_.metrics.connections_total.inc();
-    log_event(spdlog::level::info, "websocket.open", {{"session", id_}, {"remote", remote_}});
+    log_event_lazily(spdlog::level::info, "websocket.open",
+                     [&] { return nlohmann::json{{"session", id_}, {"remote", remote_}}; });
     std::size_t const open = context_.websocket_connections.fetch_add(1) + 1;
     do_read();
     if (open > context_.config.max_connections) {
@@ -329,18 +332,19 @@ void websocket_session<Stream>::handle_subscribe(client_frame::subscribe request
 
     // Authorize, then subscribe. The decision may come later (Kinto): meanwhile the channel is
     // pending, and counts as held.
-    pending_.insert(name);
+    auto const held = hold(name);
     auto channel = name;   // a copy: `request`, which `name` refers to, moves into the callback
     context_.access.authorize(identity_, channel, stream_.get_executor(),
-                              [self = shared_from_this(), request = std::move(request)](access_decision decision) {
-                                  self->on_authorized(request, decision);
+                              [self = shared_from_this(), request = std::move(request), held](access_decision decision) {
+                                  self->on_authorized(request, held, decision);
                               });
 }
 
 template <class Stream>
-void websocket_session<Stream>::on_authorized(client_frame::subscribe const& request, access_decision decision) {
+void websocket_session<Stream>::on_authorized(client_frame::subscribe const& request, std::uint64_t held,
+                                              access_decision decision) {
     // Unsubscribed (or closed) while Kinto was thinking: nothing to do.
-    if (closing_ || !pending_.erase(request.channel)) return;
+    if (closing_ || !release(request.channel, held)) return;
     switch (decision) {
     case access_decision::allowed: return start_subscription(request);
     case access_decision::unauthorized:
@@ -356,19 +360,46 @@ void websocket_session<Stream>::on_authorized(client_frame::subscribe const& req
 }
 
 template <class Stream>
-void websocket_session<Stream>::start_subscription(client_frame::subscribe const& request) {
+void websocket_session<Stream>::locate_timestamp(client_frame::subscribe request) {
+    auto const held = hold(request.channel);
+    asio::post(context_.blocking, [self = shared_from_this(), request = std::move(request), held]() mutable {
+        std::optional<store::timestamp_position> located;
+        try {
+            located = self->context_.hub.history().position_after(request.channel, *request.since_timestamp);
+        } catch (store::store_error const& e) {
+            spdlog::error("session {}: locating {} in {}: {}", self->id_, *request.since_timestamp,
+                          request.channel, e.what());
+        }
+        asio::post(self->stream_.get_executor(), [self, request = std::move(request), held, located] {
+            // Unsubscribed (or closed) meanwhile: nothing to do.
+            if (self->closing_ || !self->release(request.channel, held)) return;
+            if (!located)
+                return self->reply_error(request.id, "unavailable", "history store unavailable; retry later");
+            self->start_subscription(request, located);
+        });
+    });
+}
+
+template <class Stream>
+void websocket_session<Stream>::start_subscription(client_frame::subscribe const& request,
+                                                   std::optional<store::timestamp_position> located) {
     auto const& id = request.id;
     auto const& name = request.channel;
     auto const& since_timestamp = request.since_timestamp;
     auto const& since_position = request.since_position;
+    auto& hub = context_.hub;
+    // A shard thread never waits on the disk or on Redis for a timestamp's position.
+    if (since_timestamp && !located) {
+        located = hub.history().position_in_memory(name, *since_timestamp);
+        if (!located) return locate_timestamp(request);
+    }
     // Register first, then plan on this thread: see channel_hub's comment for why this order
     // gives no hole and no duplicate.
     shard_.subscribers().add(name, this);
-    context_.hub.subscribed(name);
-    auto& hub = context_.hub;
+    hub.subscribed(name);
     channels::resume_plan plan;
     try {
-        plan = since_timestamp  ? hub.plan_from_timestamp(name, *since_timestamp)
+        plan = since_timestamp  ? hub.plan_from_position(name, *located)
                : since_position ? hub.plan_from(name, *since_position)
                                 : hub.plan_live(name);
     } catch (store::store_error const& e) {
@@ -379,7 +410,9 @@ void websocket_session<Stream>::start_subscription(client_frame::subscribe const
     }
     if (since_timestamp || since_position)
         (plan.recovered ? context_.metrics.replays_recovered : context_.metrics.replays_not_recovered).inc();
-    subscriptions_[name] = subscription{plan.replay ? plan.replay_after : plan.offset, plan.replay};
+    auto& sub = subscriptions_[name];
+    sub.sent = plan.replay ? plan.replay_after : plan.offset;
+    sub.replaying = plan.replay;
     reply(json{{"type", "subscribed"},
                {"channel", name},
                {"epoch", plan.epoch},
@@ -540,13 +573,17 @@ void websocket_session<Stream>::on_write(beast::error_code ec, std::size_t) {
 
 template <class Stream>
 void websocket_session<Stream>::pump_replay() {
-    // Replay goes at the pace the client reads: a page is read only when the queue is low,
-    // so a replay never pushes the queue towards the 4008 limit, however long it is.
+    // Replay goes at the pace the client reads: a page is queued only down to a low-water
+    // mark, so a replay never pushes the queue towards the 4008 limit, however long it is.
     std::size_t const low_water = std::max<std::size_t>(context_.config.send_queue_bytes / 4, 1);
     auto& history = context_.hub.history();
     for (auto& [channel, sub] : subscriptions_) {
         if (closing_) return;
         if (!sub.replaying || sub.loading || queued_bytes_ >= low_water) continue;
+        if (sub.queued_of_page < sub.page.size()) {
+            queue_page(sub, low_water);   // the rest of the last page first
+            continue;
+        }
         if (!history.read_in_memory(channel, sub.sent)) {
             read_from_disk(channel, sub.sent);
             continue;
@@ -558,30 +595,42 @@ void websocket_session<Stream>::pump_replay() {
             spdlog::error("session {}: reading {} from the store: {}", id_, channel, e.what());
             return close_with(close_code::internal_error, "history store unavailable; resume later");
         }
-        std::size_t const before = sub.sent;
-        if (!take_page(sub, page, true)) return;
-        // Caught up: this read, on the shard thread and from memory, reached the head; every
-        // later offset arrives live. (A page read from disk never decides this.)
-        if (page.size() < replay_page && sub.sent == before + page.size()) sub.replaying = false;
+        bool const reaches_head = page.size() < replay_page;
+        if (!take_page(sub, std::move(page), low_water)) return;
+        // Caught up: this read, on the shard thread and from memory, reached the head, and all
+        // of it is queued in this same turn; every later offset arrives live. (A page read
+        // from disk, or queued over several turns, never decides this: live events that
+        // arrived in between were dropped, and the next read picks them up.)
+        if (reaches_head && sub.queued_of_page == sub.page.size()) sub.replaying = false;
     }
 }
 
 template <class Stream>
-bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channels::message_ptr> const& page,
-                                  bool to_low_water) {
+bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channels::message_ptr> page,
+                                          std::size_t max_queued_bytes) {
     if (!page.empty() && page.front()->offset != sub.sent + 1) {
         // The history was trimmed past this client while it replayed slowly.
         close_with(close_code::too_slow, "history moved past the replay; resume to resync");
         return false;
     }
-    std::size_t const low_water = std::max<std::size_t>(context_.config.send_queue_bytes / 4, 1);
-    for (auto const& m : page) {
-        if (to_low_water && queued_bytes_ >= low_water) break;
+    sub.page = std::move(page);
+    sub.queued_of_page = 0;
+    queue_page(sub, max_queued_bytes);
+    return true;
+}
+
+template <class Stream>
+void websocket_session<Stream>::queue_page(subscription& sub, std::size_t max_queued_bytes) {
+    while (sub.queued_of_page < sub.page.size() && queued_bytes_ < max_queued_bytes) {
+        auto const& m = sub.page[sub.queued_of_page++];
         sub.sent = m->offset;
         enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
         context_.metrics.events_replayed.inc();
     }
-    return true;
+    if (sub.queued_of_page == sub.page.size()) {
+        sub.page.clear();   // the frames live on in the send queue as long as they are needed
+        sub.queued_of_page = 0;
+    }
 }
 
 template <class Stream>
@@ -612,7 +661,7 @@ void websocket_session<Stream>::on_disk_page(std::string const& channel, std::ui
     if (failed) return close_with(close_code::internal_error, "history store unavailable; resume later");
     // Not in memory yet nothing on disk: the history was trimmed meanwhile.
     if (page.empty()) return close_with(close_code::too_slow, "history moved past the replay; resume to resync");
-    if (!take_page(sub, page, false)) return;
+    if (!take_page(sub, std::move(page), std::numeric_limits<std::size_t>::max())) return;
     pump_replay();
 }
 

@@ -35,7 +35,6 @@
 #include <string>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace kp::server {
@@ -70,6 +69,11 @@ private:
         std::uint64_t sent = 0;
         bool replaying = false;
         bool loading = false;   // a page is being read from disk on the blocking pool
+        // The replay page read last, and how much of it is queued: a page is read whole but
+        // queued only down to the low-water mark; the rest goes first at the next pump
+        // instead of being read and framed again.
+        std::vector<channels::message_ptr> page;
+        std::size_t queued_of_page = 0;
     };
 
     void refuse_upgrade(unsigned status, std::string const& message);
@@ -84,8 +88,12 @@ private:
     void watch_expiry();
 
     // A subscribe waiting for its authorization, then granted.
-    void on_authorized(client_frame::subscribe const& request, access_decision decision);
-    void start_subscription(client_frame::subscribe const& request);
+    void on_authorized(client_frame::subscribe const& request, std::uint64_t hold, access_decision decision);
+    // A subscribe `since: {timestamp}` whose position the store cannot give from memory: asked
+    // on the blocking pool (the disk, or Redis), the channel pending meanwhile.
+    void locate_timestamp(client_frame::subscribe request);
+    void start_subscription(client_frame::subscribe const& request,
+                            std::optional<store::timestamp_position> located = std::nullopt);
     void reply(nlohmann::ordered_json frame, nlohmann::ordered_json const& id);
     void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
 
@@ -96,8 +104,11 @@ private:
     void read_from_disk(std::string const& channel, std::uint64_t after);
     void on_disk_page(std::string const& channel, std::uint64_t after, std::vector<channels::message_ptr> page,
                       bool failed);
-    // Queues a replay page after `sub.sent`; false (connection closing) when it does not follow on.
-    bool take_page(subscription& sub, std::vector<channels::message_ptr> const& page, bool to_low_water);
+    // Makes `page` the subscription's replay page and queues it (up to `max_queued_bytes` in
+    // the send queue); false (connection closing) when it does not follow on from `sub.sent`.
+    bool take_page(subscription& sub, std::vector<channels::message_ptr> page, std::size_t max_queued_bytes);
+    // Queues what is left of the replay page, while the send queue holds less than `max_queued_bytes`.
+    void queue_page(subscription& sub, std::size_t max_queued_bytes);
 
     void close_with(std::uint16_t code, std::string const& reason);
     // After our close frame: stop sending and read (discarding, bounded) until the peer closes.
@@ -118,7 +129,18 @@ private:
     boost::asio::steady_timer expiry_;   // the credentials' end (JWT exp)
     subscriber_identity identity_;
     bool refused_ = false;               // invalid credentials in the upgrade
-    std::unordered_set<std::string> pending_;   // channels waiting for authorization
+    // Channels waiting for their authorization or their timestamp's position, each with the
+    // number of its hold: an answer for a subscribe since unsubscribed (and perhaps subscribed
+    // again) finds another number, and is dropped.
+    std::unordered_map<std::string, std::uint64_t> pending_;
+    std::uint64_t holds_ = 0;
+    std::uint64_t hold(std::string const& channel) { return pending_[channel] = ++holds_; }
+    bool release(std::string const& channel, std::uint64_t hold) {
+        auto it = pending_.find(channel);
+        if (it == pending_.end() || it->second != hold) return false;
+        pending_.erase(it);
+        return true;
+    }
     std::string id_;
 
     std::deque<frame_ptr> queue_;

@@ -98,6 +98,61 @@ test('a client of node A resumes on node B exactly, also from beyond B\'s memory
   });
 });
 
+test('a since.timestamp resume that needs Redis never holds up the shard: its other clients are served meanwhile',
+  async () => {
+    // One shard, a 2-event memory tail, a node started after the events: the position of the
+    // timestamp must come from Redis, and Redis is stopped while the subscribe waits for it.
+    const channel = collectionChannel('scale', 'located');
+    const redis = await startRedis();
+    let node;
+    try {
+      const first = await startNode(redis);
+      const stamps = [];
+      for (let i = 0; i < 6; i++) {
+        const event = recordEvent({ bucket: 'scale', collection: 'located' });
+        stamps.push(event.payload.timestamp);
+        await publishOk(first.url, event);
+      }
+      await first.stop();
+      node = await startNode(redis, ['--shards', '1', '--history-cache', '2']);
+      const other = await connect(node.wsUrl);
+      await other.subscribe(collectionChannel('scale', 'elsewhere'));
+      const resuming = await connect(node.wsUrl);
+
+      process.kill(redis.pid, 'SIGSTOP');
+      let answer;
+      try {
+        answer = resuming.subscribe(channel, { timestamp: stamps[1] }, 10_000);
+        await delay(100);   // the subscribe is now waiting for Redis
+        for (let i = 0; i < 5; i++) {
+          const started = Date.now();
+          await other.request({ type: 'ping' }, 1_000);
+          assert.ok(Date.now() - started < 500, `a ping on the same shard answered in ${Date.now() - started} ms`);
+          await delay(100);
+        }
+      } finally {
+        process.kill(redis.pid, 'SIGCONT');
+      }
+      // Stopped past the command deadline, or answered just after: either is a clear answer.
+      const reply = await answer;
+      if (reply.type === 'error') {
+        assert.equal(reply.code, 'unavailable');
+        await heartbeatBecomes(node, 200);
+        assert.equal((await resuming.subscribe(channel, { timestamp: stamps[1] })).type, 'subscribed');
+      } else {
+        assert.equal(reply.type, 'subscribed');
+      }
+      // Events 3..6 are newer than the second one's timestamp; 3 and 4 come from the stream.
+      assert.deepEqual((await resuming.events(channel, 4)).map((e) => e.offset), [3, 4, 5, 6]);
+      assert.equal((await resuming.drain((f) => f.type === 'event')).length, 0, 'no duplicate');
+      await resuming.close();
+      await other.close();
+    } finally {
+      if (node) await node.stop();
+      await redis.remove();
+    }
+  });
+
 test('concurrent publishers on both nodes: contiguous offsets, the same order on every subscriber', async () => {
   await withCluster({ nodes: [[], []] }, async (redis, [a, b]) => {
     const channel = collectionChannel('scale', 'race');
@@ -134,7 +189,13 @@ test('an idempotent retry on the other node answers the first offsets and stores
     const mixed = await publishOk(b.url, { events: [event, other] });
     assert.equal(mixed[0].offset, offsetOf(first, channel));
     assert.equal(offsetOf(mixed, channel), 2, 'only the new event took an offset');
-    const history = (await getJSON(a.url, `/v1/history?channel=${encodeURIComponent(channel)}&since=0`)).body;
+    // Node A learns of B's event through Pub/Sub, a moment after B answered: wait (bounded).
+    let history;
+    for (let i = 0; i < 50; i++) {
+      history = (await getJSON(a.url, `/v1/history?channel=${encodeURIComponent(channel)}&since=0`)).body;
+      if (history.offset >= 2) break;
+      await delay(100);
+    }
     assert.deepEqual(history.events.map((e) => e.offset), [1, 2]);
   });
 });
