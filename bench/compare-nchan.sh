@@ -86,18 +86,16 @@ wait_port() {   # until 127.0.0.1:$1 accepts, at most 10 s
 
 SERVER_URL= SERVER_PIDS= SERVER_MAIN=
 start_kinto_push() {   # $1 = memory|sqlite, $2 = run name
-  local store=memory log=$WORK/$2.log i
+  local store=memory log=$WORK/$2.log port
   [ "$1" = sqlite ] && store=sqlite:$WORK/$2.sqlite3
-  "$KINTO_PUSH_BIN" --listen 127.0.0.1:0 --store "$store" --history-size 2000 --log-level info 2>"$log" &
+  port=$(free_port)
+  # --log-level warn: no line per request, as nchan runs with access_log off.
+  "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn 2>"$log" &
   SERVER_MAIN=$!
   STARTED+=("$SERVER_MAIN")
-  for i in $(seq 100); do
-    local port
-    port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-    if [ -n "$port" ]; then SERVER_URL=http://127.0.0.1:$port; SERVER_PIDS=$SERVER_MAIN; return 0; fi
-    sleep 0.1
-  done
-  echo "kinto-push did not start:" >&2; cat "$log" >&2; return 1
+  wait_port "$port" || { echo "kinto-push did not start:" >&2; cat "$log" >&2; return 1; }
+  SERVER_URL=http://127.0.0.1:$port
+  SERVER_PIDS=$SERVER_MAIN
 }
 start_nchan() {   # $1 = run name
   local prefix=$WORK/nchan-$1 port

@@ -164,9 +164,10 @@ void router::publish(http_request const& request, http_peer const& peer, respond
             metrics.publish_requests.with({std::to_string(status)}).inc();
             if (status == 401) metrics.auth_failures.with({summary->auth_failure}).inc();
         }
-        log_event(spdlog::level::info, "publish",
-                  {{"status", status}, {"events", summary->events}, {"channels", summary->channels},
-                   {"duration_ms", std::round(elapsed * 1e6) / 1e3}, {"remote", remote}});
+        log_event_lazily(spdlog::level::info, "publish", [&] {
+            return nlohmann::json{{"status", status}, {"events", summary->events}, {"channels", summary->channels},
+                                  {"duration_ms", std::round(elapsed * 1e6) / 1e3}, {"remote", remote}};
+        });
         unmeasured(std::move(response));
     };
     auto fail = [&](unsigned status, int errno_value, std::string const& message) {
