@@ -2,7 +2,7 @@
 # kinto-push beside nchan, measured by the same load generator (kp-loadgen) in one run.
 # Builds nothing: give it the binaries (defaults: the Release build of this checkout).
 #
-#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e] [--stores memory,sqlite]
+#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e] [--stores memory,sqlite] [--no-nchan]
 #
 #   KINTO_PUSH_BIN  default build/release/server/kinto-push
 #   KP_LOADGEN_BIN  default build/release/bench/loadgen/kp-loadgen
@@ -10,10 +10,14 @@
 # Shapes: (a) 1 channel x 5,000 subscribers, 200 events/s; (b) 1,000 channels x 5, 1,000
 # events/s; (c) 19,000 idle connections (the 20,000 file-descriptor cap of this machine);
 # (d) saturation, 1 x 5,000; (e) resume, 1,000 clients x 1,000 missed events (kinto-push only).
+# Stores: memory, sqlite, redis (one node on a redis-server started here), redis2 (two nodes on
+# it; kp-loadgen spreads subscribers and publishers over both, and the server figures add up
+# both nodes and redis-server).
 # Each run starts its server fresh on 127.0.0.1 and a free port (nchan: a private nginx prefix
 # under /tmp, its conf generated from bench/nchan.conf.in), targets alternate within each
 # repetition, every run is bounded in time. Raw JSON: bench/results/raw/<date>/; summary:
-# bench/results/<date>-vs-nchan.md; charts: docs/images/bench-*.svg (gnuplot).
+# bench/results/<date>-vs-nchan.md; charts: docs/images/bench-*.svg (gnuplot). With
+# --no-nchan (comparing stores): raw/<date>-stores/, <date>-stores.md, bench-stores-*.svg.
 # Only the servers this script started are stopped, by PID, also on Ctrl-C.
 set -euo pipefail
 
@@ -24,13 +28,15 @@ KP_LOADGEN_BIN=${KP_LOADGEN_BIN:-$ROOT/build/release/bench/loadgen/kp-loadgen}
 REPS=3
 SHAPES=a,b,c,d,e
 STORES=memory,sqlite
+NCHAN=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) REPS=$2; shift 2 ;;
     --shapes) SHAPES=$2; shift 2 ;;
     --stores) STORES=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --no-nchan) NCHAN=0; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -38,12 +44,16 @@ done
 for b in "$KINTO_PUSH_BIN" "$KP_LOADGEN_BIN"; do
   [ -x "$b" ] || { echo "missing $b: build it first (cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
 done
-command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] ||
+[[ ",$STORES," =~ ^(,(memory|sqlite|redis|redis2))+,$ ]] || { echo "--stores: memory, sqlite, redis, redis2" >&2; exit 2; }
+[ "$NCHAN" = 0 ] || { command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; } ||
   { echo "nginx and nchan are needed: apt-get install -y nginx-light libnginx-mod-nchan" >&2; exit 2; }
+[[ ",$STORES," != *,redis* ]] || command -v redis-server >/dev/null ||
+  { echo "redis-server is needed: apt-get install -y redis-server" >&2; exit 2; }
 
 DATE=$(date -u +%Y-%m-%d)
-RAW=$ROOT/bench/results/raw/$DATE
-SUMMARY=$ROOT/bench/results/$DATE-vs-nchan.md
+NAME=$DATE-vs-nchan RAW=$ROOT/bench/results/raw/$DATE CHARTS=bench
+[ "$NCHAN" = 1 ] || { NAME=$DATE-stores RAW=$ROOT/bench/results/raw/$DATE-stores CHARTS=bench-stores; }
+SUMMARY=$ROOT/bench/results/$NAME.md
 mkdir -p "$RAW" "$ROOT/docs/images"
 WORK=$(mktemp -d /tmp/kp-compare.XXXXXX)
 ulimit -n "$(ulimit -Hn)"   # servers and load generator inherit the whole fd limit
@@ -84,18 +94,33 @@ wait_port() {   # until 127.0.0.1:$1 accepts, at most 10 s
   return 1
 }
 
-SERVER_URL= SERVER_PIDS= SERVER_MAIN=
-start_kinto_push() {   # $1 = memory|sqlite, $2 = run name
-  local store=memory log=$WORK/$2.log port
-  [ "$1" = sqlite ] && store=sqlite:$WORK/$2.sqlite3
-  port=$(free_port)
-  # --log-level warn: no line per request, as nchan runs with access_log off.
-  "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn 2>"$log" &
-  SERVER_MAIN=$!
-  STARTED+=("$SERVER_MAIN")
-  wait_port "$port" || { echo "kinto-push did not start:" >&2; cat "$log" >&2; return 1; }
-  SERVER_URL=http://127.0.0.1:$port
-  SERVER_PIDS=$SERVER_MAIN
+SERVER_URL= SERVER_PIDS= SERVER_GROUP=()   # the URL(s) and PIDs of the server under test, and what to stop
+start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name
+  local store=memory nodes=1 i port urls=() pids=()
+  SERVER_GROUP=()
+  case "$1" in
+    sqlite) store=sqlite:$WORK/$2.sqlite3 ;;
+    redis|redis2)
+      port=$(free_port)
+      # Persistence as a production node would have it: the append-only file, fsync every second.
+      redis-server --bind 127.0.0.1 --port "$port" --dir "$WORK" --appendonly yes --appendfsync everysec \
+        --appendfilename "$2.aof" --save '' --daemonize no >"$WORK/$2.redis.log" 2>&1 &
+      STARTED+=("$!"); SERVER_GROUP+=("$!"); pids+=("$!")
+      wait_port "$port" || { echo "redis-server did not start:" >&2; cat "$WORK/$2.redis.log" >&2; return 1; }
+      store=redis://127.0.0.1:$port/0
+      [ "$1" = redis2 ] && nodes=2 ;;
+  esac
+  for i in $(seq "$nodes"); do
+    port=$(free_port)
+    # --log-level warn: no line per request, as nchan runs with access_log off.
+    "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn \
+      2>"$WORK/$2.$i.log" &
+    STARTED+=("$!"); SERVER_GROUP+=("$!"); pids=("$!" "${pids[@]}")
+    wait_port "$port" || { echo "kinto-push did not start:" >&2; cat "$WORK/$2.$i.log" >&2; return 1; }
+    urls+=("http://127.0.0.1:$port")
+  done
+  SERVER_URL=$(IFS=,; echo "${urls[*]}")
+  SERVER_PIDS=$(IFS=,; echo "${pids[*]}")
 }
 start_nchan() {   # $1 = run name
   local prefix=$WORK/nchan-$1 port
@@ -105,19 +130,19 @@ start_nchan() {   # $1 = run name
   chmod 755 "$WORK"
   sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
   nginx -p "$prefix/" -c "$prefix/nginx.conf" 2>"$prefix/stderr.log" &
-  SERVER_MAIN=$!
-  STARTED+=("$SERVER_MAIN")
+  STARTED+=("$!"); SERVER_GROUP=("$!")
   wait_port "$port" || { echo "nchan did not start:" >&2; cat "$prefix/stderr.log" "$prefix/error.log" >&2; return 1; }
   local worker
-  worker=$(pgrep -P "$SERVER_MAIN" | paste -sd, -)
+  worker=$(pgrep -P "${SERVER_GROUP[0]}" | paste -sd, -)
   SERVER_URL=http://127.0.0.1:$port
-  SERVER_PIDS=$SERVER_MAIN${worker:+,$worker}
+  SERVER_PIDS=${SERVER_GROUP[0]}${worker:+,$worker}
 }
-stop_server() {
-  local keep=() pid
-  stop_pid "$SERVER_MAIN"
-  for pid in "${STARTED[@]}"; do [ "$pid" = "$SERVER_MAIN" ] || keep+=("$pid"); done
+stop_server() {   # the nodes first, then redis-server (their store)
+  local keep=() pid i
+  for ((i = ${#SERVER_GROUP[@]} - 1; i >= 0; i--)); do stop_pid "${SERVER_GROUP[i]}"; done
+  for pid in "${STARTED[@]}"; do [[ " ${SERVER_GROUP[*]} " == *" $pid "* ]] || keep+=("$pid"); done
   STARTED=("${keep[@]}")
+  SERVER_GROUP=()
 }
 
 shape_args() {   # kp-loadgen options of a shape
@@ -130,12 +155,11 @@ shape_args() {   # kp-loadgen options of a shape
   esac
 }
 
-run_one() {   # $1 shape, $2 target (nchan | kinto-push-memory | kinto-push-sqlite), $3 rep
+run_one() {   # $1 shape, $2 target (nchan | kinto-push-STORE), $3 rep
   local shape=$1 target=$2 rep=$3 name=$1-$2-$3 loadgen_target=kinto-push
   case "$target" in
     nchan) start_nchan "$name"; loadgen_target=nchan ;;
-    kinto-push-memory) start_kinto_push memory "$name" ;;
-    kinto-push-sqlite) start_kinto_push sqlite "$name" ;;
+    kinto-push-*) start_kinto_push "${target#kinto-push-}" "$name" ;;
   esac
   echo "== $name ($SERVER_URL, pids $SERVER_PIDS)"
   # shellcheck disable=SC2046
@@ -152,18 +176,18 @@ for rep in $(seq "$REPS"); do
   for shape in "${shape_list[@]}"; do
     targets=()
     # alternate which target goes first from one repetition to the next
-    [ "$shape" != e ] && [ $((rep % 2)) -eq 1 ] && targets+=(nchan)
+    [ "$NCHAN" = 1 ] && [ "$shape" != e ] && [ $((rep % 2)) -eq 1 ] && targets+=(nchan)
     for store in "${store_list[@]}"; do
       case "$shape:$store" in
-        c:sqlite|d:sqlite) ;;   # connections and saturation do not touch the store much: memory only
+        c:sqlite|d:sqlite|c:redis*|d:redis*) ;;   # connections and saturation hardly touch the store: memory only
         *) targets+=("kinto-push-$store") ;;
       esac
     done
-    [ "$shape" != e ] && [ $((rep % 2)) -eq 0 ] && targets+=(nchan)
+    [ "$NCHAN" = 1 ] && [ "$shape" != e ] && [ $((rep % 2)) -eq 0 ] && targets+=(nchan)
     for target in "${targets[@]}"; do run_one "$shape" "$target" "$rep"; done
   done
 done
 
 python3 "$HERE/compare_summary.py" --raw "$RAW" --out "$SUMMARY" --images "$ROOT/docs/images" \
-  --kinto-push-bin "$KINTO_PUSH_BIN"
-echo "summary: $SUMMARY; raw runs: $RAW; charts: docs/images/bench-latency.svg, docs/images/bench-cpu-per-delivery.svg"
+  --kinto-push-bin "$KINTO_PUSH_BIN" --chart-prefix "$CHARTS"
+echo "summary: $SUMMARY; raw runs: $RAW; charts: docs/images/$CHARTS-latency.svg, docs/images/$CHARTS-cpu-per-delivery.svg"

@@ -15,7 +15,7 @@ import re
 import statistics
 import subprocess
 
-TARGETS = ["nchan", "kinto-push-memory", "kinto-push-sqlite"]
+TARGETS = ["nchan", "kinto-push-memory", "kinto-push-sqlite", "kinto-push-redis", "kinto-push-redis2"]
 SHAPES = {
     "a": "(a) 1 channel x 5,000 subscribers, 200 events/s",
     "b": "(b) 1,000 channels x 5 subscribers, 1,000 events/s",
@@ -145,7 +145,7 @@ def table(runs, shape):
 
 def chart(runs, images, name, title, ylabel, series, shapes, logscale=False):
     """Clustered bars: one cluster per shape, one bar per (target, series)."""
-    cols = [(t, label, path) for t in ["nchan", "kinto-push-memory", "kinto-push-sqlite"] for label, path in series]
+    cols = [(t, label, path) for t in TARGETS for label, path in series]
     cols = [c for c in cols if any((s, c[0]) in runs for s in shapes)]
     if not cols:
         return None
@@ -160,7 +160,8 @@ def chart(runs, images, name, title, ylabel, series, shapes, logscale=False):
             f.write(f'"({s})" ' + " ".join(vals) + "\n")
     svg = os.path.join(images, f"{name}.svg")
     colors = {"nchan": ["#9e9e9e", "#616161"], "kinto-push-memory": ["#64b5f6", "#1565c0"],
-              "kinto-push-sqlite": ["#81c784", "#2e7d32"]}
+              "kinto-push-sqlite": ["#81c784", "#2e7d32"], "kinto-push-redis": ["#e57373", "#c62828"],
+              "kinto-push-redis2": ["#ffb74d", "#ef6c00"]}
     plot = []
     for i, (t, label, _) in enumerate(cols):
         color = colors[t][[l for l, _ in series].index(label) % 2]
@@ -185,36 +186,50 @@ plot {", ".join(plot)}
     return svg
 
 
+def package_version(name):
+    return subprocess.run(["dpkg-query", "-W", "-f=${Version}", name], capture_output=True, text=True).stdout.strip()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--images", required=True)
     ap.add_argument("--kinto-push-bin", default="")
+    ap.add_argument("--chart-prefix", default="bench", help="charts: IMAGES/PREFIX-latency.svg, PREFIX-cpu-per-delivery.svg")
     args = ap.parse_args()
     runs = load(args.raw)
     if not runs:
         raise SystemExit(f"no kp-loadgen reports in {args.raw}")
-    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
-    nchan = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libnginx-mod-nchan"], capture_output=True,
-                           text=True).stdout.strip()
+    has_nchan = any(t == "nchan" for _, t in runs)
+    has_redis = any(t.startswith("kinto-push-redis") for _, t in runs)
+    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip() if has_nchan else ""
+    nchan = package_version("libnginx-mod-nchan") if has_nchan else ""
+    redis = package_version("redis-server") if has_redis else ""
     any_run = next(iter(runs.values()))[0]
-    out = [f"# kinto-push vs nchan, measured by kp-loadgen ({os.path.basename(args.raw.rstrip('/'))})", "",
+    title = "kinto-push vs nchan" if has_nchan else "kinto-push on each store"
+    out = [f"# {title}, measured by kp-loadgen ({os.path.basename(args.raw.rstrip('/'))})", "",
            f"Machine: {platform.node() and 'this VM'}, {os.cpu_count()} cores, kernel {platform.release()}; "
-           f"{nginx}, libnginx-mod-nchan {nchan} (1 worker); kinto-push `{args.kinto_push_bin}` (2 shards, "
+           + (f"{nginx}, libnginx-mod-nchan {nchan} (1 worker); " if has_nchan else "")
+           + (f"redis-server {redis}; " if has_redis else "")
+           + f"kinto-push `{args.kinto_push_bin}` (2 shards, "
            f"`--history-size 2000`). Medians of n runs per cell (n in the header); every run on a fresh server. "
            f"Raw reports: `{os.path.relpath(args.raw)}`. Ratio < 1: kinto-push uses less / is faster, where lower "
-           f"is better; read the figure's name.", ""]
+           f"is better; read the figure's name." + (
+               " Redis: one redis-server (Debian's, `--appendonly yes --appendfsync everysec --save ''`) on "
+               "loopback; `redis` is one kinto-push node on it, `redis2` two nodes (each subscriber thread and "
+               "publisher connection on one of them); the server figures (CPU, memory) add up the nodes and "
+               "redis-server." if has_redis else ""), ""]
     del any_run
     for shape, title in SHAPES.items():
         lines = table(runs, shape)
         if lines:
             out += [f"## {title}", ""] + lines + [""]
     images = []
-    lat = chart(runs, args.images, "bench-latency", "End-to-end latency, medians (kp-loadgen)", "ms",
+    lat = chart(runs, args.images, f"{args.chart_prefix}-latency", "End-to-end latency, medians (kp-loadgen)", "ms",
                 [("p50", "delivery.latency.p50_ms"), ("p99", "delivery.latency.p99_ms")], ["a", "b", "d"],
                 logscale=True)
-    cpu = chart(runs, args.images, "bench-cpu-per-delivery", "Server CPU per delivered event, medians (kp-loadgen)",
+    cpu = chart(runs, args.images, f"{args.chart_prefix}-cpu-per-delivery", "Server CPU per delivered event, medians (kp-loadgen)",
                 "microseconds", [("CPU/delivery", "measured.server_cpu_us_per_delivery")], ["a", "b", "d"])
     for svg in (lat, cpu):
         if svg:

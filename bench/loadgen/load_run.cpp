@@ -62,6 +62,12 @@ json window_json(window_sample const& a, window_sample const& b, std::uint64_t w
     return j;
 }
 
+json urls_of(std::vector<http_base_url> const& urls) {
+    json out = json::array();
+    for (auto const& url : urls) out.push_back("http://" + url.host_header());
+    return out;
+}
+
 }  // namespace
 
 load_run::load_run(loadgen_options options)
@@ -76,14 +82,15 @@ load_run::load_run(loadgen_options options)
     std::vector<boost::asio::ip::address_v4> sources;
     for (auto const& s : options_.source_addrs) sources.push_back(boost::asio::ip::make_address_v4(s));
     for (unsigned t = 0; t < options_.threads; ++t)
-        threads_.push_back(std::make_unique<client_thread>(*protocol_, options_.url));
-    // subscriber i: channel i mod C, thread i mod T, source address i mod A
+        threads_.push_back(std::make_unique<client_thread>(*protocol_, options_.urls[t % options_.urls.size()]));
+    // subscriber i: channel i mod C, thread (i div C) mod T (a channel's subscribers spread
+    // over every thread, so over every node), source address i mod A
     for (std::uint32_t i = 0; i < options_.subscribers; ++i) {
         std::uint32_t const channel = i % options_.channels;
-        threads_[i % options_.threads]->add(
+        threads_[(i / options_.channels) % options_.threads]->add(
             {channel, target_protocol::channel_name(channel), sources[i % sources.size()]});
     }
-    publisher_ = std::make_unique<publish_scheduler>(*protocol_, options_.url, sources, options_.publishers,
+    publisher_ = std::make_unique<publish_scheduler>(*protocol_, options_.urls, sources, options_.publishers,
                                                      options_.payload_bytes);
     established_per_channel_.assign(options_.channels, 0);
 }
@@ -414,7 +421,7 @@ json load_run::execute() {
                          : options_.mode == run_mode::idle     ? "idle"
                          : options_.mode == run_mode::resume   ? "resume"
                                                                : "saturate"},
-                {"url", "http://" + options_.url.host_header()},
+                {"urls", urls_of(options_.urls)},
                 {"subscribers", options_.subscribers},
                 {"channels", options_.channels},
                 {"threads", options_.threads},

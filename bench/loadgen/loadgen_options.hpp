@@ -15,7 +15,8 @@ enum class run_mode { live, idle, resume, saturate };
 
 struct loadgen_options {
     target_kind target = target_kind::kinto_push;
-    http_base_url url;
+    std::vector<http_base_url> urls;           // one per node: subscriber thread t and publisher p
+                                               // use urls[t mod N] and urls[p mod N]
     std::uint32_t channels = 1;
     std::uint32_t subscribers = 100;
     double rate = 100;                         // events/s over all channels

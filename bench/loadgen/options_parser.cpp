@@ -94,10 +94,14 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
          }},
         {"url",
          [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
-             auto parsed = http_base_url::parse(v);
-             if (auto const* why = std::get_if<std::string>(&parsed)) return usage_error{"--url " + v + ": " + *why};
-             o.url = std::get<http_base_url>(parsed);
-             have_url = true;
+             o.urls.clear();
+             for (auto const& one : split(v)) {
+                 auto parsed = http_base_url::parse(one);
+                 if (auto const* why = std::get_if<std::string>(&parsed))
+                     return usage_error{"--url " + one + ": " + *why};
+                 o.urls.push_back(std::get<http_base_url>(parsed));
+             }
+             have_url = !o.urls.empty();
              return std::nullopt;
          }},
         {"source-addrs",
@@ -160,6 +164,8 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
     }
 
     if (!have_url) return usage_error{"--url is required (e.g. --url http://127.0.0.1:8080)"};
+    if (o.threads % o.urls.size() != 0)
+        return usage_error{"--threads must be a multiple of the number of --url nodes (each node gets whole threads)"};
     if (o.mode == run_mode::resume && o.target == target_kind::nchan)
         return usage_error{"--mode resume is for kinto-push only (nchan has no exact resume)"};
     if (o.channels > std::max<std::uint32_t>(o.subscribers, 1) && o.mode != run_mode::idle)
@@ -187,7 +193,9 @@ number and its sending time (steady clock).
 
 Options:
   --target kinto-push|nchan     server protocol (default kinto-push)
-  --url URL                     server base URL, http:// or ws:// with a 127.x.x.x address (required)
+  --url URL[,URL...]            server base URL, http:// or ws:// with a 127.x.x.x address (required);
+                                several: the nodes of one cluster (subscriber thread t connects to
+                                URL t mod N, publisher connection p posts to URL p mod N)
   --mode live|idle|resume|saturate
                                 live (default): publish --events at --rate, then drain;
                                 idle: connect, hold --idle-hold-seconds, measure memory and idle CPU;

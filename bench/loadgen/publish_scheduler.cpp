@@ -19,12 +19,13 @@ constexpr auto tick_period = std::chrono::milliseconds(1);
 
 }  // namespace
 
-publish_scheduler::publish_scheduler(target_protocol const& protocol, http_base_url const& url,
+publish_scheduler::publish_scheduler(target_protocol const& protocol, std::vector<http_base_url> const& urls,
                                      std::vector<boost::asio::ip::address_v4> const& sources, unsigned connections,
                                      std::size_t payload_bytes)
-    : protocol_(protocol), url_(url), payload_bytes_(payload_bytes), work_(boost::asio::make_work_guard(io_)) {
+    : protocol_(protocol), payload_bytes_(payload_bytes), work_(boost::asio::make_work_guard(io_)) {
     for (unsigned i = 0; i < connections; ++i)
-        connections_.push_back(std::make_shared<publisher_connection>(io_, url_, sources[i % sources.size()]));
+        connections_.push_back(
+            std::make_shared<publisher_connection>(io_, urls[i % urls.size()], sources[i % sources.size()]));
     thread_ = std::thread([this] { io_.run(); });
 }
 

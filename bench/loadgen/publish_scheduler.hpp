@@ -44,7 +44,8 @@ public:
         bool cut_short = false;         // the time bound ended the step before every event was sent
     };
 
-    publish_scheduler(target_protocol const& protocol, http_base_url const& url,
+    // Publisher connection p posts to urls[p mod N].
+    publish_scheduler(target_protocol const& protocol, std::vector<http_base_url> const& urls,
                       std::vector<boost::asio::ip::address_v4> const& sources, unsigned connections,
                       std::size_t payload_bytes);
     ~publish_scheduler();
@@ -64,7 +65,6 @@ private:
     void check_finished();
 
     target_protocol const& protocol_;
-    http_base_url const& url_;
     std::size_t payload_bytes_;
     boost::asio::io_context io_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startServer } = require('../integration/support/server.js');
+const { startRedis } = require('../integration/support/redis.js');
 
 const LOADGEN = process.env.KP_LOADGEN_BIN;
 const RUN_TIMEOUT_MS = 60_000;
@@ -69,6 +70,31 @@ test('live fan-out: every accepted event reaches every subscriber of its channel
     assert.match(r.out, /deliveries\s+15000 of 15000 expected/);
   } finally {
     await server.stop();
+  }
+});
+
+test('two nodes on one Redis: subscribers on either node get every event published to either, once', async () => {
+  const redis = await startRedis();
+  const nodes = [];
+  try {
+    for (let i = 0; i < 2; i++) nodes.push(await startServer(['--store', redis.url]));
+    const r = await loadgen(['--url', nodes.map((n) => n.url).join(','), '--subscribers', '40', '--channels', '2',
+      '--rate', '200', '--events', '400', '--threads', '2', '--publishers', '2', '--max-seconds', '30',
+      '--server-pid', [...nodes.map((n) => n.pid), redis.pid].join(',')]);
+    assert.strictEqual(r.code, 0, `${r.out}\n${r.err}`);
+    const { connections, publish, delivery, measured } = r.report;
+    assert.deepStrictEqual(r.report.urls, nodes.map((n) => n.url));
+    assert.strictEqual(connections.established, 40);
+    assert.strictEqual(publish.accepted, 400);
+    // 400 events over 2 channels, 20 subscribers each (10 on each node)
+    assert.strictEqual(delivery.expected, 8_000);
+    assert.strictEqual(delivery.deliveries, 8_000);
+    assert.strictEqual(delivery.lost, 0);
+    assert.strictEqual(delivery.duplicated, 0);
+    assert.ok(measured.server_cpu_seconds > 0, 'the nodes and Redis were measured');
+  } finally {
+    for (const node of nodes) await node.stop();
+    await redis.remove();
   }
 });
 

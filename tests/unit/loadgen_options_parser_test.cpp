@@ -27,8 +27,9 @@ TEST_CASE("a full command line is read", "[loadgen]") {
     auto const* o = std::get_if<loadgen_options>(&r);
     REQUIRE(o);
     CHECK(o->target == target_kind::nchan);
-    CHECK(o->url.host == "127.0.0.1");
-    CHECK(o->url.port == 18080);
+    REQUIRE(o->urls.size() == 1);
+    CHECK(o->urls[0].host == "127.0.0.1");
+    CHECK(o->urls[0].port == 18080);
     CHECK(o->channels == 1000);
     CHECK(o->subscribers == 5000);
     CHECK(o->rate == 1000);
@@ -37,6 +38,19 @@ TEST_CASE("a full command line is read", "[loadgen]") {
     CHECK(o->server_pids == std::vector<int>{10, 11, 12});
     CHECK(o->mode == run_mode::saturate);
     CHECK(o->json_out == "out.json");
+}
+
+TEST_CASE("several --url nodes: one list, whole threads per node", "[loadgen]") {
+    auto r = parse({"--url", "http://127.0.0.1:8001,http://127.0.0.2:8002", "--threads", "4"});
+    auto const* o = std::get_if<loadgen_options>(&r);
+    REQUIRE(o);
+    REQUIRE(o->urls.size() == 2);
+    CHECK(o->urls[0].port == 8001);
+    CHECK(o->urls[1].host == "127.0.0.2");
+    CHECK(o->urls[1].port == 8002);
+    CHECK(error_of({"--url", "http://127.0.0.1:8001,http://127.0.0.1:8002", "--threads", "3"}).find("multiple") !=
+          std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:8001,http://example.com:80"}).find("loopback") != std::string::npos);
 }
 
 TEST_CASE("bad values and combinations are refused with the reason", "[loadgen]") {
