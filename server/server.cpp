@@ -118,6 +118,13 @@ server::server(server_config config)
 server::~server() {
     store_->set_announcer({}, {});   // nothing reaches the shards once they are gone
     ingest_.stop();
+    // A pending accept holds a socket made on a shard's io_context: close the acceptors and let
+    // those operations end (aborted) while the shards still exist. (Left queued, they would be
+    // destroyed with control_, after the shards' socket services: a use after free.)
+    if (listener_) listener_->stop();
+    if (metrics_listener_) metrics_listener_->stop();
+    control_.restart();
+    control_.poll();
     for (auto& s : shards_) s->stop();
     shards_.clear();
     blocking_.join();
