@@ -414,8 +414,10 @@ test('subscribe/unsubscribe churn on one connection: thousands per second, answe
     console.log(`# churn: ${rates.join(', ')} operations/s per round; RSS ${rss.map((r) => (r / MIB).toFixed(1)).join(', ')} MiB; worst ping ${worstPing} ms`);
     assert.ok(Math.min(...rates) >= (SANITIZED ? 250 : 1000), `only ${Math.min(...rates)} operations/s`);
     assert.ok(worstPing <= 500 * SLACK, `a ping took ${worstPing} ms during the churn`);
-    // Memory flat: the last round ends where the first did (within 4 MiB).
-    assert.ok(rss[ROUNDS - 1] - rss[0] <= 4 * MIB, `RSS grew from ${rss[0]} to ${rss[ROUNDS - 1]}`);
+    // Memory flat: the last round ends where the first did (within 4 MiB). Not under ASan: its
+    // allocator keeps freed memory in a quarantine (up to 256 MiB) to catch uses after free, so
+    // RSS grows with any churn there; LeakSanitizer checks for leaks when that server stops.
+    if (!SANITIZED) assert.ok(rss[ROUNDS - 1] - rss[0] <= 4 * MIB, `RSS grew from ${rss[0]} to ${rss[ROUNDS - 1]}`);
     await churner.close();
     await other.close();
   } finally {
