@@ -467,7 +467,10 @@ void websocket_session<Stream>::handle_unsubscribe(client_frame::unsubscribe con
     auto const& id = request.id;
     auto const& name = request.channel;
     if (pending_.erase(name)) return reply(json{{"type", "unsubscribed"}, {"channel", name}}, id);
-    if (!subscriptions_.erase(name)) return reply_error(id, "not_found", "channel: not subscribed");
+    auto it = subscriptions_.find(name);
+    if (it == subscriptions_.end()) return reply_error(id, "not_found", "channel: not subscribed");
+    forget_page(it->second);
+    subscriptions_.erase(it);
     shard_.subscribers().remove(name, this);
     context_.hub.unsubscribed(name);
     reply(json{{"type", "unsubscribed"}, {"channel", name}}, id);
@@ -598,10 +601,14 @@ void websocket_session<Stream>::pump_replay() {
         bool const reaches_head = page.size() < replay_page;
         if (!take_page(sub, std::move(page), low_water)) return;
         // Caught up: this read, on the shard thread and from memory, reached the head, and all
-        // of it is queued in this same turn; every later offset arrives live. (A page read
-        // from disk, or queued over several turns, never decides this: live events that
-        // arrived in between were dropped, and the next read picks them up.)
-        if (reaches_head && sub.queued_of_page == sub.page.size()) sub.replaying = false;
+        // of it is queued in this same turn (queue_page then emptied the page); every later
+        // offset arrives live. (A page read from disk, or queued over several turns, never
+        // decides this: live events that arrived in between were dropped, and the next read
+        // picks them up.)
+        if (reaches_head && sub.page.empty())
+            sub.replaying = false;
+        else
+            keep_page_within(sub, low_water);   // a slow reader holds at most this much read ahead
     }
 }
 
@@ -613,8 +620,9 @@ bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channel
         close_with(close_code::too_slow, "history moved past the replay; resume to resync");
         return false;
     }
+    forget_page(sub);
     sub.page = std::move(page);
-    sub.queued_of_page = 0;
+    for (auto const& m : sub.page) page_bytes_ += m->wire.size();
     queue_page(sub, max_queued_bytes);
     return true;
 }
@@ -623,6 +631,7 @@ template <class Stream>
 void websocket_session<Stream>::queue_page(subscription& sub, std::size_t max_queued_bytes) {
     while (sub.queued_of_page < sub.page.size() && queued_bytes_ < max_queued_bytes) {
         auto const& m = sub.page[sub.queued_of_page++];
+        page_bytes_ -= m->wire.size();
         sub.sent = m->offset;
         enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
         context_.metrics.events_replayed.inc();
@@ -631,6 +640,25 @@ void websocket_session<Stream>::queue_page(subscription& sub, std::size_t max_qu
         sub.page.clear();   // the frames live on in the send queue as long as they are needed
         sub.queued_of_page = 0;
     }
+}
+
+template <class Stream>
+void websocket_session<Stream>::keep_page_within(subscription& sub, std::size_t budget) {
+    while (page_bytes_ > budget && sub.queued_of_page < sub.page.size()) {
+        page_bytes_ -= sub.page.back()->wire.size();
+        sub.page.pop_back();
+    }
+    if (sub.queued_of_page == sub.page.size()) {
+        sub.page.clear();
+        sub.queued_of_page = 0;
+    }
+}
+
+template <class Stream>
+void websocket_session<Stream>::forget_page(subscription& sub) {
+    for (std::size_t i = sub.queued_of_page; i < sub.page.size(); ++i) page_bytes_ -= sub.page[i]->wire.size();
+    sub.page.clear();
+    sub.queued_of_page = 0;
 }
 
 template <class Stream>

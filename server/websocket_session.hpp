@@ -70,8 +70,8 @@ private:
         bool replaying = false;
         bool loading = false;   // a page is being read from disk on the blocking pool
         // The replay page read last, and how much of it is queued: a page is read whole but
-        // queued only down to the low-water mark; the rest goes first at the next pump
-        // instead of being read and framed again.
+        // queued only up to the low-water mark; the rest goes first at the next pump instead
+        // of being read and framed again (within page_bytes_'s budget).
         std::vector<channels::message_ptr> page;
         std::size_t queued_of_page = 0;
     };
@@ -109,6 +109,10 @@ private:
     bool take_page(subscription& sub, std::vector<channels::message_ptr> page, std::size_t max_queued_bytes);
     // Queues what is left of the replay page, while the send queue holds less than `max_queued_bytes`.
     void queue_page(subscription& sub, std::size_t max_queued_bytes);
+    // Drops the end of the page's unqueued rest until every page of this connection holds at
+    // most `budget` bytes not yet queued (what is dropped is read again later).
+    void keep_page_within(subscription& sub, std::size_t budget);
+    void forget_page(subscription& sub);
 
     void close_with(std::uint16_t code, std::string const& reason);
     // After our close frame: stop sending and read (discarding, bounded) until the peer closes.
@@ -166,6 +170,7 @@ private:
     bool close_counted_ = false;
     std::string remote_;
     std::chrono::steady_clock::time_point opened_;
+    std::size_t page_bytes_ = 0;   // frame bytes read for a replay and not queued yet, over every page
     std::unordered_map<std::string, subscription> subscriptions_;
 };
 
