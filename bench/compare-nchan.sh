@@ -58,41 +58,8 @@ mkdir -p "$RAW" "$ROOT/docs/images"
 WORK=$(mktemp -d /tmp/kp-compare.XXXXXX)
 ulimit -n "$(ulimit -Hn)"   # servers and load generator inherit the whole fd limit
 
-STARTED=()   # PIDs of the servers this script started
-stop_pid() {   # SIGTERM, then SIGKILL after 10 s, of one PID we started
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 100); do
-    # gone, or exited and waiting to be reaped (our child)
-    if ! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
-      wait "$pid" 2>/dev/null || true
-      return 0
-    fi
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local pid
-  for pid in "${STARTED[@]}"; do stop_pid "$pid"; done
-  STARTED=()
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {   # until 127.0.0.1:$1 accepts, at most 10 s
-  local i
-  for i in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=bench/bench-processes.sh
+. "$HERE/bench-processes.sh"   # STARTED, stop_pid, cleanup (at exit), free_port, wait_port
 
 SERVER_URL= SERVER_PIDS= SERVER_GROUP=()   # the URL(s) and PIDs of the server under test, and what to stop
 start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name

@@ -46,37 +46,9 @@ LIMIT=$(ulimit -Hn)
 ulimit -n "$LIMIT"
 
 WORK=$(mktemp -d /tmp/kp-100k.XXXXXX)
-STARTED=()
-stop_pid() {   # SIGTERM, then SIGKILL after 10 s, of one PID we started
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local i
-  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[i]}"; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
+# shellcheck source=bench/bench-processes.sh
+. "$HERE/bench-processes.sh"   # STARTED, stop_pid, cleanup (at exit), free_port, wait_port
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-  local i
-  for i in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 open_connections() {   # the node's kinto_push_connections gauge
   curl -s --max-time 2 "http://127.0.0.1:$1/metrics" | awk '$1 == "kinto_push_connections" {print $2}' || true
