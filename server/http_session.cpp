@@ -122,10 +122,16 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
         if (target && target->path() == "/v1/ws") return upgrade();
         if (target && target->path() == "/v1/push" && context_.broadcasts) return upgrade_push();
     }
-    routes_.handle(request, peer_, [self = shared_from_this()](http_response response) {
-        // Back to this session's shard, wherever the response was made.
-        asio::dispatch(self->stream_.get_executor(),
-                       [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
+    routes_.handle(request, peer_, [self = shared_from_this()](http_response response) mutable {
+        // Back to this session's shard, wherever the response was made. The reference moves
+        // along: this callback (or the lambda holding it) is destroyed where it was called,
+        // perhaps on the ingest thread or the blocking pool, and must not be the session's
+        // last owner there (its destructor edits the shard's session set).
+        if (!self) return;
+        auto executor = self->stream_.get_executor();
+        asio::dispatch(executor, [self = std::move(self), response = std::move(response)]() mutable {
+            self->send(std::move(response));
+        });
     });
 }
 

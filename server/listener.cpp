@@ -4,6 +4,7 @@
 #include "server/io_errors.hpp"
 #include "server/tls_detector.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace kp::server {
@@ -40,12 +41,19 @@ void listener::do_accept() {
             // Bounds the kernel memory a client that stops reading can hold (see --socket-send-buffer).
             if (auto bytes = server_.config.socket_send_buffer)
                 socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(bytes)), ignored);
-            if (tls_ && server_.tls)
-                std::make_shared<tls_detector>(std::move(socket), target, server_, routes_)->run();
-            else
-                std::make_shared<http_session<boost::beast::tcp_stream>>(
-                    boost::beast::tcp_stream(std::move(socket)), boost::beast::flat_buffer{}, target, server_, routes_)
-                    ->run();
+            // The session is made on its shard's thread: no reference to it is ever held here,
+            // so it also ends there (its destructor edits the shard's session set).
+            bool const detect_tls = tls_ && server_.tls;
+            asio::post(target.context(), [&target, &server = server_, &routes = routes_, detect_tls,
+                                          socket = std::move(socket)]() mutable {
+                if (detect_tls)
+                    std::make_shared<tls_detector>(std::move(socket), target, server, routes)->run();
+                else
+                    std::make_shared<http_session<boost::beast::tcp_stream>>(
+                        boost::beast::tcp_stream(std::move(socket)), boost::beast::flat_buffer{}, target, server,
+                        routes)
+                        ->run();
+            });
         }
         do_accept();
     });

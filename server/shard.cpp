@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cassert>
+#include <thread>
 #include <vector>
 
 namespace kp::server {
@@ -13,12 +15,18 @@ shard::~shard() {
     stop();
 }
 
+bool shard::on_own_thread() const {
+    return !thread_.joinable() || thread_.get_id() == std::this_thread::get_id();
+}
+
 void shard::add_session(closeable* session) {
+    assert(on_own_thread());
     sessions_.insert(session);
     session_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void shard::remove_session(closeable* session) {
+    assert(on_own_thread());
     if (sessions_.erase(session)) session_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -28,7 +28,8 @@ public:
     boost::asio::io_context& context() { return context_; }
     std::size_t index() const { return index_; }
 
-    // Shard thread only.
+    // Shard thread only (or any thread once the loop has stopped): a session must end on its
+    // shard, so a callback run elsewhere must not hold its last reference (debug builds check).
     channels::subscriber_table& subscribers() { return subscribers_; }
     void add_session(closeable* session);
     void remove_session(closeable* session);
@@ -46,6 +47,7 @@ public:
 
 private:
     void schedule_sweep();
+    bool on_own_thread() const;
 
     std::size_t index_;
     // Declared before the io_context: handlers destroyed with the context still find them.
