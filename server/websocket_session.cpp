@@ -75,7 +75,6 @@ websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, serv
       shard_(owner),
       context_(context),
       reader_(context.config.max_frame_bytes),
-      expiry_(stream_.get_executor()),
       id_(store::random_hex(8)) {
     beast::error_code ec;
     auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -370,7 +369,9 @@ void websocket_session<Stream>::locate_timestamp(client_frame::subscribe request
             spdlog::error("session {}: locating {} in {}: {}", self->id_, *request.since_timestamp,
                           request.channel, e.what());
         }
-        asio::post(self->stream_.get_executor(), [self, request = std::move(request), held, located] {
+        // The reference moves back with the answer: the session must end on its shard.
+        auto executor = self->stream_.get_executor();
+        asio::post(executor, [self = std::move(self), request = std::move(request), held, located] {
             // Unsubscribed (or closed) meanwhile: nothing to do.
             if (self->closing_ || !self->release(request.channel, held)) return;
             if (!located)
@@ -449,12 +450,13 @@ void websocket_session<Stream>::handle_auth(client_frame::auth const& request) {
 
 template <class Stream>
 void websocket_session<Stream>::watch_expiry() {
-    expiry_.cancel();
+    cancel_expiry();
     if (!identity_.expires) return;
+    if (!expiry_) expiry_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
     // Tokens are accepted up to `leeway` after `exp` (clock skew); the connection ends then too.
     std::int64_t const ends = *identity_.expires + auth::jwt_verifier::leeway_s;
-    expiry_.expires_after(std::chrono::seconds(std::max<std::int64_t>(0, ends - now_s())));
-    expiry_.async_wait([self = shared_from_this(), ends](beast::error_code ec) {
+    expiry_->expires_after(std::chrono::seconds(std::max<std::int64_t>(0, ends - now_s())));
+    expiry_->async_wait([self = shared_from_this(), ends](beast::error_code ec) {
         if (ec || self->closing_) return;
         // A fresh token that arrived meanwhile moved the deadline: this wait is stale.
         if (!self->identity_.expires || *self->identity_.expires + auth::jwt_verifier::leeway_s != ends) return;
@@ -664,7 +666,7 @@ void websocket_session<Stream>::forget_page(subscription& sub) {
 template <class Stream>
 void websocket_session<Stream>::read_from_disk(std::string const& channel, std::uint64_t after) {
     subscriptions_[channel].loading = true;
-    asio::post(context_.blocking, [self = shared_from_this(), channel, after] {
+    asio::post(context_.blocking, [self = shared_from_this(), channel, after]() mutable {
         std::vector<channels::message_ptr> page;
         bool failed = false;
         try {
@@ -673,7 +675,9 @@ void websocket_session<Stream>::read_from_disk(std::string const& channel, std::
             spdlog::error("session {}: reading {} from the store: {}", self->id_, channel, e.what());
             failed = true;
         }
-        asio::post(self->stream_.get_executor(), [self, channel, after, page = std::move(page), failed]() mutable {
+        // The reference moves back with the page: the session must end on its shard.
+        auto executor = self->stream_.get_executor();
+        asio::post(executor, [self = std::move(self), channel, after, page = std::move(page), failed]() mutable {
             self->on_disk_page(channel, after, std::move(page), failed);
         });
     });
@@ -710,7 +714,7 @@ void websocket_session<Stream>::close_with(std::uint16_t code, std::string const
         context_.metrics.bytes_queued.sub(static_cast<std::int64_t>(queue_.back()->size()));
         queue_.pop_back();
     }
-    expiry_.cancel();
+    cancel_expiry();
     pending_.clear();
     // May run inside subscriber_table::deliver: leave the table once that walk is over.
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->leave_all(); });
@@ -749,7 +753,7 @@ void websocket_session<Stream>::drop() {
 template <class Stream>
 void websocket_session<Stream>::leave_all() {
     // Every way out passes here: no timer may keep a finished session alive.
-    expiry_.cancel();
+    cancel_expiry();
     pending_.clear();
     for (auto const& [channel, sub] : subscriptions_) {
         shard_.subscribers().remove(channel, this);

@@ -130,7 +130,12 @@ private:
     boost::beast::flat_buffer buffer_;
     websocket::frame_reader reader_;
     std::unique_ptr<boost::beast::http::response<boost::beast::http::string_body>> handshake_;
-    boost::asio::steady_timer expiry_;   // the credentials' end (JWT exp)
+    // The credentials' end (JWT exp): made when a token with an expiry arrives, so that the
+    // connections without one do not each carry an idle timer.
+    std::unique_ptr<boost::asio::steady_timer> expiry_;
+    void cancel_expiry() {
+        if (expiry_) expiry_->cancel();
+    }
     subscriber_identity identity_;
     bool refused_ = false;               // invalid credentials in the upgrade
     // Channels waiting for their authorization or their timestamp's position, each with the
