@@ -59,8 +59,11 @@ void delivery(std::ostringstream& out, json const& r) {
 
 std::string run_report::text(json const& r) {
     std::ostringstream out;
-    out << "kp-loadgen " << r.value("mode", "") << " against " << r.value("target", "") << " at " << r.value("url", "")
-        << ": " << num(r, "subscribers") << " subscribers on " << num(r, "channels") << " channels, " << num(r, "threads")
+    std::string urls;
+    if (auto it = r.find("urls"); it != r.end() && it->is_array())
+        for (auto const& url : *it) urls += (urls.empty() ? "" : ",") + url.get<std::string>();
+    out << "kp-loadgen " << r.value("mode", "") << " against " << r.value("target", "") << " at " << urls << ": "
+        << num(r, "subscribers") << " subscribers on " << num(r, "channels") << " channels, " << num(r, "threads")
         << " threads\n";
     auto const& c = r["connections"];
     out << "connections       " << num(c, "established") << " of " << num(c, "attempted") << " (" << num(c, "failed")

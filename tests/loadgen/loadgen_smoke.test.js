@@ -84,6 +84,7 @@ test('two nodes on one Redis: subscribers on either node get every event publish
     assert.strictEqual(r.code, 0, `${r.out}\n${r.err}`);
     const { connections, publish, delivery, measured } = r.report;
     assert.deepStrictEqual(r.report.urls, nodes.map((n) => n.url));
+    assert.ok(r.out.includes(`against kinto-push at ${nodes.map((n) => n.url).join(',')}:`), r.out);
     assert.strictEqual(connections.established, 40);
     assert.strictEqual(publish.accepted, 400);
     // 400 events over 2 channels, 20 subscribers each (10 on each node)
