@@ -2,6 +2,7 @@
 
 #include "channels/json_depth.hpp"
 #include "server/broadcast_service.hpp"
+#include "server/close_code.hpp"
 #include "server/io_errors.hpp"
 #include "store/random_hex.hpp"
 
@@ -26,13 +27,6 @@ namespace {
 constexpr std::size_t max_json_depth = 64;
 constexpr std::chrono::seconds close_grace{5};
 constexpr std::string_view push_protocol = "push-notification";
-
-namespace close_code {
-constexpr std::uint16_t going_away = 1001;
-constexpr std::uint16_t protocol_violation = 4000;
-constexpr std::uint16_t too_slow = 4008;
-constexpr std::uint16_t too_many_connections = 4029;
-}  // namespace close_code
 
 // Web Push registration is not implemented here (docs/firefox.md).
 constexpr int status_not_implemented = 501;

@@ -1,6 +1,7 @@
 #include "server/websocket_session.hpp"
 
 #include "server/client_frame.hpp"
+#include "server/close_code.hpp"
 #include "server/io_errors.hpp"
 #include "server/log_event.hpp"
 #include "store/random_hex.hpp"
@@ -42,17 +43,6 @@ constexpr std::size_t replay_page = 64;
 constexpr std::chrono::seconds close_grace{5};
 // The read buffer starts this small and grows only while a larger message arrives.
 constexpr std::size_t read_chunk = 512;
-
-namespace close_code {
-constexpr std::uint16_t normal = 1000;
-constexpr std::uint16_t going_away = 1001;
-constexpr std::uint16_t no_status = 1005;
-constexpr std::uint16_t internal_error = 1011;
-constexpr std::uint16_t protocol_violation = 4000;
-constexpr std::uint16_t unauthorized = 4001;
-constexpr std::uint16_t too_slow = 4008;
-constexpr std::uint16_t too_many_connections = 4029;
-}  // namespace close_code
 
 std::int64_t now_s() {
     using namespace std::chrono;

@@ -1,5 +1,6 @@
 #include "websocket/frame_reader.hpp"
 
+#include "websocket/close_code.hpp"
 #include "websocket/utf8_validator.hpp"
 
 #include <cstring>
@@ -7,13 +8,6 @@
 namespace kp::websocket {
 
 namespace {
-
-namespace close_code {
-constexpr std::uint16_t no_status = 1005;
-constexpr std::uint16_t protocol_error = 1002;
-constexpr std::uint16_t invalid_payload = 1007;
-constexpr std::uint16_t too_big = 1009;
-}  // namespace close_code
 
 void unmask(char* data, std::size_t size, unsigned char const key[4]) {
     std::uint32_t key32;
