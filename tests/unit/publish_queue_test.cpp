@@ -165,8 +165,10 @@ TEST_CASE("publish_queue: while a shard is behind, publishing waits, then refuse
     // Behind: the next ones wait (nothing is published), and the queue's capacity still holds.
     int accepted = 0;
     while (accepted < 10 && queue.submit(event_of(n + accepted + 1), done)) ++accepted;
+    // The queue holds 2. Before it saw the shard behind, the ingest thread may already have
+    // taken one group off the queue (at most the queue's 2), and holds it: 2 to 4 accepted.
     CHECK(accepted >= 2);
-    CHECK(accepted <= 3);   // 2 queued, maybe 1 more already taken by the ingest thread
+    CHECK(accepted <= 4);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     {
         std::lock_guard lock(mutex);
