@@ -28,6 +28,9 @@ server_metrics::server_metrics()
       replays_recovered(replays.with({"recovered"})),
       replays_not_recovered(replays.with({"not_recovered"})),
       bytes_queued(registry_.add_gauge("kinto_push_bytes_queued", "bytes queued to WebSocket connections, not yet written")),
+      replay_read_ahead_bytes(registry_.add_gauge(
+          "kinto_push_replay_read_ahead_bytes",
+          "replay frames read from the history and waiting for a connection's queue to drain")),
       closes(registry_.counter_family("kinto_push_websocket_closes_total",
                                       "WebSocket connections ended, by close code (1006: no close frame) and by who closed",
                                       {"code", "initiator"})),

@@ -31,6 +31,7 @@ public:
     metrics::counter& replays_recovered;
     metrics::counter& replays_not_recovered;
     metrics::gauge& bytes_queued;
+    metrics::gauge& replay_read_ahead_bytes;         // replay frames read, not queued yet
     metrics::metric_family<metrics::counter>& closes;          // {code, initiator}
     metrics::metric_family<metrics::counter>& auth_failures;   // {kind}
     metrics::metric_family<metrics::histogram>& store_seconds;   // {operation}

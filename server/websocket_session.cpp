@@ -79,6 +79,7 @@ websocket_session<Stream>::~websocket_session() {
         context_.hub.unsubscribed(channel);
     }
     context_.metrics.bytes_queued.sub(static_cast<std::int64_t>(queued_bytes_));
+    context_.metrics.replay_read_ahead_bytes.sub(static_cast<std::int64_t>(page_bytes_));
     if (accepted_) {
         shard_.remove_session(this);
         context_.websocket_connections.fetch_sub(1);
@@ -614,20 +615,24 @@ bool websocket_session<Stream>::take_page(subscription& sub, std::vector<channel
     }
     forget_page(sub);
     sub.page = std::move(page);
-    for (auto const& m : sub.page) page_bytes_ += m->wire.size();
+    std::size_t read = 0;
+    for (auto const& m : sub.page) read += m->wire.size();
+    count_read_ahead(static_cast<std::int64_t>(read));
     queue_page(sub, max_queued_bytes);
     return true;
 }
 
 template <class Stream>
 void websocket_session<Stream>::queue_page(subscription& sub, std::size_t max_queued_bytes) {
+    std::size_t queued = 0;
     while (sub.queued_of_page < sub.page.size() && queued_bytes_ < max_queued_bytes) {
         auto const& m = sub.page[sub.queued_of_page++];
-        page_bytes_ -= m->wire.size();
+        queued += m->wire.size();
         sub.sent = m->offset;
         enqueue(frame_ptr(m, &m->wire), false);   // shares the message's encoded frame: no copy
         context_.metrics.events_replayed.inc();
     }
+    count_read_ahead(-static_cast<std::int64_t>(queued));
     if (sub.queued_of_page == sub.page.size()) {
         sub.page.clear();   // the frames live on in the send queue as long as they are needed
         sub.queued_of_page = 0;
@@ -637,7 +642,7 @@ void websocket_session<Stream>::queue_page(subscription& sub, std::size_t max_qu
 template <class Stream>
 void websocket_session<Stream>::keep_page_within(subscription& sub, std::size_t budget) {
     while (page_bytes_ > budget && sub.queued_of_page < sub.page.size()) {
-        page_bytes_ -= sub.page.back()->wire.size();
+        count_read_ahead(-static_cast<std::int64_t>(sub.page.back()->wire.size()));
         sub.page.pop_back();
     }
     if (sub.queued_of_page == sub.page.size()) {
@@ -647,8 +652,17 @@ void websocket_session<Stream>::keep_page_within(subscription& sub, std::size_t 
 }
 
 template <class Stream>
+void websocket_session<Stream>::count_read_ahead(std::int64_t bytes) {
+    if (bytes == 0) return;
+    page_bytes_ = static_cast<std::size_t>(static_cast<std::int64_t>(page_bytes_) + bytes);
+    context_.metrics.replay_read_ahead_bytes.add(bytes);
+}
+
+template <class Stream>
 void websocket_session<Stream>::forget_page(subscription& sub) {
-    for (std::size_t i = sub.queued_of_page; i < sub.page.size(); ++i) page_bytes_ -= sub.page[i]->wire.size();
+    std::size_t dropped = 0;
+    for (std::size_t i = sub.queued_of_page; i < sub.page.size(); ++i) dropped += sub.page[i]->wire.size();
+    count_read_ahead(-static_cast<std::int64_t>(dropped));
     sub.page.clear();
     sub.queued_of_page = 0;
 }

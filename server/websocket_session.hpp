@@ -113,6 +113,7 @@ private:
     // most `budget` bytes not yet queued (what is dropped is read again later).
     void keep_page_within(subscription& sub, std::size_t budget);
     void forget_page(subscription& sub);
+    void count_read_ahead(std::int64_t bytes);   // page_bytes_ and its gauge, together
 
     void close_with(std::uint16_t code, std::string const& reason);
     // After our close frame: stop sending and read (discarding, bounded) until the peer closes.

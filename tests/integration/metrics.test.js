@@ -56,7 +56,8 @@ test('metrics follow connections, subscriptions, publishing, replays and refused
       ['kinto_push_events_delivered_total', 'counter'], ['kinto_push_events_replayed_total', 'counter'],
       ['kinto_push_publish_requests_total', 'counter'], ['kinto_push_publish_seconds', 'histogram'],
       ['kinto_push_delivery_seconds', 'histogram'], ['kinto_push_replays_total', 'counter'],
-      ['kinto_push_bytes_queued', 'gauge'], ['kinto_push_websocket_closes_total', 'counter'],
+      ['kinto_push_bytes_queued', 'gauge'], ['kinto_push_replay_read_ahead_bytes', 'gauge'],
+      ['kinto_push_websocket_closes_total', 'counter'],
       ['kinto_push_auth_failures_total', 'counter'], ['kinto_push_store_operation_seconds', 'histogram'],
       ['kinto_push_store_errors_total', 'counter'], ['kinto_push_publish_queue', 'gauge'],
     ]) {

@@ -5,8 +5,9 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
   startServer, connect, publishOk, getJSON, recordEvent, collectionChannel, bucketChannel, nextTimestamp,
-  withTimeout,
+  withTimeout, request, delay,
 } = require('./support/server');
+const { parse, sample } = require('./support/prometheus');
 
 // Publishes `count` record events to one collection, `perRequest` per POST; returns the events.
 async function publishMany(url, { bucket, collection, count, perRequest = 100, fields }) {
@@ -333,6 +334,80 @@ describe('long replay with a small send queue', () => {
         30_000, `replay of ${total + liveExtra} events (got ${got.length})`);
       assert.deepEqual(got, range(1, total + liveExtra));
       assert.equal(c.closeInfo, null);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('replays to a client that stops reading', () => {
+  // --send-queue-bytes 65536: pages are queued down to a low-water mark of 16 KiB, and what a
+  // connection keeps read ahead (the rest of its pages) is bounded by the same 16 KiB.
+  const LOW_WATER = 65536 / 4;
+  let server;
+  let epoch;
+  before(async () => {
+    server = await startServer(['--send-queue-bytes', '65536', '--socket-send-buffer', '4096', '--shards', '1']);
+    epoch = (await getJSON(server.url, '/v1/')).body.epoch;
+  });
+  after(() => server?.stop());
+
+  async function gauges() {
+    const m = parse((await request(server.url, '/metrics')).text);
+    return { queued: sample(m, 'kinto_push_bytes_queued'), readAhead: sample(m, 'kinto_push_replay_read_ahead_bytes') };
+  }
+
+  test('20 channels replaying to a stalled client: read-ahead stays within the low-water mark, then all arrive in order', async () => {
+    const CHANNELS = 20;
+    const PER_CHANNEL = 300;
+    // 64-event pages of about 1.2 KiB frames: each page is 4 to 5 times the low-water mark.
+    for (let k = 0; k < CHANNELS; k++) {
+      await publishMany(server.url, { bucket: 'stall', collection: `c${k}`, count: PER_CHANNEL, perRequest: 150,
+        fields: { body: 'x'.repeat(1024) } });
+    }
+    const c = await connect(server.wsUrl);
+    try {
+      const got = new Map();
+      c.tap((f) => {
+        if (f.type !== 'event') return false;
+        if (!got.has(f.channel)) got.set(f.channel, []);
+        got.get(f.channel).push(f.offset);
+        return true;
+      });
+      const answers = [];
+      for (let k = 0; k < CHANNELS; k++) answers.push(c.subscribe(collectionChannel('stall', `c${k}`), { epoch, offset: 0 }, 30_000));
+      c.ws.pause();   // reads nothing more: the kernel buffers fill, then the server's queue
+
+      // Stalled: the queue no longer moves (bounded wait).
+      let last = await gauges();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        await delay(200);
+        const now = await gauges();
+        if ((now.queued > 0 && now.queued === last.queued && now.readAhead === last.readAhead) || Date.now() > deadline) {
+          last = now;
+          break;
+        }
+        last = now;
+      }
+      assert.ok(last.queued >= LOW_WATER, `the queue filled to its low-water mark (${last.queued} bytes queued)`);
+      assert.ok(last.readAhead > 0, 'the rest of a page is kept, not read again');
+      assert.ok(last.readAhead <= LOW_WATER, `read ahead ${last.readAhead} bytes, at most ${LOW_WATER}`);
+      const delivered = [...got.values()].reduce((n, offsets) => n + offsets.length, 0);
+      assert.ok(delivered < CHANNELS * PER_CHANNEL, `the replay stalled part way (${delivered} events read)`);
+
+      c.ws.resume();
+      for (const answer of answers) assert.equal((await answer).recovered, true);
+      const deadlineAll = Date.now() + 30_000;
+      while ([...got.values()].reduce((n, offsets) => n + offsets.length, 0) < CHANNELS * PER_CHANNEL) {
+        assert.ok(Date.now() < deadlineAll, 'every replayed event arrives within 30 s');
+        assert.equal(c.closeInfo, null);
+        await delay(50);
+      }
+      for (let k = 0; k < CHANNELS; k++)
+        assert.deepEqual(got.get(collectionChannel('stall', `c${k}`)), range(1, PER_CHANNEL), `c${k} in order, no hole`);
+      const drained = await gauges();
+      assert.equal(drained.readAhead, 0, 'nothing left read ahead once the replays are done');
     } finally {
       await c.close();
     }
