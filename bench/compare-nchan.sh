@@ -2,14 +2,15 @@
 # kinto-push beside nchan, measured by the same load generator (kp-loadgen) in one run.
 # Builds nothing: give it the binaries (defaults: the Release build of this checkout).
 #
-#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e] [--stores memory,sqlite] [--no-nchan]
+#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e,f] [--stores memory,sqlite] [--no-nchan]
 #
 #   KINTO_PUSH_BIN  default build/release/server/kinto-push
 #   KP_LOADGEN_BIN  default build/release/bench/loadgen/kp-loadgen
 #
 # Shapes: (a) 1 channel x 5,000 subscribers, 200 events/s; (b) 1,000 channels x 5, 1,000
 # events/s; (c) 19,000 idle connections (the 20,000 file-descriptor cap of this machine);
-# (d) saturation, 1 x 5,000; (e) resume, 1,000 clients x 1,000 missed events (kinto-push only).
+# (d) saturation, 1 x 5,000; (e) resume, 1,000 clients x 1,000 missed events (kinto-push only);
+# (f) 1 x 5,000 at 15 events/s, a load both servers carry: latency when neither is overloaded.
 # Stores: memory, sqlite, redis (one node on a redis-server started here), redis2 (two nodes on
 # it; kp-loadgen spreads subscribers and publishers over both, and the server figures add up
 # both nodes and redis-server).
@@ -26,7 +27,7 @@ ROOT=$(dirname "$HERE")
 KINTO_PUSH_BIN=${KINTO_PUSH_BIN:-$ROOT/build/release/server/kinto-push}
 KP_LOADGEN_BIN=${KP_LOADGEN_BIN:-$ROOT/build/release/bench/loadgen/kp-loadgen}
 REPS=3
-SHAPES=a,b,c,d,e
+SHAPES=a,b,c,d,e,f
 STORES=memory,sqlite
 NCHAN=1
 
@@ -118,6 +119,7 @@ shape_args() {   # kp-loadgen options of a shape
     b) echo "--mode live --channels 1000 --subscribers 5000 --rate 1000 --events 10000 --threads 2 --publishers 8 --drain-seconds 10 --max-seconds 60" ;;
     c) echo "--mode idle --channels 100 --subscribers 19000 --events 0 --threads 2 --handshakes-in-flight 400 --source-addrs 127.0.0.1,127.0.0.2 --idle-hold-seconds 5 --settle-seconds 2 --max-seconds 90" ;;
     d) echo "--mode saturate --channels 1 --subscribers 5000 --rate 25 --step-seconds 3 --max-steps 6 --max-lag-ms 1000 --threads 2 --publishers 8 --drain-seconds 10 --max-seconds 170" ;;
+    f) echo "--mode live --channels 1 --subscribers 5000 --rate 15 --events 150 --threads 2 --publishers 8 --drain-seconds 20 --max-seconds 90" ;;
     e) echo "--mode resume --channels 1 --subscribers 1000 --events 1000 --rate 0 --threads 2 --publishers 8 --max-seconds 90" ;;
   esac
 }

@@ -22,6 +22,7 @@ SHAPES = {
     "c": "(c) 19,000 idle connections",
     "d": "(d) saturation, 1 channel x 5,000 subscribers",
     "e": "(e) resume: 1,000 clients x 1,000 missed events",
+    "f": "(f) 1 channel x 5,000 subscribers, 15 events/s (a load both servers carry)",
 }
 
 
@@ -80,13 +81,13 @@ RESUME = [
     ("server CPU per replayed event, us", "resume.measured.server_cpu_us_per_replayed_event", "{:.2f}", True),
     ("reconnections set up per s", "resume.reconnect.setup_per_second", "{:,.0f}", False),
 ]
-FIGURES = {"a": LIVE, "b": LIVE, "c": IDLE, "d": SATURATE, "e": RESUME}
+FIGURES = {"a": LIVE, "b": LIVE, "c": IDLE, "d": SATURATE, "e": RESUME, "f": LIVE}
 
 
 def load(raw):
     runs = {}
     for path in sorted(glob.glob(os.path.join(raw, "*.json"))):
-        m = re.match(r"([a-e])-(.+)-(\d+)\.json$", os.path.basename(path))
+        m = re.match(r"([a-f])-(.+)-(\d+)\.json$", os.path.basename(path))
         if not m:
             continue
         with open(path) as f:
@@ -167,7 +168,7 @@ def chart(runs, images, name, title, ylabel, series, shapes, logscale=False):
         color = colors[t][[l for l, _ in series].index(label) % 2]
         plot.append(f"'{dat}' using {i + 2}:xtic(1) title columnheader({i + 2}) lc rgb '{color}'")
     script = f"""
-set terminal svg size 900,480 dynamic enhanced font 'sans,12' background rgb 'white'
+set terminal svg size 1000,480 dynamic enhanced font 'sans,12' background rgb 'white'
 set output '{svg}'
 set title '{title}'
 set ylabel '{ylabel}'
@@ -175,7 +176,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.9 border -1
 set boxwidth 0.9
-set key top left
+set key outside right top vertical Left reverse noenhanced
 set grid ytics
 set yrange [0:*]
 {"set logscale y; set yrange [*:*]" if logscale else ""}
@@ -227,10 +228,10 @@ def main():
             out += [f"## {title}", ""] + lines + [""]
     images = []
     lat = chart(runs, args.images, f"{args.chart_prefix}-latency", "End-to-end latency, medians (kp-loadgen)", "ms",
-                [("p50", "delivery.latency.p50_ms"), ("p99", "delivery.latency.p99_ms")], ["a", "b", "d"],
+                [("p50", "delivery.latency.p50_ms"), ("p99", "delivery.latency.p99_ms")], ["a", "b", "d", "f"],
                 logscale=True)
     cpu = chart(runs, args.images, f"{args.chart_prefix}-cpu-per-delivery", "Server CPU per delivered event, medians (kp-loadgen)",
-                "microseconds", [("CPU/delivery", "measured.server_cpu_us_per_delivery")], ["a", "b", "d"])
+                "microseconds", [("CPU/delivery", "measured.server_cpu_us_per_delivery")], ["a", "b", "d", "f"])
     for svg in (lat, cpu):
         if svg:
             images.append(f"![{os.path.basename(svg)}](../../docs/images/{os.path.basename(svg)})")
