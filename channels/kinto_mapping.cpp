@@ -1,6 +1,7 @@
 #include "channels/kinto_mapping.hpp"
 
 #include "channels/channel_name.hpp"
+#include "channels/json_string.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -88,15 +89,31 @@ std::string sha256_hex(std::string const& text) {
     return out;
 }
 
-// The identity of an event for idempotent publishing (PROTOCOL.md section 2).
+// The identity of an event for idempotent publishing (PROTOCOL.md section 2): the SHA-256 of
+// the JSON text [uri, action, resource_name, timestamp, [[id, last_modified], …]] (pairs sorted,
+// without repeats). Stores keep these keys, so the text must not change from one version to
+// the next; it is written directly, as nlohmann's dump() of that array writes it.
 std::string dedupe_key(json const& payload, std::vector<impacted> const& objects) {
-    std::vector<std::pair<std::string, std::int64_t>> pairs;
+    std::vector<std::pair<std::string_view, std::int64_t>> pairs;
     for (auto const& o : objects) pairs.emplace_back(o.id, o.identity_last_modified);
     std::sort(pairs.begin(), pairs.end());
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-    json identity = json::array({payload["uri"], payload["action"], payload["resource_name"],
-                                 payload["timestamp"], json(pairs)});
-    return sha256_hex(identity.dump());
+    std::string identity = "[";
+    for (char const* key : {"uri", "action", "resource_name"}) {
+        append_json_string(identity, payload[key].get_ref<std::string const&>());
+        identity += ',';
+    }
+    identity += payload["timestamp"].dump();
+    identity += ",[";
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        identity += i == 0 ? "[" : ",[";
+        append_json_string(identity, pairs[i].first);
+        identity += ',';
+        identity += std::to_string(pairs[i].second);
+        identity += ']';
+    }
+    identity += "]]";
+    return sha256_hex(identity);
 }
 
 // Builds the channels' parts of one validated event, in delivery order.

@@ -1,32 +1,45 @@
 #include "channels/message.hpp"
 
+#include "channels/json_string.hpp"
 #include "websocket/frame_encoder.hpp"
 
-#include <nlohmann/json.hpp>
+#include <cassert>
 
 namespace kp::channels {
 
 std::shared_ptr<message const> message::from_record(std::string channel, std::uint64_t offset,
                                                     std::int64_t timestamp, std::string const& body) {
+    // {"type":"event","channel":…,"offset":…,"timestamp":…, then the body's members: its
+    // length is known before it is written, so the header goes first and the frame is built
+    // in place, in one allocation.
+    std::string channel_json;
+    append_json_string(channel_json, channel);
+    std::string const offset_text = std::to_string(offset);
+    std::string const timestamp_text = std::to_string(timestamp);
+    static constexpr std::string_view head = R"({"type":"event","channel":)";
+    static constexpr std::string_view offset_key = R"(,"offset":)";
+    static constexpr std::string_view timestamp_key = R"(,"timestamp":)";
+    bool const members = body.size() > 2;   // the body is a JSON object: its members follow ours
+    std::size_t const text_size = head.size() + channel_json.size() + offset_key.size() + offset_text.size() +
+                                  timestamp_key.size() + timestamp_text.size() + (members ? body.size() : 1);
+
     auto m = std::make_shared<message>();
-    std::string text;
-    text.reserve(body.size() + channel.size() + 64);
-    text += R"({"type":"event","channel":)";
-    text += nlohmann::json(channel).dump();
-    text += R"(,"offset":)";
-    text += std::to_string(offset);
-    text += R"(,"timestamp":)";
-    text += std::to_string(timestamp);
-    // The body is a JSON object: splice its members after ours.
-    if (body.size() > 2) {
-        text += ',';
-        text.append(body, 1, std::string::npos);
-    } else {
-        text += '}';
-    }
-    m->wire = websocket::frame_header(websocket::opcode::text, text.size());
+    m->wire = websocket::frame_header(websocket::opcode::text, text_size);
     m->header_size = m->wire.size();
-    m->wire += text;
+    m->wire.reserve(m->header_size + text_size);
+    m->wire += head;
+    m->wire += channel_json;
+    m->wire += offset_key;
+    m->wire += offset_text;
+    m->wire += timestamp_key;
+    m->wire += timestamp_text;
+    if (members) {
+        m->wire += ',';
+        m->wire.append(body, 1, std::string::npos);
+    } else {
+        m->wire += '}';
+    }
+    assert(m->wire.size() == m->header_size + text_size);
     m->channel = std::move(channel);
     m->offset = offset;
     m->timestamp = timestamp;

@@ -2,6 +2,7 @@
 
 #include "channels/channel_name.hpp"
 #include "channels/json_depth.hpp"
+#include "channels/json_string.hpp"
 #include "server/build_info.hpp"
 #include "server/log_event.hpp"
 #include "web-demo/web_demo_assets.hpp"
@@ -235,9 +236,19 @@ void router::publish(http_request const& request, http_peer const& peer, respond
         case channels::publish_result::status::ok: break;
         }
         summary->channels = result.published.size();
-        json published = json::array();
-        for (auto const& p : result.published) published.push_back({{"channel", p.channel}, {"offset", p.offset}});
-        respond(json_response(202, json{{"published", std::move(published)}}, version, keep_alive));
+        // {"published":[{"channel":…,"offset":…},…]}, written directly: one string, no JSON tree.
+        std::string answer = R"({"published":[)";
+        answer.reserve(answer.size() + result.published.size() * 64 + 2);
+        for (std::size_t i = 0; i < result.published.size(); ++i) {
+            auto const& p = result.published[i];
+            answer += i == 0 ? R"({"channel":)" : R"(,{"channel":)";
+            channels::append_json_string(answer, p.channel);
+            answer += R"(,"offset":)";
+            answer += std::to_string(p.offset);
+            answer += '}';
+        }
+        answer += "]}";
+        respond(text_response(202, "application/json", std::move(answer), version, keep_alive));
     });
     if (!queued) fail(503, kinto_errno::backend, "too many publications in flight; retry later");
 }

@@ -77,3 +77,36 @@ TEST_CASE("from_record of a stored event_record uses its channel, offset and tim
     CHECK(frame["impacted_objects"] == ordered::array());
     CHECK_FALSE(frame.contains("stored_at_ms"));
 }
+
+TEST_CASE("the frame's header announces exactly the text that follows, at every header size", "[message]") {
+    // Text lengths around the 7-bit, 16-bit and 64-bit length forms of RFC 6455 section 5.2.
+    for (std::size_t pad : {0u, 60u, 70u, 100u, 65'400u, 65'500u, 70'000u}) {
+        std::string const body = R"({"payload":{"pad":")" + std::string(pad, 'x') + R"("}})";
+        auto const m = message::from_record("/buckets/b", 1, 2, body);
+        auto const& wire = m->wire;
+        REQUIRE(wire.size() > m->header_size);
+        std::size_t const text = wire.size() - m->header_size;
+        CHECK(m->frame().size() == text);
+        CHECK(static_cast<unsigned char>(wire[0]) == 0x81);   // FIN, text
+        std::size_t announced = static_cast<unsigned char>(wire[1]) & 0x7f;
+        if (announced == 126) {
+            REQUIRE(m->header_size == 4);
+            announced = (static_cast<std::size_t>(static_cast<unsigned char>(wire[2])) << 8) |
+                        static_cast<unsigned char>(wire[3]);
+        } else if (announced == 127) {
+            REQUIRE(m->header_size == 10);
+            announced = 0;
+            for (int i = 2; i < 10; ++i) announced = (announced << 8) | static_cast<unsigned char>(wire[i]);
+        } else {
+            REQUIRE(m->header_size == 2);
+        }
+        CHECK(announced == text);
+        CHECK(ordered::parse(m->frame())["payload"]["pad"].get<std::string>().size() == pad);
+    }
+}
+
+TEST_CASE("a channel name that needs escaping is escaped in the frame", "[message]") {
+    // Channel names are validated before they get here; the frame is still valid JSON if not.
+    auto const m = message::from_record("/buckets/\"q\\\x01\xc3\xa9", 3, 4, "{}");
+    CHECK(ordered::parse(m->frame())["channel"] == "/buckets/\"q\\\x01\xc3\xa9");
+}
