@@ -2,7 +2,7 @@
 # kinto-push beside nchan, measured by the same load generator (kp-loadgen) in one run.
 # Builds nothing: give it the binaries (defaults: the Release build of this checkout).
 #
-#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e,f] [--stores memory,sqlite] [--no-nchan]
+#   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e,f] [--stores memory,sqlite] [--shards 1] [--no-nchan]
 #
 #   KINTO_PUSH_BIN  default build/release/server/kinto-push
 #   KP_LOADGEN_BIN  default build/release/bench/loadgen/kp-loadgen
@@ -11,6 +11,8 @@
 # events/s; (c) 19,000 idle connections (the 20,000 file-descriptor cap of this machine);
 # (d) saturation, 1 x 5,000; (e) resume, 1,000 clients x 1,000 missed events (kinto-push only);
 # (f) 1 x 5,000 at 15 events/s, a load both servers carry: latency when neither is overloaded.
+# --shards: kinto-push's event-loop threads per node (default 1: one event loop, as nchan runs
+# one worker, since the load generator needs the machine's other core).
 # Stores: memory, sqlite, redis (one node on a redis-server started here), redis2 (two nodes on
 # it; kp-loadgen spreads subscribers and publishers over both, and the server figures add up
 # both nodes and redis-server).
@@ -30,18 +32,21 @@ REPS=3
 SHAPES=a,b,c,d,e,f
 STORES=memory,sqlite
 NCHAN=1
+SHARDS=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) REPS=$2; shift 2 ;;
     --shapes) SHAPES=$2; shift 2 ;;
     --stores) STORES=$2; shift 2 ;;
+    --shards) SHARDS=$2; shift 2 ;;
     --no-nchan) NCHAN=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$REPS" =~ ^[1-9][0-9]?$ ]] || { echo "--reps must be 1..99" >&2; exit 2; }
+[[ "$SHARDS" =~ ^[1-9][0-9]?$ ]] || { echo "--shards must be 1..99" >&2; exit 2; }
 for b in "$KINTO_PUSH_BIN" "$KP_LOADGEN_BIN"; do
   [ -x "$b" ] || { echo "missing $b: build it first (cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
 done
@@ -81,7 +86,7 @@ start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name
   for i in $(seq "$nodes"); do
     port=$(free_port)
     # --log-level warn: no line per request, as nchan runs with access_log off.
-    "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn \
+    "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn --shards "$SHARDS" \
       2>"$WORK/$2.$i.log" &
     STARTED+=("$!"); SERVER_GROUP+=("$!"); pids=("$!" "${pids[@]}")
     wait_port "$port" || { echo "kinto-push did not start:" >&2; cat "$WORK/$2.$i.log" >&2; return 1; }
@@ -158,5 +163,5 @@ for rep in $(seq "$REPS"); do
 done
 
 python3 "$HERE/compare_summary.py" --raw "$RAW" --out "$SUMMARY" --images "$ROOT/docs/images" \
-  --kinto-push-bin "$KINTO_PUSH_BIN" --chart-prefix "$CHARTS"
+  --kinto-push-bin "$KINTO_PUSH_BIN" --shards "$SHARDS" --chart-prefix "$CHARTS"
 echo "summary: $SUMMARY; raw runs: $RAW; charts: docs/images/$CHARTS-latency.svg, docs/images/$CHARTS-cpu-per-delivery.svg"
