@@ -6,6 +6,7 @@
 #include "server/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -127,9 +128,13 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
         // along: this callback (or the lambda holding it) is destroyed where it was called,
         // perhaps on the ingest thread or the blocking pool, and must not be the session's
         // last owner there (its destructor edits the shard's session set).
+        // Posted, even on this shard: a 202 leaves after this shard's share of the event's
+        // fan-out, which publishing posted just before, as nchan answers after its fan-out.
+        // Subscribers hear of an event before its publisher does, and a shard busy fanning
+        // out paces its publishers.
         if (!self) return;
         auto executor = self->stream_.get_executor();
-        asio::dispatch(executor, [self = std::move(self), response = std::move(response)]() mutable {
+        asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
             self->send(std::move(response));
         });
     });
