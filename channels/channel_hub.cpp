@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 #include <variant>
 
 namespace kp::channels {
@@ -52,7 +53,14 @@ std::vector<publish_result> channel_hub::publish_all(std::vector<nlohmann::order
     std::vector<std::vector<store::append_event>> transactions;
     std::vector<std::size_t> owners;   // transactions[k] belongs to bodies[owners[k]]
     for (std::size_t i = 0; i < bodies.size(); ++i) {
-        auto mapped = mapping_.map(*bodies[i]);
+        std::variant<std::vector<store::append_event>, mapping_error> mapped;
+        try {
+            mapped = mapping_.map(*bodies[i]);
+        } catch (std::runtime_error const& e) {   // the idempotency key could not be computed
+            results[i].outcome = publish_result::status::unavailable;
+            results[i].error = e.what();
+            continue;
+        }
         if (auto* error = std::get_if<mapping_error>(&mapped)) {
             results[i].outcome = publish_result::status::bad_request;
             results[i].error = std::move(error->message);

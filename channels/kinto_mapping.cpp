@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 namespace kp::channels {
@@ -76,10 +78,18 @@ impacted check_impacted(json const& element, std::string const& path) {
     return out;
 }
 
+// SHA-256 fetched from OpenSSL's provider once, not looked up again for every event (an
+// implicit fetch takes locks and allocations), and a digest context kept per thread.
 std::string sha256_hex(std::string const& text) {
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    static thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context{EVP_MD_CTX_new(),
+                                                                                        &EVP_MD_CTX_free};
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+    if (sha256 == nullptr || !context || EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
+        EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
+        EVP_DigestFinal_ex(context.get(), digest, &size) != 1)
+        throw std::runtime_error("SHA-256 is not available from OpenSSL");
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < size; ++i) {
@@ -129,7 +139,10 @@ public:
         tail_ = "]";
         for (auto it = event.begin(); it != event.end(); ++it) {
             if (it.key() == "payload" || it.key() == "impacted_objects") continue;
-            tail_ += "," + json(it.key()).dump() + ":" + it.value().dump();
+            tail_ += ',';
+            append_json_string(tail_, it.key());
+            tail_ += ':';
+            tail_ += it.value().dump();
         }
         tail_ += "}";
     }

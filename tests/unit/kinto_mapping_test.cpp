@@ -488,6 +488,7 @@ TEST_CASE("unknown fields are kept in the stored body", "[mapping]") {
     ordered with_extra = ordered::parse(collection_delete_plural);
     with_extra["impacted_objects"][1]["note"] = "kept";
     with_extra["origin"] = "batch";
+    with_extra["a \"quoted\"\tname \u00e9"] = 1;   // a member name that must be escaped
     ordered list;
     list["events"] = ordered::array({with_extra});
     auto const split = map_ok(no_known_collections(), list);
@@ -497,6 +498,7 @@ TEST_CASE("unknown fields are kept in the stored body", "[mapping]") {
     CHECK(c2["origin"] == "batch");
     auto const c1 = plain::parse(entry_for(split[0], "/buckets/blog/collections/c1").body);
     CHECK(c1["origin"] == "batch");
+    CHECK(c1["a \"quoted\"\tname \u00e9"] == 1);
 }
 
 TEST_CASE("an event's parts come in the order collection, bucket, firehose", "[mapping]") {
