@@ -66,8 +66,10 @@ ulimit -n "$(ulimit -Hn)"   # servers and load generator inherit the whole fd li
 
 # shellcheck source=bench/bench-processes.sh
 . "$HERE/bench-processes.sh"   # STARTED, stop_pid, cleanup (at exit), free_port, wait_port
+# shellcheck source=bench/bench-shapes.sh
+. "$HERE/bench-shapes.sh"      # shape_args
 
-SERVER_URL= SERVER_PIDS= SERVER_GROUP=()   # the URL(s) and PIDs of the server under test, and what to stop
+SERVER_URL='' SERVER_PIDS='' SERVER_GROUP=()   # the URL(s) and PIDs of the server under test, and what to stop
 start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name
   local store=memory nodes=1 i port urls=() pids=()
   SERVER_GROUP=()
@@ -118,17 +120,6 @@ stop_server() {   # the nodes first, then redis-server (their store)
   SERVER_GROUP=()
 }
 
-shape_args() {   # kp-loadgen options of a shape
-  case "$1" in
-    a) echo "--mode live --channels 1 --subscribers 5000 --rate 200 --events 400 --threads 2 --publishers 8 --drain-seconds 40 --max-seconds 120" ;;
-    b) echo "--mode live --channels 1000 --subscribers 5000 --rate 1000 --events 10000 --threads 2 --publishers 8 --drain-seconds 10 --max-seconds 60" ;;
-    c) echo "--mode idle --channels 100 --subscribers 19000 --events 0 --threads 2 --handshakes-in-flight 400 --source-addrs 127.0.0.1,127.0.0.2 --idle-hold-seconds 5 --settle-seconds 2 --max-seconds 90" ;;
-    d) echo "--mode saturate --channels 1 --subscribers 5000 --rate 25 --step-seconds 3 --max-steps 6 --max-lag-ms 1000 --threads 2 --publishers 8 --drain-seconds 10 --max-seconds 170" ;;
-    f) echo "--mode live --channels 1 --subscribers 5000 --rate 15 --events 150 --threads 2 --publishers 8 --drain-seconds 20 --max-seconds 90" ;;
-    e) echo "--mode resume --channels 1 --subscribers 1000 --events 1000 --rate 0 --threads 2 --publishers 8 --max-seconds 90" ;;
-  esac
-}
-
 run_one() {   # $1 shape, $2 target (nchan | kinto-push-STORE), $3 rep
   local shape=$1 target=$2 rep=$3 name=$1-$2-$3 loadgen_target=kinto-push
   case "$target" in
@@ -163,5 +154,6 @@ for rep in $(seq "$REPS"); do
 done
 
 python3 "$HERE/compare_summary.py" --raw "$RAW" --out "$SUMMARY" --images "$ROOT/docs/images" \
-  --kinto-push-bin "$KINTO_PUSH_BIN" --shards "$SHARDS" --chart-prefix "$CHARTS"
+  --kinto-push-bin "$KINTO_PUSH_BIN" --shards "$SHARDS" --chart-prefix "$CHARTS" \
+  --checkout "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "summary: $SUMMARY; raw runs: $RAW; charts: docs/images/$CHARTS-latency.svg, docs/images/$CHARTS-cpu-per-delivery.svg"

@@ -197,6 +197,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--images", required=True)
     ap.add_argument("--kinto-push-bin", default="")
+    ap.add_argument("--checkout", default="", help="the commit of the checkout the script ran from")
     ap.add_argument("--shards", type=int, default=1, help="kinto-push's --shards in these runs")
     ap.add_argument("--chart-prefix", default="bench", help="charts: IMAGES/PREFIX-latency.svg, PREFIX-cpu-per-delivery.svg")
     args = ap.parse_args()
@@ -214,7 +215,9 @@ def main():
            f"Machine: {platform.node() and 'this VM'}, {os.cpu_count()} cores, kernel {platform.release()}; "
            + (f"{nginx}, libnginx-mod-nchan {nchan} (1 worker); " if has_nchan else "")
            + (f"redis-server {redis}; " if has_redis else "")
-           + f"kinto-push `{args.kinto_push_bin}` ({args.shards} shard{'s' if args.shards != 1 else ''} per node, "
+           + f"kinto-push `{args.kinto_push_bin}`"
+           + (f" (checkout `{args.checkout}`)" if args.checkout else "")
+           + f" ({args.shards} shard{'s' if args.shards != 1 else ''} per node, "
            f"`--history-size 2000`). Medians of n runs per cell (n in the header); every run on a fresh server. "
            f"Raw reports: `{os.path.relpath(args.raw)}`. Ratio < 1: kinto-push uses less / is faster, where lower "
            f"is better; read the figure's name." + (
