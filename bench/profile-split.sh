@@ -118,6 +118,7 @@ lines = [
     f"for {seconds} s of each run. µs per delivery: kp-loadgen's server CPU / deliveries for the",
     "whole run; the parts: that figure times perf's shares (kernel: samples in the kernel;",
     "tcp_sendmsg: samples under it, i.e. the sends, the receiver's TCP path and its wake-up).",
+    "perf's sampling adds its own cost to both servers' figures: compare the parts with each other.",
     "",
     "| server | µs per delivery | kernel, µs | of which tcp_sendmsg, µs | user space, µs | lost |",
     "|---|---:|---:|---:|---:|---:|",
