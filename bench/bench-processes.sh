@@ -40,3 +40,19 @@ wait_port() {   # until 127.0.0.1:$1 accepts, at most 10 s
   done
   return 1
 }
+
+# nginx with nchan, configured from bench/nchan.conf.in under the private prefix $1 (created),
+# listening on 127.0.0.1:$2; waits until it accepts. Sets NCHAN_MASTER (also in STARTED) and
+# NCHAN_WORKERS (comma-separated). The sourcing script sets HERE (the bench folder).
+launch_nchan() {
+  local prefix=$1 port=$2
+  mkdir -p "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
+  chmod 777 "$prefix" "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
+  chmod 755 "$(dirname "$prefix")"   # nginx's workers run as another user
+  sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
+  nginx -p "$prefix/" -c "$prefix/nginx.conf" 2>"$prefix/stderr.log" &
+  NCHAN_MASTER=$!
+  STARTED+=("$NCHAN_MASTER")
+  wait_port "$port" || { echo "nchan did not start:" >&2; cat "$prefix/stderr.log" "$prefix/error.log" >&2; return 1; }
+  NCHAN_WORKERS=$(pgrep -P "$NCHAN_MASTER" | paste -sd, -)
+}

@@ -65,7 +65,7 @@ WORK=$(mktemp -d /tmp/kp-compare.XXXXXX)
 ulimit -n "$(ulimit -Hn)"   # servers and load generator inherit the whole fd limit
 
 # shellcheck source=bench/bench-processes.sh
-. "$HERE/bench-processes.sh"   # STARTED, stop_pid, cleanup (at exit), free_port, wait_port
+. "$HERE/bench-processes.sh"   # STARTED, stop_pid, cleanup (at exit), free_port, wait_port, launch_nchan
 # shellcheck source=bench/bench-shapes.sh
 . "$HERE/bench-shapes.sh"      # shape_args
 
@@ -98,19 +98,12 @@ start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name
   SERVER_PIDS=$(IFS=,; echo "${pids[*]}")
 }
 start_nchan() {   # $1 = run name
-  local prefix=$WORK/nchan-$1 port
+  local port
   port=$(free_port)
-  mkdir -p "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
-  chmod 777 "$prefix" "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
-  chmod 755 "$WORK"
-  sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
-  nginx -p "$prefix/" -c "$prefix/nginx.conf" 2>"$prefix/stderr.log" &
-  STARTED+=("$!"); SERVER_GROUP=("$!")
-  wait_port "$port" || { echo "nchan did not start:" >&2; cat "$prefix/stderr.log" "$prefix/error.log" >&2; return 1; }
-  local worker
-  worker=$(pgrep -P "${SERVER_GROUP[0]}" | paste -sd, -)
+  launch_nchan "$WORK/nchan-$1" "$port" || return 1
+  SERVER_GROUP=("$NCHAN_MASTER")
   SERVER_URL=http://127.0.0.1:$port
-  SERVER_PIDS=${SERVER_GROUP[0]}${worker:+,$worker}
+  SERVER_PIDS=$NCHAN_MASTER${NCHAN_WORKERS:+,$NCHAN_WORKERS}
 }
 stop_server() {   # the nodes first, then redis-server (their store)
   local keep=() pid i

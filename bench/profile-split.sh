@@ -43,7 +43,6 @@ command -v perf >/dev/null || { echo "perf is needed: apt-get install -y linux-p
 DATE=$(date -u +%Y-%m-%d)
 OUT=$ROOT/bench/results/$DATE-profile-split.md
 WORK=$(mktemp -d /tmp/kp-profile.XXXXXX)
-chmod 755 "$WORK"
 ulimit -n "$(ulimit -Hn)"
 # shellcheck source=bench/bench-processes.sh
 . "$HERE/bench-processes.sh"
@@ -56,14 +55,9 @@ profile_one() {
   local target=$1 rep=$2 port pid pids sampled name=$1-$2 loadgen_pid
   port=$(free_port)
   if [ "$target" = nchan ]; then
-    local prefix=$WORK/nchan-$rep
-    mkdir -p "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
-    chmod 777 "$prefix" "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
-    sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
-    nginx -p "$prefix/" -c "$prefix/nginx.conf" 2>"$prefix/stderr.log" &
-    pid=$!; STARTED+=("$pid")
-    wait_port "$port" || { echo "nchan did not start" >&2; return 1; }
-    sampled=$(pgrep -P "$pid" | head -1)   # the one worker (bench/nchan.conf.in)
+    launch_nchan "$WORK/nchan-$rep" "$port" || return 1
+    pid=$NCHAN_MASTER
+    sampled=${NCHAN_WORKERS%%,*}   # the one worker (bench/nchan.conf.in)
     pids="$pid,$sampled"
   else
     "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store memory --history-size 2000 --log-level warn \
