@@ -11,7 +11,7 @@ std::shared_ptr<message const> message::from_record(std::string channel, std::ui
                                                     std::int64_t timestamp, std::string const& body) {
     // {"type":"event","channel":…,"offset":…,"timestamp":…, then the body's members: its
     // length is known before it is written, so the header goes first and the frame is built
-    // in place, in one allocation.
+    // in place, in one buffer (only the channel's JSON text is built apart, first).
     std::string channel_json;
     append_json_string(channel_json, channel);
     std::string const offset_text = std::to_string(offset);
