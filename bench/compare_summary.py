@@ -46,6 +46,7 @@ LIVE = [
     ("lost: tail (not delivered when the drain ended: backlog or loss)", "delivery.lost_tail", "{:,.0f}", True),
     ("duplicated", "delivery.duplicated", "{:.0f}", True),
     ("server CPU per delivery, us", "measured.server_cpu_us_per_delivery", "{:.2f}", True),
+    ("  of which user space, us", "measured.server_user_cpu_us_per_delivery", "{:.2f}", True),
     ("deliveries per server CPU-second", "measured.deliverys_per_server_cpu_second", "{:,.0f}", False),
     ("server CPU, % of a core", "measured.server_cpu_percent", "{:.0f}", None),
     ("machine busy (both cores)", "measured.machine_busy_fraction", "{:.2f}", None),

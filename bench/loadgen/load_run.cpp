@@ -48,8 +48,10 @@ window_sample sample_window(process_sampler const& server) {
 
 json window_json(window_sample const& a, window_sample const& b, std::uint64_t work, char const* per) {
     double const cpu = b.server.cpu_seconds - a.server.cpu_seconds;
+    double const user_cpu = b.server.user_cpu_seconds - a.server.user_cpu_seconds;
     json j{{"window_seconds", round_to(seconds_between(a.at_ns, b.at_ns), 0.001)},
            {"server_cpu_seconds", round_to(cpu, 0.01)},
+           {"server_user_cpu_seconds", round_to(user_cpu, 0.01)},
            {"server_cpu_percent", seconds_between(a.at_ns, b.at_ns) > 0
                                       ? round_to(100.0 * cpu / seconds_between(a.at_ns, b.at_ns), 0.1)
                                       : 0.0},
@@ -57,6 +59,8 @@ json window_json(window_sample const& a, window_sample const& b, std::uint64_t w
            {"machine_busy_fraction", round_to(machine_cpu::busy_fraction(a.machine, b.machine), 0.001)}};
     if (per) {
         j[std::string("server_cpu_us_per_") + per] = work ? round_to(cpu * 1e6 / static_cast<double>(work), 0.01) : 0.0;
+        j[std::string("server_user_cpu_us_per_") + per] =
+            work ? round_to(user_cpu * 1e6 / static_cast<double>(work), 0.01) : 0.0;
         j[std::string(per) + "s_per_server_cpu_second"] = cpu > 0 ? std::round(static_cast<double>(work) / cpu) : 0.0;
     }
     return j;

@@ -44,6 +44,7 @@ process_sampler::sample process_sampler::take() const {
             if (n == 15) stime = std::stoull(field);
         }
         s.cpu_seconds += static_cast<double>(utime + stime) / ticks_per_second_;
+        s.user_cpu_seconds += static_cast<double>(utime) / ticks_per_second_;
         s.rss_kib += kib_of(dir + "/status", "VmRSS");
         s.hwm_kib += kib_of(dir + "/status", "VmHWM");
         s.pss_kib += kib_of(dir + "/smaps_rollup", "Pss");

@@ -26,10 +26,11 @@ std::string num(json const& j, char const* key) {
 void measured(std::ostringstream& out, json const& m, char const* per) {
     if (!m.is_object()) return;
     out << "  server CPU      " << num(m, "server_cpu_seconds") << " s in " << num(m, "window_seconds") << " s ("
-        << num(m, "server_cpu_percent") << "% of a core)";
+        << num(m, "server_cpu_percent") << "% of a core; " << num(m, "server_user_cpu_seconds") << " s in user space)";
     if (per) {
         out << ", " << num(m, (std::string("server_cpu_us_per_") + per).c_str()) << " us per " << per << ", "
-            << num(m, (std::string(per) + "s_per_server_cpu_second").c_str()) << " per server CPU-second";
+            << num(m, (std::string(per) + "s_per_server_cpu_second").c_str()) << " per server CPU-second ("
+            << num(m, (std::string("server_user_cpu_us_per_") + per).c_str()) << " us in user space)";
     }
     out << "\n  client CPU      " << num(m, "client_cpu_seconds") << " s; machine busy "
         << num(m, "machine_busy_fraction") << " of both cores\n";
@@ -61,7 +62,10 @@ std::string run_report::text(json const& r) {
     std::ostringstream out;
     std::string urls;
     if (auto it = r.find("urls"); it != r.end() && it->is_array())
-        for (auto const& url : *it) urls += (urls.empty() ? "" : ",") + url.get<std::string>();
+        for (auto const& url : *it) {
+            if (!urls.empty()) urls += ',';
+            urls += url.get_ref<std::string const&>();
+        }
     out << "kp-loadgen " << r.value("mode", "") << " against " << r.value("target", "") << " at " << urls << ": "
         << num(r, "subscribers") << " subscribers on " << num(r, "channels") << " channels, " << num(r, "threads")
         << " threads\n";
