@@ -3,10 +3,12 @@
 #include "server/io_errors.hpp"
 #include "server/lingering_close.hpp"
 #include "server/push_session.hpp"
+#include "server/response_head.hpp"
 #include "server/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -16,6 +18,7 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 
 namespace kp::server {
@@ -160,7 +163,15 @@ void http_session<Stream>::send(http_response response) {
     if (context_.shutting_down.load()) response_->keep_alive(false);
     bool const close = !response_->keep_alive();
     beast::get_lowest_layer(stream_).expires_after(request_deadline());
-    http::async_write(stream_, *response_, beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+    if (response_->chunked()) {   // none of our routes answers so; the serializer frames it
+        return http::async_write(stream_, *response_,
+                                 beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+    }
+    // The head and the body in one gathered write (server/response_head.hpp).
+    response_head_.clear();   // keeps its capacity from one answer to the next
+    append_response_head(response_head_, *response_);
+    std::array<asio::const_buffer, 2> const buffers{asio::buffer(response_head_), asio::buffer(response_->body())};
+    asio::async_write(stream_, buffers, beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
 }
 
 template <class Stream>

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace kp::server {
 
@@ -53,6 +54,7 @@ private:
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     std::optional<http_response> response_;
+    std::string response_head_;   // the head of response_, while it is written
     shard& shard_;
     server_context& context_;
     router const& routes_;
