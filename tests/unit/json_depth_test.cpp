@@ -67,3 +67,19 @@ TEST_CASE("escaped quotes do not end a string, and an escaped backslash does not
     CHECK_FALSE(json_depth_within(R"(["\\", [[ ]]])", 2));
     CHECK(json_depth_within(R"(["\\", [[ ]]])", 3));
 }
+
+TEST_CASE("strings are skipped to their closing quote, wherever the escapes fall", "[json_depth]") {
+    // An unterminated string ends the check (the parser refuses the text); brackets after an
+    // opening quote with no closing one do not count.
+    CHECK(json_depth_within(R"(["[[[[)", 1));
+    CHECK(json_depth_within(R"(["ab\")", 1));
+    // A run of backslashes right after the opening quote: "\\\\" is two escaped backslashes.
+    CHECK_FALSE(json_depth_within(R"(["\\\\", [[]]])", 2));
+    CHECK(json_depth_within(R"(["\\\\\"[[", 1])", 1));
+    // Long strings (found by memchr) around structure that still counts.
+    std::string const long_text(10'000, 'x');
+    CHECK(json_depth_within(R"({"a":")" + long_text + R"(","b":[[1]]})", 3));
+    CHECK_FALSE(json_depth_within(R"({"a":")" + long_text + R"(","b":[[1]]})", 2));
+    CHECK_FALSE(json_depth_within(R"({"a":")" + long_text + R"(\\","b":[[1]]})", 2));
+    CHECK(json_depth_within(R"({"a":")" + long_text + R"(\",[[[[","b":1})", 1));
+}
