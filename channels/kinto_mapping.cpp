@@ -1,6 +1,7 @@
 #include "channels/kinto_mapping.hpp"
 
 #include "channels/channel_name.hpp"
+#include "channels/compact_json.hpp"
 #include "channels/json_string.hpp"
 
 #include <nlohmann/json.hpp>
@@ -113,7 +114,7 @@ std::string dedupe_key(json const& payload, std::vector<impacted> const& objects
         append_json_string(identity, payload[key].get_ref<std::string const&>());
         identity += ',';
     }
-    identity += payload["timestamp"].dump();
+    append_compact_json(identity, payload["timestamp"]);
     identity += ",[";
     for (std::size_t i = 0; i < pairs.size(); ++i) {
         identity += i == 0 ? "[" : ",[";
@@ -133,16 +134,20 @@ public:
     // channel's part is then a concatenation of those pieces (no copy of the JSON tree).
     event_splitter(json const& event, std::vector<impacted> objects) : objects_(std::move(objects)) {
         payload_timestamp_ = event["payload"]["timestamp"].get<std::int64_t>();
-        head_ = "{\"payload\":" + event["payload"].dump() + ",\"impacted_objects\":[";
-        if (auto list = event.find("impacted_objects"); list != event.end())
-            for (auto const& element : *list) pieces_.push_back(element.dump());
+        head_ = "{\"payload\":";
+        append_compact_json(head_, event["payload"]);
+        head_ += ",\"impacted_objects\":[";
+        if (auto list = event.find("impacted_objects"); list != event.end()) {
+            pieces_.reserve(list->size());
+            for (auto const& element : *list) append_compact_json(pieces_.emplace_back(), element);
+        }
         tail_ = "]";
         for (auto it = event.begin(); it != event.end(); ++it) {
             if (it.key() == "payload" || it.key() == "impacted_objects") continue;
             tail_ += ',';
             append_json_string(tail_, it.key());
             tail_ += ':';
-            tail_ += it.value().dump();
+            append_compact_json(tail_, it.value());
         }
         tail_ += "}";
     }

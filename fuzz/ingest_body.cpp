@@ -1,11 +1,13 @@
 // Fuzz target: the body of POST /v1/events, as server/router::publish and the ingest thread
 // take it: the nesting check on the raw text, the parse (no exceptions), then
 // channels::kinto_mapping (validation, split per channel, idempotency key).
-// Invariants: an error names a field and can be sent back (its JSON dump does not throw); a
-// mapped event has a 64-hex-digit key and parts on valid channels, the firehose last, each
-// part a JSON object with the original payload.
+// Invariants: the parsed body written back by append_compact_json is dump()'s text; an error
+// names a field and can be sent back (its JSON dump does not throw); a mapped event has a
+// 64-hex-digit key and parts on valid channels, the firehose last, each part a JSON object
+// with the original payload.
 
 #include "channels/channel_name.hpp"
+#include "channels/compact_json.hpp"
 #include "channels/json_depth.hpp"
 #include "channels/kinto_mapping.hpp"
 #include "fuzz/fuzz_check.hpp"
@@ -24,6 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (!kp::channels::json_depth_within(body, 64)) return 0;   // 400 before parsing
     auto const doc = nlohmann::ordered_json::parse(body, nullptr, false);
     if (doc.is_discarded()) return 0;                              // 400 invalid JSON
+    std::string compact;
+    kp::channels::append_compact_json(compact, doc);   // how the mapping writes the parts back
+    FUZZ_CHECK(compact == doc.dump());
 
     // A bucket delete also goes to the collections kinto-push knows in that bucket.
     kp::channels::kinto_mapping const mapping([](std::string const& bucket) {
