@@ -1,7 +1,8 @@
 // Fuzz target: the body of POST /v1/events, as server/router::publish and the ingest thread
-// take it: the nesting check on the raw text, the parse (no exceptions), then
+// take it: the nesting check on the raw text, the parse (parse_json_document), then
 // channels::kinto_mapping (validation, split per channel, idempotency key).
-// Invariants: the parsed body written back by append_compact_json is dump()'s text; an error
+// Invariants: parse_json_document refuses what nlohmann's parse() refuses and makes the value
+// it makes; that value written back by append_compact_json is dump()'s text; an error
 // names a field and can be sent back (its JSON dump does not throw); a mapped event has a
 // 64-hex-digit key and parts on valid channels, the firehose last, each part a JSON object
 // with the original payload.
@@ -9,6 +10,7 @@
 #include "channels/channel_name.hpp"
 #include "channels/compact_json.hpp"
 #include "channels/json_depth.hpp"
+#include "channels/json_document.hpp"
 #include "channels/kinto_mapping.hpp"
 #include "fuzz/fuzz_check.hpp"
 
@@ -24,8 +26,12 @@ using kp::channels::channel_name;
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
     std::string_view const body(reinterpret_cast<char const*>(data), size);
     if (!kp::channels::json_depth_within(body, 64)) return 0;   // 400 before parsing
-    auto const doc = nlohmann::ordered_json::parse(body, nullptr, false);
-    if (doc.is_discarded()) return 0;                              // 400 invalid JSON
+    auto const parsed = kp::channels::parse_json_document(body);
+    auto const reference = nlohmann::ordered_json::parse(body, nullptr, false);
+    FUZZ_CHECK(parsed.has_value() == !reference.is_discarded());   // the same texts refused
+    if (!parsed) return 0;                                           // 400 invalid JSON
+    auto const& doc = *parsed;
+    FUZZ_CHECK(doc == reference);                                    // the same value, in order
     std::string compact;
     kp::channels::append_compact_json(compact, doc);   // how the mapping writes the parts back
     FUZZ_CHECK(compact == doc.dump());

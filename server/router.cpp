@@ -2,6 +2,7 @@
 
 #include "channels/channel_name.hpp"
 #include "channels/json_depth.hpp"
+#include "channels/json_document.hpp"
 #include "channels/json_string.hpp"
 #include "server/build_info.hpp"
 #include "server/log_event.hpp"
@@ -218,8 +219,9 @@ void router::publish(http_request const& request, http_peer const& peer, respond
     auto const& body = request.body();
     if (!channels::json_depth_within(body, max_json_depth))
         return fail(400, kinto_errno::bad_json, "body: JSON nested deeper than 64 levels");
-    auto doc = nlohmann::ordered_json::parse(body, nullptr, false);   // keeps Kinto's key order
-    if (doc.is_discarded()) return fail(400, kinto_errno::bad_json, "body: invalid JSON");
+    auto parsed = channels::parse_json_document(body);   // keeps Kinto's key order
+    if (!parsed) return fail(400, kinto_errno::bad_json, "body: invalid JSON");
+    auto& doc = *parsed;
     if (auto events = doc.find("events"); doc.is_object() && events != doc.end() && events->is_array())
         summary->events = events->size();
     else
