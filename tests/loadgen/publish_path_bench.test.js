@@ -27,6 +27,7 @@ test('a short run maps the bench event and prints the two medians', () => {
     const us = Number(m[1]);
     assert.ok(us > 0 && us < 10_000, `${step}: ${us} us per event`);
   }
+  assert.match(r.stdout, /^\(nlohmann's parse\(\) alone: [0-9.]+ us per event\)$/m);
 });
 
 test('bad command lines are refused with status 2', () => {
