@@ -1,6 +1,7 @@
 # Shell helpers shared by the benchmark scripts (sourced, not run): the processes a script
 # starts, on 127.0.0.1 only, and their stop by PID only (also on Ctrl-C). The sourcing script
-# sets WORK (a temp directory, removed at exit) before it starts anything.
+# sets WORK (a temp directory, removed at exit unless KEEP_WORK is set) before it starts
+# anything.
 
 STARTED=()   # PIDs of the processes this script started, in start order
 
@@ -23,7 +24,7 @@ cleanup() {   # the last started first (servers before the store they use)
   local i
   for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[i]}"; done
   STARTED=()
-  [ -n "${WORK:-}" ] && rm -rf "$WORK"
+  [ -n "${WORK:-}" ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
