@@ -134,7 +134,10 @@ def callgrind(path):   # total, {function: self instructions}
     return total, functions
 
 def heaptrack_calls(stem):   # total allocation calls, {function: calls}
-    path = (glob.glob(stem + ".*zst") + glob.glob(stem + ".*gz") + glob.glob(stem + "*"))[0]
+    found = glob.glob(stem + ".zst") + glob.glob(stem + ".gz")
+    if not found:
+        sys.exit(f"no heaptrack data at {stem}.zst or .gz")
+    path = found[0]
     text = subprocess.run(["heaptrack_print", "-f", path, "-n", "400", "-s", "0", "--print-peaks", "0",
                            "--print-temporary", "0", "--print-leaks", "0"], capture_output=True, text=True).stdout
     total = int(re.search(r"calls to allocation functions: (\d+)", text).group(1))
@@ -145,6 +148,8 @@ def heaptrack_calls(stem):   # total allocation calls, {function: calls}
         m = re.match(r"^(\d+) calls to allocation functions", line)
         if m:
             calls[simplify(lines[i + 1].strip())] += int(m.group(1))
+    if not calls:   # heaptrack stopped before it wrote its call sites: no table rather than an empty one
+        sys.exit(f"heaptrack_print found no allocation sites in {path}")
     return total, calls
 
 (t_low, f_low), (t_high, f_high) = callgrind(f"{work}/callgrind-{low}.out"), callgrind(f"{work}/callgrind-{high}.out")
