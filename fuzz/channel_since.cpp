@@ -6,7 +6,7 @@
 #include "auth/channel_pattern.hpp"
 #include "channels/channel_name.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "server/client_frame.hpp"
+#include "server/ws/client_frame.hpp"
 
 #include <nlohmann/json.hpp>
 

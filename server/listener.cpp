@@ -1,8 +1,8 @@
 #include "server/listener.hpp"
 
-#include "server/http_session.hpp"
-#include "server/io_errors.hpp"
-#include "server/tls_detector.hpp"
+#include "server/http/http_session.hpp"
+#include "server/net/io_errors.hpp"
+#include "server/net/tls_detector.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>

@@ -1,7 +1,7 @@
 #pragma once
 // Accepts TCP connections and spreads them over the shards, round robin.
 
-#include "server/router.hpp"
+#include "server/http/router.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
 

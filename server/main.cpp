@@ -3,8 +3,8 @@
 
 #include "clients/cli/tail_command.hpp"
 #include "server/build_info.hpp"
-#include "server/config_loader.hpp"
-#include "server/log_setup.hpp"
+#include "server/config/config_loader.hpp"
+#include "server/telemetry/log_setup.hpp"
 #include "server/server.hpp"
 
 #include <spdlog/spdlog.h>

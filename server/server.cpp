@@ -1,6 +1,6 @@
 #include "server/server.hpp"
 
-#include "server/instrumented_store.hpp"
+#include "server/telemetry/instrumented_store.hpp"
 #include "store/store_factory.hpp"
 
 #include <boost/asio/ip/address.hpp>

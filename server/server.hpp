@@ -6,12 +6,12 @@
 #include "channels/publish_queue.hpp"
 #include "server/broadcast_service.hpp"
 #include "server/listener.hpp"
-#include "server/router.hpp"
-#include "server/server_config.hpp"
+#include "server/http/router.hpp"
+#include "server/config/server_config.hpp"
 #include "server/server_context.hpp"
-#include "server/server_metrics.hpp"
+#include "server/telemetry/server_metrics.hpp"
 #include "server/shard.hpp"
-#include "server/tls_context_provider.hpp"
+#include "server/net/tls_context_provider.hpp"
 #include "store/history_store.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -5,10 +5,10 @@
 #include "auth/publisher_auth.hpp"
 #include "channels/channel_hub.hpp"
 #include "channels/publish_queue.hpp"
-#include "server/server_config.hpp"
-#include "server/server_metrics.hpp"
-#include "server/subscriber_access.hpp"
-#include "server/tls_context_provider.hpp"
+#include "server/config/server_config.hpp"
+#include "server/telemetry/server_metrics.hpp"
+#include "server/access/subscriber_access.hpp"
+#include "server/net/tls_context_provider.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 

@@ -1,0 +1,165 @@
+#include "server/access/subscriber_access.hpp"
+
+#include "channels/channel_name.hpp"
+
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace kp::server {
+
+namespace {
+
+// Kinto's answers are cached: an allowed one for a minute, a refusal for 10 s (someone just
+// granted access should not wait long), at most 100,000 of them.
+constexpr std::int64_t allowed_ttl_ms = 60'000;
+constexpr std::int64_t denied_ttl_ms = 10'000;
+constexpr std::size_t cache_capacity = 100'000;
+
+std::int64_t steady_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+            return false;
+    return true;
+}
+
+bool looks_like_jwt(std::string_view token) {
+    return std::count(token.begin(), token.end(), '.') == 2;
+}
+
+}  // namespace
+
+subscriber_access::subscriber_access(server_config const& config) {
+    auto parsed = auth::public_channels::parse(config.public_channels);
+    if (auto const* error = std::get_if<std::string>(&parsed)) throw std::runtime_error("--public-channels: " + *error);
+    public_ = std::get<auth::public_channels>(std::move(parsed));
+    if (config.jwt_secret || config.jwt_public_key) {
+        auto made = auth::jwt_verifier::make(config.jwt_secret, config.jwt_public_key);
+        if (auto const* error = std::get_if<std::string>(&made)) throw std::runtime_error(*error);
+        jwt_.emplace(std::get<auth::jwt_verifier>(std::move(made)));
+    }
+    if (config.kinto_url) {
+        try {
+            kinto_ = std::make_unique<kinto_client>(*config.kinto_url);
+        } catch (std::invalid_argument const& e) {
+            throw std::runtime_error(e.what());
+        }
+        decisions_ = std::make_unique<auth::decision_cache>(allowed_ttl_ms, denied_ttl_ms, cache_capacity);
+    }
+    development_ = public_->empty() && !jwt_ && !kinto_;
+}
+
+std::string subscriber_access::describe() const {
+    if (development_) return "none (development mode: every channel is open)";
+    std::string out;
+    auto add = [&](std::string const& part) { out += (out.empty() ? "" : ", ") + part; };
+    if (!public_->empty()) {
+        std::string patterns;
+        for (auto const& p : public_->patterns()) patterns += (patterns.empty() ? "" : " ") + p.str();
+        add("public channels [" + patterns + "]");
+    }
+    if (jwt_) {
+        std::string algs = jwt_->has_secret() ? "HS256" : "";
+        if (jwt_->has_public_key()) algs += std::string(algs.empty() ? "" : "/") + jwt_->public_key_algorithm();
+        add("JWT (" + algs + ")");
+    }
+    if (kinto_) add("Kinto credentials checked at " + kinto_->base_url());
+    return out;
+}
+
+std::variant<subscriber_identity, access_decision> subscriber_access::from_credential(std::string_view value,
+                                                                                      std::int64_t now_s) const {
+    std::string_view token = value;
+    bool const has_scheme = value.find(' ') != std::string_view::npos;
+    if (starts_with_ci(value, "Bearer ")) {
+        token = value.substr(7);
+    } else if (has_scheme) {
+        // Another HTTP scheme (Basic, Portier…): only Kinto can tell.
+        if (!kinto_) return access_decision::unauthorized;
+        return subscriber_identity{std::nullopt, std::string(value), std::nullopt, std::nullopt};
+    }
+    if (token.empty()) return access_decision::unauthorized;
+    if (jwt_ && looks_like_jwt(token)) {
+        auto verified = jwt_->verify(token, now_s);
+        if (auto* claims = std::get_if<auth::jwt_claims>(&verified)) {
+            subscriber_identity identity;
+            identity.sub = claims->sub;
+            identity.expires = claims->exp;
+            identity.jwt = std::move(*claims);
+            return identity;
+        }
+        // Not one of ours: it may still be a Kinto (OpenID) bearer token, below.
+    }
+    if (!kinto_) return access_decision::unauthorized;
+    return subscriber_identity{std::nullopt, "Bearer " + std::string(token), std::nullopt, std::nullopt};
+}
+
+std::optional<std::variant<subscriber_identity, access_decision>> subscriber_access::from_upgrade(
+    std::string_view authorization, std::string_view access_token, std::int64_t now_s) const {
+    if (!authorization.empty()) return from_credential(authorization, now_s);
+    if (!access_token.empty()) return from_credential(access_token, now_s);
+    return std::nullopt;
+}
+
+void subscriber_access::from_auth_frame(std::string const& token, std::int64_t now_s,
+                                        boost::asio::any_io_executor executor, identified done) const {
+    auto result = from_credential(token, now_s);
+    auto* identity = std::get_if<subscriber_identity>(&result);
+    if (!identity || !identity->kinto_credential) {
+        return boost::asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {
+            done(std::move(result));
+        });
+    }
+    // A Kinto credential: Kinto's root URL names the user it authenticates.
+    std::string const credential = *identity->kinto_credential;   // before `identity` moves into the handler
+    kinto_->get(executor, "/", credential,
+                [done = std::move(done), found = std::move(*identity)](unsigned status, std::string body) mutable {
+                    if (status == 0 || status >= 500) return done(access_decision::unavailable);
+                    if (status != 200) return done(access_decision::unauthorized);
+                    auto doc = nlohmann::json::parse(body, nullptr, false);
+                    auto const* user = doc.is_object() && doc.contains("user") ? &doc["user"] : nullptr;
+                    if (!user || !user->is_object() || !user->contains("id") || !(*user)["id"].is_string())
+                        return done(access_decision::unauthorized);
+                    found.sub = (*user)["id"].get<std::string>();
+                    done(std::move(found));
+                });
+}
+
+void subscriber_access::authorize(subscriber_identity const& identity, std::string const& channel,
+                                  boost::asio::any_io_executor executor, decided done) {
+    if (development_ || public_->allows(channel) ||
+        (identity.jwt && auth::jwt_verifier::allows(*identity.jwt, channel)))
+        return done(access_decision::allowed);
+    auto const name = channels::channel_name::parse(channel);
+    // The firehose is never delegated to Kinto: only a JWT that names it opens it.
+    if (!kinto_ || !identity.kinto_credential || !name || name->type() == channels::channel_name::kind::firehose)
+        return done(identity.empty() ? access_decision::unauthorized : access_decision::forbidden);
+
+    auto const& credential = *identity.kinto_credential;
+    if (auto cached = decisions_->get(credential, channel, steady_ms()))
+        return done(*cached ? access_decision::allowed : access_decision::forbidden);
+    // The channel is its Kinto object's path: /buckets/{bid} or /buckets/{bid}/collections/{cid}.
+    kinto_->get(executor, channel, credential,
+                [this, credential, channel, done = std::move(done)](unsigned status, std::string) {
+                    if (status == 200) {
+                        decisions_->put(credential, channel, true, steady_ms());
+                        return done(access_decision::allowed);
+                    }
+                    if (status == 401 || status == 403 || status == 404) {
+                        decisions_->put(credential, channel, false, steady_ms());
+                        return done(status == 401 ? access_decision::unauthorized : access_decision::forbidden);
+                    }
+                    done(access_decision::unavailable);
+                });
+}
+
+}  // namespace kp::server

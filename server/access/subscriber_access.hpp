@@ -1,0 +1,70 @@
+#pragma once
+// Which channels a subscriber may hear (PROTOCOL.md section 3): public channel patterns, JWT
+// claims and Kinto delegation, combined (any one that allows is enough); with none of them
+// configured, development mode: every channel is open.
+
+#include "auth/decision_cache.hpp"
+#include "auth/jwt_verifier.hpp"
+#include "auth/public_channels.hpp"
+#include "server/access/kinto_client.hpp"
+#include "server/config/server_config.hpp"
+#include "server/access/subscriber_identity.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace kp::server {
+
+enum class access_decision { allowed, forbidden, unauthorized, unavailable };
+
+class subscriber_access {
+public:
+    using decided = std::function<void(access_decision)>;
+    using identified = std::function<void(std::variant<subscriber_identity, access_decision>)>;
+
+    // Throws std::runtime_error naming the option when a pattern, a key file or the Kinto URL
+    // cannot be used.
+    explicit subscriber_access(server_config const& config);
+
+    bool development_mode() const { return development_; }
+    bool has_jwt() const { return jwt_.has_value(); }
+    bool has_kinto() const { return kinto_ != nullptr; }
+    bool has_public_channels() const { return !public_->empty(); }
+    std::string describe() const;   // the modes, for the start-up log
+
+    // Credentials of an upgrade request: the Authorization header, else ?access_token=.
+    // Nullopt when there are none; access_decision::unauthorized when they are invalid.
+    std::optional<std::variant<subscriber_identity, access_decision>> from_upgrade(
+        std::string_view authorization, std::string_view access_token, std::int64_t now_s) const;
+
+    // The token of an `auth` frame: a JWT, or the value of a Kinto Authorization header. A
+    // Kinto credential is checked against Kinto (GET {kinto}/) for the user id; `done` runs on
+    // `executor`.
+    void from_auth_frame(std::string const& token, std::int64_t now_s, boost::asio::any_io_executor executor,
+                         identified done) const;
+
+    // May `identity` hear `channel`? Answers at once when it can (public, JWT, cache), else asks
+    // Kinto; `done` runs on `executor`, possibly before authorize() returns.
+    void authorize(subscriber_identity const& identity, std::string const& channel,
+                   boost::asio::any_io_executor executor, decided done);
+
+private:
+    // A credential: "Bearer <JWT or opaque token>", another Kinto scheme ("Basic …"), or a bare
+    // token (?access_token=, auth frames).
+    std::variant<subscriber_identity, access_decision> from_credential(std::string_view value,
+                                                                       std::int64_t now_s) const;
+
+    bool development_ = true;
+    std::optional<auth::public_channels> public_;
+    std::optional<auth::jwt_verifier> jwt_;
+    std::unique_ptr<kinto_client> kinto_;
+    std::unique_ptr<auth::decision_cache> decisions_;
+};
+
+}  // namespace kp::server

@@ -1,0 +1,39 @@
+#include "server/http/http_responses.hpp"
+
+#include <boost/beast/http/status.hpp>
+#include <nlohmann/json.hpp>
+
+namespace kp::server {
+
+namespace http = boost::beast::http;
+
+http_response text_response(unsigned status, std::string_view content_type, std::string body, unsigned version,
+                            bool keep_alive) {
+    http_response res{static_cast<http::status>(status), version};
+    res.set(http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-cache");
+    res.keep_alive(keep_alive);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+http_response json_response(unsigned status, nlohmann::json const& body, unsigned version, bool keep_alive) {
+    return text_response(status, "application/json", body.dump(), version, keep_alive);
+}
+
+http_response error_response(unsigned status, int errno_value, std::string const& message, unsigned version,
+                             bool keep_alive) {
+    // Kinto titles validation errors "Invalid parameters", other errors by their status.
+    std::string title = errno_value == kinto_errno::invalid_parameters
+                            ? "Invalid parameters"
+                            : std::string(http::obsolete_reason(static_cast<http::status>(status)));
+    nlohmann::json body = {{"code", status},
+                           {"errno", errno_value},
+                           {"error", title},
+                           {"message", message}};
+    return json_response(status, body, version, keep_alive);
+}
+
+}  // namespace kp::server
