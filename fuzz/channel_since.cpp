@@ -6,7 +6,7 @@
 #include "auth/channel_pattern.hpp"
 #include "channels/channel_name.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "server/ws/client_frame.hpp"
+#include "session/client_frame.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -51,12 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     }
     std::string const frame = R"({"type":"subscribe","id":"f","channel":)" + name_json.dump() +
                               (since.empty() ? std::string() : R"(,"since":)" + std::string(since)) + "}";
-    auto const parsed = kp::server::client_frame::parse(frame);
-    if (auto const* request = std::get_if<kp::server::client_frame::subscribe>(&parsed)) {
+    auto const parsed = kp::session::client_frame::parse(frame);
+    if (auto const* request = std::get_if<kp::session::client_frame::subscribe>(&parsed)) {
         FUZZ_CHECK(channel && request->channel == name);
         if (request->since_timestamp) FUZZ_CHECK(*request->since_timestamp >= 0);
     } else if (!channel) {
-        FUZZ_CHECK(!std::holds_alternative<kp::server::client_frame::subscribe>(parsed));
+        FUZZ_CHECK(!std::holds_alternative<kp::session::client_frame::subscribe>(parsed));
     }
     return 0;
 }

@@ -6,7 +6,7 @@
 
 #include "channels/channel_name.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "server/ws/client_frame.hpp"
+#include "session/client_frame.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <variant>
 
-namespace cf = kp::server::client_frame;
+namespace cf = kp::session::client_frame;
 using json = nlohmann::ordered_json;
 using kp::channels::channel_name;
 

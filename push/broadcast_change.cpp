@@ -1,5 +1,7 @@
 #include "push/broadcast_change.hpp"
 
+#include "websocket/frame_encoder.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace kp::push {
@@ -15,7 +17,7 @@ frame_ptr broadcast_change::frame_for(std::uint64_t mask) const {
     for (auto const& e : entries_)
         if (mask & (std::uint64_t{1} << e.index)) broadcasts[e.id] = e.version;
     nlohmann::ordered_json frame{{"messageType", "broadcast"}, {"broadcasts", std::move(broadcasts)}};
-    return std::make_shared<std::string const>(frame.dump());
+    return std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, frame.dump()));
 }
 
 }  // namespace kp::push

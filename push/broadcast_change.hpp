@@ -25,8 +25,8 @@ public:
     std::vector<entry> const& entries() const { return entries_; }
     // One bit per changed broadcast.
     std::uint64_t mask() const { return mask_; }
-    // {"messageType":"broadcast","broadcasts":{id: version, …}} for the entries in `mask`;
-    // the whole change's frame is built once, a subset's on request.
+    // {"messageType":"broadcast","broadcasts":{id: version, …}} for the entries in `mask`, as a
+    // whole WebSocket text frame; the whole change's frame is built once, a subset's on request.
     frame_ptr frame() const { return frame_; }
     frame_ptr frame_for(std::uint64_t mask) const;
 

@@ -8,7 +8,8 @@
 #include "auth/public_channels.hpp"
 #include "server/access/kinto_client.hpp"
 #include "server/config/server_config.hpp"
-#include "server/access/subscriber_identity.hpp"
+#include "session/access_decision.hpp"
+#include "session/subscriber_identity.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -21,7 +22,8 @@
 
 namespace kp::server {
 
-enum class access_decision { allowed, forbidden, unauthorized, unavailable };
+using session::access_decision;
+using session::subscriber_identity;
 
 class subscriber_access {
 public:

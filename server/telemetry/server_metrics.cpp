@@ -39,6 +39,8 @@ server_metrics::server_metrics()
       store_seconds(registry_.histogram_family("kinto_push_store_operation_seconds", "history store operations",
                                                {"operation"}, metrics::histogram::latency_bounds())),
       store_errors(registry_.counter_family("kinto_push_store_errors_total", "history store operations that failed",
-                                            {"operation"})) {}
+                                            {"operation"})),
+      session{events_delivered, events_replayed, replays_recovered, replays_not_recovered,
+              bytes_queued,     replay_read_ahead_bytes, auth_failures} {}
 
 }  // namespace kp::server

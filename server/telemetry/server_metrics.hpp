@@ -3,6 +3,7 @@
 // a hot path pays one relaxed atomic add on its thread's stripe (metrics/).
 
 #include "metrics/registry.hpp"
+#include "session/session_metrics.hpp"
 
 namespace kp::server {
 
@@ -36,6 +37,8 @@ public:
     metrics::metric_family<metrics::counter>& auth_failures;   // {kind}
     metrics::metric_family<metrics::histogram>& store_seconds;   // {operation}
     metrics::metric_family<metrics::counter>& store_errors;      // {operation}
+    // The same references, for the subscription sessions (session/).
+    session::session_metrics session;
 };
 
 }  // namespace kp::server

@@ -52,8 +52,12 @@ struct recorded_registry {
     }
 };
 
+// The JSON text of a server's WebSocket text frame (unmasked; a 2- or 4-byte header here).
 json frame_json(frame_ptr const& f) {
-    return json::parse(*f);
+    REQUIRE(f->size() >= 2);
+    CHECK(static_cast<unsigned char>((*f)[0]) == 0x81);   // FIN, text
+    std::size_t const header = (static_cast<unsigned char>((*f)[1]) & 0x7f) == 126 ? 4 : 2;
+    return json::parse(f->substr(header));
 }
 
 struct fake_subscriber : kp::push::broadcast_subscriber {

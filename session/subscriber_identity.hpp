@@ -1,5 +1,5 @@
 #pragma once
-// Who a WebSocket client is, from the credentials it gave (upgrade or `auth` frame).
+// Who a subscriber is, from the credentials it gave (an upgrade, an `auth` frame, a URL).
 
 #include "auth/jwt_claims.hpp"
 
@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-namespace kp::server {
+namespace kp::session {
 
 struct subscriber_identity {
     std::optional<auth::jwt_claims> jwt;           // a verified JWT
@@ -18,4 +18,4 @@ struct subscriber_identity {
     bool empty() const { return !jwt && !kinto_credential; }
 };
 
-}  // namespace kp::server
+}  // namespace kp::session

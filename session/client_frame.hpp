@@ -16,7 +16,7 @@
 #include <string_view>
 #include <variant>
 
-namespace kp::server::client_frame {
+namespace kp::session::client_frame {
 
 // Nesting allowed in a frame (checked on the raw text, before parsing).
 constexpr std::size_t max_json_depth = 64;
@@ -59,4 +59,4 @@ using parsed = std::variant<protocol_violation, bad_request, subscribe, unsubscr
 
 parsed parse(std::string_view text);
 
-}  // namespace kp::server::client_frame
+}  // namespace kp::session::client_frame

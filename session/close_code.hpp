@@ -1,12 +1,12 @@
 #pragma once
-// The close codes kinto-push's WebSocket endpoints send: RFC 6455's, and the application codes
-// of PROTOCOL.md section 3.
+// The close codes kinto-push sends (SSE streams name them in their error events): RFC 6455's,
+// and the application codes of PROTOCOL.md section 3.
 
 #include "websocket/close_code.hpp"
 
 #include <cstdint>
 
-namespace kp::server::close_code {
+namespace kp::session::close_code {
 
 using namespace kp::websocket::close_code;
 
@@ -15,4 +15,4 @@ constexpr std::uint16_t unauthorized = 4001;
 constexpr std::uint16_t too_slow = 4008;
 constexpr std::uint16_t too_many_connections = 4029;
 
-}  // namespace kp::server::close_code
+}  // namespace kp::session::close_code

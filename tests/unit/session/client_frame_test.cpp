@@ -1,14 +1,14 @@
-// server::client_frame: the parsing and validation of clients' WebSocket text frames
+// session::client_frame: the parsing and validation of clients' WebSocket text frames
 // (PROTOCOL.md section 3), without a session. Also the regression tests of what fuzzing
 // found (fuzz/websocket_frame.cpp).
 
-#include "server/ws/client_frame.hpp"
+#include "session/client_frame.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
-namespace cf = kp::server::client_frame;
+namespace cf = kp::session::client_frame;
 using kind = kp::channels::channel_name::kind;
 
 namespace {

@@ -1,10 +1,10 @@
-#include "server/ws/client_frame.hpp"
+#include "session/client_frame.hpp"
 
 #include "channels/json_depth.hpp"
 
 #include <limits>
 
-namespace kp::server::client_frame {
+namespace kp::session::client_frame {
 
 namespace {
 
@@ -82,4 +82,4 @@ parsed parse(std::string_view text) {
     return error(id, "type: unknown type '" + name + "'");
 }
 
-}  // namespace kp::server::client_frame
+}  // namespace kp::session::client_frame
