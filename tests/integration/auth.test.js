@@ -15,19 +15,7 @@ const WebSocket = require('ws');
 const {
   startServer, connect, publish, getJSON, recordEvent, collectionChannel, Client, withTimeout, delay,
 } = require('./support/server');
-
-const nowS = () => Math.floor(Date.now() / 1000);
-const b64url = (data) => Buffer.from(data).toString('base64url');
-
-function jwt(claims, { secret, privateKey, alg = secret ? 'HS256' : 'RS256', header = {} } = {}) {
-  const head = b64url(JSON.stringify({ alg, typ: 'JWT', ...header }));
-  const body = b64url(JSON.stringify(claims));
-  const input = `${head}.${body}`;
-  let signature = '';
-  if (alg === 'HS256') signature = crypto.createHmac('sha256', secret).update(input).digest('base64url');
-  else if (alg === 'RS256') signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
-  return `${input}.${signature}`;
-}
+const { jwt, nowS, b64url } = require('./support/jwt');
 
 function sign(secret, body, t = nowS()) {
   return `t=${t},v1=${crypto.createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;

@@ -8,15 +8,12 @@ const crypto = require('node:crypto');
 const {
   startServer, Client, publish, recordEvent, collectionChannel, delay,
 } = require('./support/server');
+const { jwt: signJwt } = require('./support/jwt');
 
 const PUBLISH_SECRET = 'publish-secret-that-must-never-be-logged';
 const JWT_SECRET = 'jwt-secret-that-must-never-be-logged';
 
-function jwt(claims) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
-  return `${input}.${crypto.createHmac('sha256', JWT_SECRET).update(input).digest('base64url')}`;
-}
+const jwt = (claims) => signJwt(claims, { secret: JWT_SECRET });
 
 function sign(secret, body) {
   const t = Math.floor(Date.now() / 1000);

@@ -6,43 +6,10 @@
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const crypto = require('node:crypto');
 const { startServer, connect, silentWebSocket, withTimeout, publishOk, recordEvent, collectionChannel } = require('./support/server');
+const { FIN, clientFrame, rawUpgrade } = require('./support/raw_websocket');
 
-// A masked client frame.
-function clientFrame(firstByte, payload, mask = crypto.randomBytes(4)) {
-  const data = Buffer.from(payload);
-  let header;
-  if (data.length < 126) header = Buffer.from([firstByte, 0x80 | data.length]);
-  else {
-    header = Buffer.alloc(4);
-    header[0] = firstByte;
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(data.length, 2);
-  }
-  const masked = Buffer.from(data.map((b, i) => b ^ mask[i % 4]));
-  return Buffer.concat([header, mask, masked]);
-}
-const FIN = 0x80;
 const text = (obj) => JSON.stringify(obj);
-
-// Sends a raw upgrade request; resolves with the status line, headers and body.
-function rawUpgrade(port, headers) {
-  return withTimeout(new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    socket.on('connect', () => socket.write(`GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`));
-    socket.on('data', (chunk) => { data += chunk.toString('latin1'); });
-    socket.on('end', () => {
-      socket.destroy();
-      const [head, body] = data.split('\r\n\r\n');
-      const [status, ...lines] = head.split('\r\n');
-      const fields = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      resolve({ status, headers: fields, body });
-    });
-    socket.on('error', reject);
-  }), 5_000, 'raw upgrade');
-}
 
 describe('websocket wire', () => {
   let server;
