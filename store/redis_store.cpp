@@ -5,7 +5,6 @@
 #include "store/redis_scripts.hpp"
 #include "store/redis_wire_format.hpp"
 #include "store/store_error.hpp"
-#include "store/timestamp_position_in.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -63,12 +62,12 @@ std::optional<std::unordered_map<std::string, std::uint64_t>> numbers_by_name(re
 redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t cache_size, redis_options options)
     : endpoint_(std::move(endpoint)),
       limits_(limits),
-      cache_size_(cache_size),
       options_(std::move(options)),
       topic_(options_.prefix + "events:" + std::to_string(endpoint_.db)),
       retry_(io_),
       watchdog_(io_),
-      shas_(script_count) {
+      shas_(script_count),
+      view_(limits, cache_size) {
     if (options_.password) endpoint_.password = options_.password;
     if (endpoint_.tls) {
         tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -121,7 +120,7 @@ redis_store::~redis_store() {
 
 std::string redis_store::epoch() const {
     std::lock_guard lock(state_mutex_);
-    return epoch_;
+    return view_.epoch();
 }
 
 void redis_store::set_announcer(event_sink announce, std::function<void()> history_lost) {
@@ -178,7 +177,10 @@ void redis_store::on_push(redis_reply reply) {
         return;
     }
     if (records->empty()) return;
-    arrived_.push_back(std::move(*records));
+    {
+        std::lock_guard lock(state_mutex_);
+        view_.arrived(std::move(*records));
+    }
     drain();
 }
 
@@ -190,14 +192,9 @@ void redis_store::on_connected(std::uint64_t generation) {
         bool changed = false;
         {
             std::lock_guard lock(state_mutex_);
-            changed = !epoch_.empty() && epoch_ != reply.text;
-            if (changed) channels_.clear();
-            epoch_ = reply.text;
+            changed = view_.set_epoch(reply.text);
         }
-        if (changed) {
-            spdlog::warn("redis: the history epoch changed (Redis lost its data): subscribers resync");
-            history_lost_pending_ = true;
-        }
+        if (changed) spdlog::warn("redis: the history epoch changed (Redis lost its data): subscribers resync");
         load_scripts(generation, 0);
     });
 }
@@ -225,31 +222,12 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
     auto lasts = numbers_by_name(offsets);
     auto trims = numbers_by_name(trimmed);
     if (!lasts || !trims) return lost("cannot read the channels' offsets");
-    bool const fresh = !synced_once_ || history_lost_pending_;
-    bool went_back = false;
+    redis_channel_view::sync_result synced;
     {
         std::lock_guard lock(state_mutex_);
-        for (auto const& [name, state] : channels_) {
-            auto it = lasts->find(name);
-            if (state.last > (it == lasts->end() ? 0 : it->second)) went_back = true;
-        }
-        if (!went_back) {
-            for (auto const& [name, last] : *lasts) {
-                auto& state = channels_[name];
-                if (auto t = trims->find(name); t != trims->end())
-                    state.trimmed_through = std::max(state.trimmed_through, t->second);
-                if (fresh) {
-                    // Nobody subscribed yet (start) or everyone resyncs (lost): no replay owed.
-                    state.last = std::max(state.last, last);
-                    state.cache.clear();
-                } else if (last > state.last) {
-                    fills_.emplace_back(name, last);
-                }
-                state.trimmed_through = std::min(state.trimmed_through, std::max(state.last, last));
-            }
-        }
+        synced = view_.sync(*lasts, *trims);
     }
-    if (went_back) {
+    if (synced.went_back) {
         // The epoch survived but offsets went back (Redis restored an older snapshot): offsets
         // would be handed out twice. Name a new history, so that every node and client resyncs.
         spdlog::error("redis: offsets went back in {} (an older snapshot?): starting a new epoch",
@@ -260,9 +238,6 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
         });
         return;
     }
-    bool const announce_loss = history_lost_pending_;
-    history_lost_pending_ = false;
-    synced_once_ = true;
     syncing_ = false;
     backoff_ = min_backoff;
     ready_ = true;
@@ -275,7 +250,7 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
     spdlog::info("redis: connected to {} (epoch {}, {} channels)", endpoint_.describe(), epoch(), lasts->size());
     ping_outstanding_ = false;
     watch(generation);
-    if (announce_loss) {
+    if (synced.history_lost) {
         std::lock_guard lock(announcer_mutex_);
         if (history_lost_) history_lost_();
     }
@@ -294,9 +269,10 @@ void redis_store::lost(std::string const& why) {
     if (commands_) commands_->close();
     if (events_) events_->close();
     syncing_ = false;
-    filling_ = false;
-    arrived_.clear();   // the next sync reads whatever they held from the streams
-    fills_.clear();
+    {
+        std::lock_guard lock(state_mutex_);
+        view_.reset();   // the next sync reads whatever it held from the streams
+    }
     if (stopping_) return;
     if (was_ready) spdlog::warn("redis: lost {}: {}; reconnecting", endpoint_.describe(), why);
     else spdlog::debug("redis: {}: {}", endpoint_.describe(), why);
@@ -323,113 +299,48 @@ void redis_store::watch(std::uint64_t generation) {
 }
 
 void redis_store::drain() {
-    while (ready_ && !filling_) {
-        if (!fills_.empty()) {
-            auto [channel, to] = std::move(fills_.front());
-            fills_.pop_front();
-            fill(generation_, std::move(channel), to);
-            continue;
-        }
-        if (arrived_.empty()) return;
-        // A transaction is announced only when every offset before it was: a gap is read from
-        // the stream first.
-        std::optional<std::pair<std::string, std::uint64_t>> gap;
+    while (ready_) {
+        redis_channel_view::step next;
         {
             std::lock_guard lock(state_mutex_);
-            std::unordered_map<std::string, std::uint64_t> expected;
-            for (auto const& record : arrived_.front()) {
-                auto [it, added] = expected.try_emplace(record.channel, 0);
-                if (added) {
-                    auto known = channels_.find(record.channel);
-                    it->second = known == channels_.end() ? 0 : known->second.last;
-                }
-                if (record.offset > it->second + 1) {
-                    gap.emplace(record.channel, record.offset - 1);
-                    break;
-                }
-                it->second = std::max(it->second, record.offset);
-            }
+            next = view_.next();
         }
-        if (gap) {
-            spdlog::warn("redis: {} skipped to offset {}: reading the missing events", gap->first, gap->second + 1);
-            fills_.push_front(std::move(*gap));
-            continue;
+        switch (next.what) {
+        case redis_channel_view::step::kind::wait: return;
+        case redis_channel_view::step::kind::read:
+            if (next.range.gap)
+                spdlog::warn("redis: {} skipped to offset {}: reading the missing events", next.range.channel,
+                             next.range.through + 1);
+            return fill(generation_, std::move(next.range));
+        case redis_channel_view::step::kind::announce: announce(next.records); break;
         }
-        auto records = std::move(arrived_.front());
-        arrived_.pop_front();
-        announce(std::move(records));
     }
 }
 
-void redis_store::fill(std::uint64_t generation, std::string channel, std::uint64_t to) {
-    std::uint64_t last = 0;
-    {
-        std::lock_guard lock(state_mutex_);
-        if (auto it = channels_.find(channel); it != channels_.end()) last = it->second.last;
-    }
-    if (last >= to) return;
-    filling_ = true;
-    send({"XRANGE", options_.prefix + "s:" + channel, std::to_string(last + 1) + "-0", std::to_string(to) + "-0",
-          "COUNT", std::to_string(fill_page)},
-         [this, generation, channel, to, last](redis_reply reply) {
+void redis_store::fill(std::uint64_t generation, redis_channel_view::fetch range) {
+    send({"XRANGE", options_.prefix + "s:" + range.channel, std::to_string(range.after + 1) + "-0",
+          std::to_string(range.through) + "-0", "COUNT", std::to_string(fill_page)},
+         [this, generation, range](redis_reply reply) {
              if (generation != generation_) return;
-             filling_ = false;
              if (reply.is_error()) return lost("XRANGE: " + reply.text);
-             auto records = redis_wire_format::decode_entries(channel, reply);
-             if (!records) return lost("a malformed stream entry in " + channel);
-             std::uint64_t const first = records->empty() ? to + 1 : records->front().offset;
-             if (first > last + 1) {
-                 // Trimmed before this node read it: the range is gone. Sessions that needed it
-                 // see the jump, replay from the history, and are told to resync.
+             auto records = redis_wire_format::decode_entries(range.channel, reply);
+             if (!records) return lost("a malformed stream entry in " + range.channel);
+             std::vector<event_record> fresh;
+             {
                  std::lock_guard lock(state_mutex_);
-                 auto& state = channels_[channel];
-                 if (state.last == last) {
-                     state.cache.clear();
-                     state.last = first - 1;
-                     state.trimmed_through = std::max(state.trimmed_through, first - 1);
-                 }
+                 fresh = view_.filled(range, std::move(*records));
              }
-             if (!records->empty()) {
-                 std::uint64_t const got = records->back().offset;
-                 announce(std::move(*records));
-                 if (got < to) fills_.emplace_front(channel, to);
-             } else {
-                 state_changed_.notify_all();
-             }
+             announce(fresh);
              drain();
          });
 }
 
-void redis_store::announce(std::vector<event_record> records) {
-    std::vector<event_record> fresh;
-    {
-        std::lock_guard lock(state_mutex_);
-        for (auto& record : records) {
-            auto& state = channels_[record.channel];
-            if (record.offset <= state.last) continue;   // announced already (a fill overlapped)
-            if (record.offset != state.last + 1) {
-                state.cache.clear();
-                state.trimmed_through = std::max(state.trimmed_through, record.offset - 1);
-            }
-            state.last = record.offset;
-            if (state.last > limits_.max_events)
-                state.trimmed_through = std::max(state.trimmed_through, state.last - limits_.max_events);
-            state.cache.push_back(record);
-            trim_cache(state, record.stored_at_ms);
-            fresh.push_back(std::move(record));
-        }
-    }
+// The records just added to the view: waiting callers see them, then the announcer.
+void redis_store::announce(std::vector<event_record> const& records) {
     state_changed_.notify_all();
-    if (fresh.empty()) return;
+    if (records.empty()) return;
     std::lock_guard lock(announcer_mutex_);
-    if (announce_) announce_(fresh);
-}
-
-void redis_store::trim_cache(channel_state& state, std::int64_t now_ms) {
-    auto& cache = state.cache;
-    while (!cache.empty() && (cache.size() > cache_size_ || cache.front().offset <= state.trimmed_through ||
-                              now_ms - cache.front().stored_at_ms > limits_.max_age_ms))
-        cache.pop_front();
+    if (announce_) announce_(records);
 }
 
 void redis_store::send(std::vector<std::string> args, std::function<void(redis_reply)> handler) {
@@ -550,38 +461,19 @@ std::vector<std::vector<appended_event>> redis_store::append_group(
     // Stored. Wait (briefly) until this node announced them too, so that what this node
     // answers afterwards (its history, a resume) includes them.
     std::unique_lock lock(state_mutex_);
-    state_changed_.wait_for(lock, options_.timeout, [&] {
-        if (!ready_) return true;
-        for (auto const& [channel, offset] : awaited) {
-            auto it = channels_.find(channel);
-            if (it == channels_.end() || it->second.last < offset) return false;
-        }
-        return true;
-    });
+    state_changed_.wait_for(lock, options_.timeout, [&] { return !ready_ || view_.reached(awaited); });
     return results;
 }
 
 bool redis_store::read_in_memory(std::string const& channel, std::uint64_t after) {
     std::lock_guard lock(state_mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return true;
-    auto const& state = it->second;
-    return after >= state.last || (!state.cache.empty() && after + 1 >= state.cache.front().offset);
+    return view_.read_in_memory(channel, after);
 }
 
 std::vector<event_record> redis_store::read(std::string const& channel, std::uint64_t after, std::size_t limit) {
-    std::vector<event_record> out;
     {
         std::lock_guard lock(state_mutex_);
-        auto it = channels_.find(channel);
-        if (it == channels_.end() || after >= it->second.last || limit == 0) return out;
-        auto const& cache = it->second.cache;
-        if (!cache.empty() && after + 1 >= cache.front().offset) {
-            for (auto i = static_cast<std::size_t>(after + 1 - cache.front().offset); i < cache.size() && out.size() < limit;
-                 ++i)
-                out.push_back(cache[i]);
-            return out;
-        }
+        if (auto records = view_.read_from_memory(channel, after, limit)) return std::move(*records);
     }
     auto reply = call({"XRANGE", options_.prefix + "s:" + channel, std::to_string(after + 1) + "-0", "+", "COUNT",
                        std::to_string(limit)});
@@ -593,18 +485,13 @@ std::vector<event_record> redis_store::read(std::string const& channel, std::uin
 
 channel_span redis_store::span(std::string const& channel) {
     std::lock_guard lock(state_mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return {};
-    auto const& s = it->second;
-    return {s.last > s.trimmed_through ? s.trimmed_through + 1 : 0, s.last, s.trimmed_through > 0};
+    return view_.span(channel);
 }
 
 std::optional<timestamp_position> redis_store::position_in_memory(std::string const& channel,
                                                                  std::int64_t timestamp) {
     std::lock_guard lock(state_mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return timestamp_position{0, true};
-    return timestamp_position_in_tail(it->second, timestamp);
+    return view_.position_in_memory(channel, timestamp);
 }
 
 timestamp_position redis_store::position_after(std::string const& channel, std::int64_t timestamp) {
@@ -619,11 +506,8 @@ timestamp_position redis_store::position_after(std::string const& channel, std::
 }
 
 std::vector<std::string> redis_store::channels_with_prefix(std::string const& prefix) {
-    std::vector<std::string> out;
     std::lock_guard lock(state_mutex_);
-    for (auto it = channels_.lower_bound(prefix); it != channels_.end() && it->first.starts_with(prefix); ++it)
-        if (it->second.last > 0) out.push_back(it->first);
-    return out;
+    return view_.channels_with_prefix(prefix);
 }
 
 void redis_store::trim(std::int64_t now_ms) {
@@ -631,8 +515,7 @@ void redis_store::trim(std::int64_t now_ms) {
     std::vector<std::string> names;
     {
         std::lock_guard lock(state_mutex_);
-        for (auto const& [name, state] : channels_)
-            if (state.last > state.trimmed_through) names.push_back(name);
+        names = view_.channels_to_trim();
     }
     if (names.empty()) return;
     std::vector<std::vector<std::string>> args;
@@ -648,13 +531,8 @@ void redis_store::trim(std::int64_t now_ms) {
     }
     std::lock_guard lock(state_mutex_);
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (replies[i].type != redis_reply::kind::integer) continue;
-        auto it = channels_.find(names[i]);
-        if (it == channels_.end()) continue;
-        auto& state = it->second;
-        state.trimmed_through =
-            std::min(state.last, std::max(state.trimmed_through, static_cast<std::uint64_t>(replies[i].integer)));
-        trim_cache(state, now_ms);
+        if (replies[i].type == redis_reply::kind::integer)
+            view_.trimmed(names[i], static_cast<std::uint64_t>(replies[i].integer), now_ms);
     }
 }
 

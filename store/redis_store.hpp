@@ -17,6 +17,7 @@
 // with a deadline and throw store_error; while Redis is away they fail at once.
 
 #include "store/history_store.hpp"
+#include "store/redis_channel_view.hpp"
 #include "store/redis_endpoint.hpp"
 #include "store/redis_reply.hpp"
 
@@ -28,9 +29,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,12 +73,6 @@ public:
     void set_announcer(event_sink announce, std::function<void()> history_lost) override;
 
 private:
-    struct channel_state {
-        std::uint64_t last = 0;
-        std::uint64_t trimmed_through = 0;
-        std::deque<event_record> cache;   // contiguous, ends at `last` (possibly empty)
-    };
-
     // Event-loop thread.
     void connect();
     void on_connected(std::uint64_t generation);
@@ -90,8 +83,8 @@ private:
     void watch(std::uint64_t generation);   // a PING a second: a Redis that stopped answering is lost
     void on_push(redis_reply reply);
     void drain();
-    void fill(std::uint64_t generation, std::string channel, std::uint64_t to);
-    void announce(std::vector<event_record> records);
+    void fill(std::uint64_t generation, redis_channel_view::fetch range);
+    void announce(std::vector<event_record> const& records);
     void send(std::vector<std::string> args, std::function<void(redis_reply)> handler);
     void eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler);
 
@@ -101,11 +94,9 @@ private:
     redis_reply call_script(std::size_t script, std::vector<std::string> args);
     // The same script once per argument list, pipelined; one reply each.
     std::vector<redis_reply> call_each(std::size_t script, std::vector<std::vector<std::string>> args);
-    void trim_cache(channel_state& state, std::int64_t now_ms);
 
     redis_endpoint endpoint_;
     retention limits_;
-    std::size_t cache_size_;
     redis_options options_;
     std::string topic_;
 
@@ -119,13 +110,8 @@ private:
     std::chrono::milliseconds backoff_{100};
     std::mt19937 jitter_{std::random_device{}()};
     std::uint64_t generation_ = 0;   // one per connection attempt: stale callbacks are ignored
-    bool synced_once_ = false;
     bool syncing_ = false;
-    bool filling_ = false;
-    std::deque<std::vector<event_record>> arrived_;   // received, not yet announced
-    std::deque<std::pair<std::string, std::uint64_t>> fills_;   // channel, up to offset
     std::vector<std::string> shas_;
-    bool history_lost_pending_ = false;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread thread_;
 
@@ -134,8 +120,7 @@ private:
 
     mutable std::mutex state_mutex_;
     std::condition_variable state_changed_;
-    std::string epoch_;
-    std::map<std::string, channel_state> channels_;
+    redis_channel_view view_;
     bool first_sync_done_ = false;
     std::string last_error_;
 
