@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <future>
 #include <unordered_map>
 
 #include <unistd.h>
@@ -67,6 +66,7 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
       retry_(io_),
       watchdog_(io_),
       shas_(script_count),
+      bridge_(io_, options_.timeout, endpoint_.describe()),
       view_(limits, cache_size) {
     if (options_.password) endpoint_.password = options_.password;
     if (endpoint_.tls) {
@@ -368,15 +368,11 @@ void redis_store::eval(std::size_t script, std::vector<std::string> args, std::f
 
 redis_reply redis_store::call(std::vector<std::string> args) {
     if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
-    auto promise = std::make_shared<std::promise<redis_reply>>();
-    auto future = promise->get_future();
-    asio::post(io_, [this, args = std::move(args), promise]() mutable {
-        send(std::move(args), [promise](redis_reply reply) { promise->set_value(std::move(reply)); });
-    });
-    if (future.wait_for(options_.timeout) != std::future_status::ready)
-        throw store_error(endpoint_.describe() + ": Redis did not answer within " +
-                          std::to_string(options_.timeout.count()) + " ms");
-    return future.get();
+    auto replies = bridge_.call(
+        1, [this, args = std::move(args)](std::size_t, redis_blocking_bridge::reply_handler done) mutable {
+            send(std::move(args), std::move(done));
+        });
+    return std::move(replies.front());
 }
 
 redis_reply redis_store::call_script(std::size_t script, std::vector<std::string> args) {
@@ -386,27 +382,11 @@ redis_reply redis_store::call_script(std::size_t script, std::vector<std::string
 
 std::vector<redis_reply> redis_store::call_each(std::size_t script, std::vector<std::vector<std::string>> args) {
     if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
-    struct pending {
-        std::vector<redis_reply> replies;
-        std::size_t left = 0;
-        std::promise<void> done;
-    };
-    auto state = std::make_shared<pending>();
-    state->replies.resize(args.size());
-    state->left = args.size();
-    auto future = state->done.get_future();
-    if (args.empty()) return {};
-    asio::post(io_, [this, script, args = std::move(args), state]() mutable {
-        for (std::size_t i = 0; i < args.size(); ++i)
-            eval(script, std::move(args[i]), [state, i](redis_reply reply) {
-                state->replies[i] = std::move(reply);
-                if (--state->left == 0) state->done.set_value();
-            });
-    });
-    if (future.wait_for(options_.timeout) != std::future_status::ready)
-        throw store_error(endpoint_.describe() + ": Redis did not answer within " +
-                          std::to_string(options_.timeout.count()) + " ms");
-    return std::move(state->replies);
+    auto const count = args.size();
+    return bridge_.call(
+        count, [this, script, args = std::move(args)](std::size_t i, redis_blocking_bridge::reply_handler done) mutable {
+            eval(script, std::move(args[i]), std::move(done));
+        });
 }
 
 std::vector<std::vector<appended_event>> redis_store::append_group(

@@ -17,6 +17,7 @@
 // with a deadline and throw store_error; while Redis is away they fail at once.
 
 #include "store/history_store.hpp"
+#include "store/redis_blocking_bridge.hpp"
 #include "store/redis_channel_view.hpp"
 #include "store/redis_endpoint.hpp"
 #include "store/redis_reply.hpp"
@@ -88,8 +89,8 @@ private:
     void send(std::vector<std::string> args, std::function<void(redis_reply)> handler);
     void eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler);
 
-    // Other threads: runs a command on the event loop and waits for its reply (store_error on
-    // a lost link or the deadline).
+    // Other threads: commands run on the event loop, the caller waits for the replies
+    // (store_error when the link is down or the deadline passes).
     redis_reply call(std::vector<std::string> args);
     redis_reply call_script(std::size_t script, std::vector<std::string> args);
     // The same script once per argument list, pipelined; one reply each.
@@ -114,6 +115,7 @@ private:
     std::vector<std::string> shas_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread thread_;
+    redis_blocking_bridge bridge_;
 
     std::atomic<bool> ready_{false};
     std::atomic<bool> stopping_{false};
