@@ -1,7 +1,6 @@
 #include "store/redis_store.hpp"
 
 #include "store/random_hex.hpp"
-#include "store/redis_connection.hpp"
 #include "store/redis_scripts.hpp"
 #include "store/redis_wire_format.hpp"
 #include "store/store_error.hpp"
@@ -13,29 +12,23 @@
 #include <charconv>
 #include <unordered_map>
 
-#include <unistd.h>
-
 namespace kp::store {
 
 namespace asio = boost::asio;
 
 namespace {
 
+// Indexes in the link's scripts.
 constexpr std::size_t publish_script = 0;
 constexpr std::size_t trim_script = 1;
 constexpr std::size_t position_script = 2;
-std::string_view script_source(std::size_t index) {
-    switch (index) {
-    case publish_script: return redis_scripts::publish;
-    case trim_script: return redis_scripts::trim_by_age;
-    default: return redis_scripts::position_after;
-    }
-}
-constexpr std::size_t script_count = 3;
 
 constexpr std::size_t fill_page = 256;
-constexpr std::chrono::milliseconds max_backoff{5000};
-constexpr std::chrono::milliseconds min_backoff{100};
+
+redis_endpoint with_password(redis_endpoint endpoint, std::optional<std::string> const& password) {
+    if (password) endpoint.password = password;
+    return endpoint;
+}
 
 std::optional<std::uint64_t> to_unsigned(std::string const& text) {
     std::uint64_t value = 0;
@@ -59,28 +52,19 @@ std::optional<std::unordered_map<std::string, std::uint64_t>> numbers_by_name(re
 }  // namespace
 
 redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t cache_size, redis_options options)
-    : endpoint_(std::move(endpoint)),
+    : endpoint_(with_password(std::move(endpoint), options.password)),
       limits_(limits),
       options_(std::move(options)),
       topic_(options_.prefix + "events:" + std::to_string(endpoint_.db)),
-      retry_(io_),
-      watchdog_(io_),
-      shas_(script_count),
+      link_(io_, endpoint_, options_.tls_ca, options_.timeout, topic_,
+            {redis_scripts::publish, redis_scripts::trim_by_age, redis_scripts::position_after},
+            {[this] { on_subscribed(); }, [this](std::string const& text) { on_message(text); },
+             [this](std::string const& why) { return on_lost(why); }}),
       bridge_(io_, options_.timeout, endpoint_.describe()),
       view_(limits, cache_size) {
-    if (options_.password) endpoint_.password = options_.password;
-    if (endpoint_.tls) {
-        tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-        boost::system::error_code ec;
-        if (options_.tls_ca) tls_->load_verify_file(*options_.tls_ca, ec);
-        else tls_->set_default_verify_paths(ec);
-        if (ec)
-            throw store_error(endpoint_.describe() + ": cannot load the CA certificates" +
-                              (options_.tls_ca ? " " + *options_.tls_ca : std::string()) + ": " + ec.message());
-    }
     work_.emplace(io_.get_executor());
     thread_ = std::thread([this] { io_.run(); });
-    asio::post(io_, [this] { connect(); });
+    asio::post(io_, [this] { link_.connect(); });
     std::unique_lock lock(state_mutex_);
     // A refused login or certificate will not get better by retrying: start-up stops at once.
     auto refused = [this] {
@@ -90,12 +74,8 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
         !first_sync_done_) {
         std::string const why = last_error_.empty() ? "no answer" : last_error_;
         lock.unlock();
-        stopping_ = true;
-        asio::post(io_, [this] {
-            retry_.cancel();
-            if (commands_) commands_->close();
-            if (events_) events_->close();
-        });
+        link_.stop_reconnecting();
+        asio::post(io_, [this] { link_.close(); });
         work_.reset();
         io_.stop();
         thread_.join();
@@ -104,14 +84,10 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
 }
 
 redis_store::~redis_store() {
-    stopping_ = true;
+    link_.stop_reconnecting();
     ready_ = false;
     asio::post(io_, [this] {
-        ++generation_;
-        retry_.cancel();
-        watchdog_.cancel();
-        if (commands_) commands_->close();
-        if (events_) events_->close();
+        link_.close();
         io_.stop();
     });
     work_.reset();
@@ -132,45 +108,8 @@ void redis_store::set_announcer(event_sink announce, std::function<void()> histo
 // ---------------------------------------------------------------------------------------------
 // The event loop: connecting, syncing, receiving.
 
-void redis_store::connect() {
-    if (stopping_) return;
-    auto const generation = ++generation_;
-    std::string const pid = std::to_string(::getpid());
-    commands_ = std::make_shared<redis_connection>(io_, endpoint_, tls_.get(), "kinto-push-commands-" + pid, nullptr,
-                                                   [this, generation](std::string const& why) {
-                                                       if (generation == generation_) lost("commands: " + why);
-                                                   });
-    events_ = std::make_shared<redis_connection>(
-        io_, endpoint_, tls_.get(), "kinto-push-events-" + pid,
-        [this, generation](redis_reply reply) {
-            if (generation == generation_) on_push(std::move(reply));
-        },
-        [this, generation](std::string const& why) {
-            if (generation == generation_) lost("subscription: " + why);
-        });
-    commands_->open(options_.timeout, [this, generation](std::string const& why) {
-        if (generation != generation_) return;
-        if (!why.empty()) return lost(why);
-        events_->open(options_.timeout, [this, generation](std::string const& why2) {
-            if (generation != generation_) return;
-            if (!why2.empty()) return lost(why2);
-            // Subscribe before reading the heads: whatever is published after the heads were
-            // read arrives on the subscription. The confirmation (on_push) goes on.
-            syncing_ = true;
-            events_->subscribe(topic_);
-        });
-    });
-}
-
-void redis_store::on_push(redis_reply reply) {
-    if (reply.type != redis_reply::kind::array || reply.elements.empty()) return;
-    auto const& what = reply.elements[0].text;
-    if (what == "subscribe") {
-        if (syncing_) on_connected(generation_);
-        return;
-    }
-    if (what != "message" || reply.elements.size() < 3) return;
-    auto records = redis_wire_format::decode_transaction(reply.elements[2].text);
+void redis_store::on_message(std::string const& text) {
+    auto records = redis_wire_format::decode_transaction(text);
     if (!records) {
         // Not ours: the gap it may hide is found with the next event of its channel.
         spdlog::error("redis: ignoring a malformed message on {}", topic_);
@@ -184,36 +123,27 @@ void redis_store::on_push(redis_reply reply) {
     drain();
 }
 
-void redis_store::on_connected(std::uint64_t generation) {
-    send({"SET", options_.prefix + "epoch", random_hex(4), "NX"}, nullptr);
-    send({"GET", options_.prefix + "epoch"}, [this, generation](redis_reply reply) {
-        if (generation != generation_) return;
-        if (reply.type != redis_reply::kind::string) return lost("cannot read the epoch: " + reply.text);
+void redis_store::on_subscribed() {
+    auto const generation = link_.generation();
+    link_.send({"SET", options_.prefix + "epoch", random_hex(4), "NX"}, nullptr);
+    link_.send({"GET", options_.prefix + "epoch"}, [this, generation](redis_reply reply) {
+        if (generation != link_.generation()) return;
+        if (reply.type != redis_reply::kind::string) return link_.lost("cannot read the epoch: " + reply.text);
         bool changed = false;
         {
             std::lock_guard lock(state_mutex_);
             changed = view_.set_epoch(reply.text);
         }
         if (changed) spdlog::warn("redis: the history epoch changed (Redis lost its data): subscribers resync");
-        load_scripts(generation, 0);
-    });
-}
-
-void redis_store::load_scripts(std::uint64_t generation, std::size_t index) {
-    if (index == script_count) return load_heads(generation);
-    send({"SCRIPT", "LOAD", std::string(script_source(index))}, [this, generation, index](redis_reply reply) {
-        if (generation != generation_) return;
-        if (reply.type != redis_reply::kind::string) return lost("SCRIPT LOAD: " + reply.text);
-        shas_[index] = reply.text;
-        load_scripts(generation, index + 1);
+        link_.load_scripts([this, generation] { load_heads(generation); });
     });
 }
 
 void redis_store::load_heads(std::uint64_t generation) {
     auto offsets = std::make_shared<redis_reply>();
-    send({"HGETALL", options_.prefix + "offsets"}, [offsets](redis_reply reply) { *offsets = std::move(reply); });
-    send({"HGETALL", options_.prefix + "trimmed"}, [this, generation, offsets](redis_reply reply) {
-        if (generation != generation_) return;
+    link_.send({"HGETALL", options_.prefix + "offsets"}, [offsets](redis_reply reply) { *offsets = std::move(reply); });
+    link_.send({"HGETALL", options_.prefix + "trimmed"}, [this, generation, offsets](redis_reply reply) {
+        if (generation != link_.generation()) return;
         on_heads(generation, *offsets, reply);
     });
 }
@@ -221,7 +151,7 @@ void redis_store::load_heads(std::uint64_t generation) {
 void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets, redis_reply const& trimmed) {
     auto lasts = numbers_by_name(offsets);
     auto trims = numbers_by_name(trimmed);
-    if (!lasts || !trims) return lost("cannot read the channels' offsets");
+    if (!lasts || !trims) return link_.lost("cannot read the channels' offsets");
     redis_channel_view::sync_result synced;
     {
         std::lock_guard lock(state_mutex_);
@@ -232,14 +162,12 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
         // would be handed out twice. Name a new history, so that every node and client resyncs.
         spdlog::error("redis: offsets went back in {} (an older snapshot?): starting a new epoch",
                       endpoint_.describe());
-        send({"SET", options_.prefix + "epoch", random_hex(4)}, nullptr);
-        send({"PING"}, [this, generation](redis_reply) {
-            if (generation == generation_) lost("the history went back; new epoch");
+        link_.send({"SET", options_.prefix + "epoch", random_hex(4)}, nullptr);
+        link_.send({"PING"}, [this, generation](redis_reply) {
+            if (generation == link_.generation()) link_.lost("the history went back; new epoch");
         });
         return;
     }
-    syncing_ = false;
-    backoff_ = min_backoff;
     ready_ = true;
     {
         std::lock_guard lock(state_mutex_);
@@ -248,8 +176,7 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
     }
     state_changed_.notify_all();
     spdlog::info("redis: connected to {} (epoch {}, {} channels)", endpoint_.describe(), epoch(), lasts->size());
-    ping_outstanding_ = false;
-    watch(generation);
+    link_.synced();
     if (synced.history_lost) {
         std::lock_guard lock(announcer_mutex_);
         if (history_lost_) history_lost_();
@@ -257,45 +184,15 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
     drain();
 }
 
-void redis_store::lost(std::string const& why) {
+bool redis_store::on_lost(std::string const& why) {
     bool const was_ready = ready_.exchange(false);
-    ++generation_;
     {
         std::lock_guard lock(state_mutex_);
         last_error_ = why;
-    }
-    state_changed_.notify_all();
-    watchdog_.cancel();
-    if (commands_) commands_->close();
-    if (events_) events_->close();
-    syncing_ = false;
-    {
-        std::lock_guard lock(state_mutex_);
         view_.reset();   // the next sync reads whatever it held from the streams
     }
-    if (stopping_) return;
-    if (was_ready) spdlog::warn("redis: lost {}: {}; reconnecting", endpoint_.describe(), why);
-    else spdlog::debug("redis: {}: {}", endpoint_.describe(), why);
-    // Exponential backoff with jitter: nodes restarting together do not reconnect in step.
-    std::uniform_int_distribution<long> spread(backoff_.count() / 2, backoff_.count());
-    retry_.expires_after(std::chrono::milliseconds(spread(jitter_)));
-    backoff_ = std::min(backoff_ * 2, max_backoff);
-    retry_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) connect();
-    });
-}
-
-void redis_store::watch(std::uint64_t generation) {
-    watchdog_.expires_after(std::chrono::seconds(1));
-    watchdog_.async_wait([this, generation](boost::system::error_code ec) {
-        if (ec || generation != generation_) return;
-        if (ping_outstanding_) return lost("no answer to PING within a second");
-        ping_outstanding_ = true;
-        send({"PING"}, [this, generation](redis_reply) {
-            if (generation == generation_) ping_outstanding_ = false;
-        });
-        watch(generation);
-    });
+    state_changed_.notify_all();
+    return was_ready;
 }
 
 void redis_store::drain() {
@@ -311,20 +208,20 @@ void redis_store::drain() {
             if (next.range.gap)
                 spdlog::warn("redis: {} skipped to offset {}: reading the missing events", next.range.channel,
                              next.range.through + 1);
-            return fill(generation_, std::move(next.range));
+            return fill(link_.generation(), std::move(next.range));
         case redis_channel_view::step::kind::announce: announce(next.records); break;
         }
     }
 }
 
 void redis_store::fill(std::uint64_t generation, redis_channel_view::fetch range) {
-    send({"XRANGE", options_.prefix + "s:" + range.channel, std::to_string(range.after + 1) + "-0",
+    link_.send({"XRANGE", options_.prefix + "s:" + range.channel, std::to_string(range.after + 1) + "-0",
           std::to_string(range.through) + "-0", "COUNT", std::to_string(fill_page)},
          [this, generation, range](redis_reply reply) {
-             if (generation != generation_) return;
-             if (reply.is_error()) return lost("XRANGE: " + reply.text);
+             if (generation != link_.generation()) return;
+             if (reply.is_error()) return link_.lost("XRANGE: " + reply.text);
              auto records = redis_wire_format::decode_entries(range.channel, reply);
-             if (!records) return lost("a malformed stream entry in " + range.channel);
+             if (!records) return link_.lost("a malformed stream entry in " + range.channel);
              std::vector<event_record> fresh;
              {
                  std::lock_guard lock(state_mutex_);
@@ -343,26 +240,6 @@ void redis_store::announce(std::vector<event_record> const& records) {
     if (announce_) announce_(records);
 }
 
-void redis_store::send(std::vector<std::string> args, std::function<void(redis_reply)> handler) {
-    if (!commands_ || !commands_->is_open()) {
-        if (handler) handler(redis_reply::error("Redis unavailable"));
-        return;
-    }
-    commands_->send(args, std::move(handler));
-}
-
-void redis_store::eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler) {
-    std::vector<std::string> command{"EVALSHA", shas_[script], "0"};
-    command.insert(command.end(), args.begin(), args.end());
-    send(std::move(command), [this, script, args = std::move(args), handler](redis_reply reply) mutable {
-        if (!reply.is_error() || !reply.text.starts_with("NOSCRIPT")) return handler(std::move(reply));
-        // The script cache was flushed (SCRIPT FLUSH, a failover): send the source.
-        std::vector<std::string> again{"EVAL", std::string(script_source(script)), "0"};
-        again.insert(again.end(), args.begin(), args.end());
-        send(std::move(again), std::move(handler));
-    });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Other threads.
 
@@ -370,7 +247,7 @@ redis_reply redis_store::call(std::vector<std::string> args) {
     if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
     auto replies = bridge_.call(
         1, [this, args = std::move(args)](std::size_t, redis_blocking_bridge::reply_handler done) mutable {
-            send(std::move(args), std::move(done));
+            link_.send(std::move(args), std::move(done));
         });
     return std::move(replies.front());
 }
@@ -385,7 +262,7 @@ std::vector<redis_reply> redis_store::call_each(std::size_t script, std::vector<
     auto const count = args.size();
     return bridge_.call(
         count, [this, script, args = std::move(args)](std::size_t i, redis_blocking_bridge::reply_handler done) mutable {
-            eval(script, std::move(args[i]), std::move(done));
+            link_.eval(script, std::move(args[i]), std::move(done));
         });
 }
 
@@ -413,8 +290,8 @@ std::vector<std::vector<appended_event>> redis_store::append_group(
     auto reply = call_script(publish_script, std::move(args));
     if (reply.is_error()) {
         if (reply.text.starts_with("EPOCH"))
-            asio::post(io_, [this, generation = generation_] {
-                if (generation == generation_ && ready_) lost("the history epoch changed");
+            asio::post(io_, [this, generation = link_.generation()] {
+                if (generation == link_.generation() && ready_) link_.lost("the history epoch changed");
             });
         throw store_error(endpoint_.describe() + ": " + reply.text);
     }
