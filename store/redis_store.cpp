@@ -1,21 +1,16 @@
 #include "store/redis_store.hpp"
 
 #include "store/random_hex.hpp"
-#include "store/redis_connection.hpp"
 #include "store/redis_scripts.hpp"
 #include "store/redis_wire_format.hpp"
 #include "store/store_error.hpp"
-#include "store/timestamp_position_in.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
-#include <future>
 #include <unordered_map>
-
-#include <unistd.h>
 
 namespace kp::store {
 
@@ -23,21 +18,17 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Indexes in the link's scripts.
 constexpr std::size_t publish_script = 0;
 constexpr std::size_t trim_script = 1;
 constexpr std::size_t position_script = 2;
-std::string_view script_source(std::size_t index) {
-    switch (index) {
-    case publish_script: return redis_scripts::publish;
-    case trim_script: return redis_scripts::trim_by_age;
-    default: return redis_scripts::position_after;
-    }
-}
-constexpr std::size_t script_count = 3;
 
 constexpr std::size_t fill_page = 256;
-constexpr std::chrono::milliseconds max_backoff{5000};
-constexpr std::chrono::milliseconds min_backoff{100};
+
+redis_endpoint with_password(redis_endpoint endpoint, std::optional<std::string> const& password) {
+    if (password) endpoint.password = password;
+    return endpoint;
+}
 
 std::optional<std::uint64_t> to_unsigned(std::string const& text) {
     std::uint64_t value = 0;
@@ -61,27 +52,19 @@ std::optional<std::unordered_map<std::string, std::uint64_t>> numbers_by_name(re
 }  // namespace
 
 redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t cache_size, redis_options options)
-    : endpoint_(std::move(endpoint)),
+    : endpoint_(with_password(std::move(endpoint), options.password)),
       limits_(limits),
-      cache_size_(cache_size),
       options_(std::move(options)),
       topic_(options_.prefix + "events:" + std::to_string(endpoint_.db)),
-      retry_(io_),
-      watchdog_(io_),
-      shas_(script_count) {
-    if (options_.password) endpoint_.password = options_.password;
-    if (endpoint_.tls) {
-        tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-        boost::system::error_code ec;
-        if (options_.tls_ca) tls_->load_verify_file(*options_.tls_ca, ec);
-        else tls_->set_default_verify_paths(ec);
-        if (ec)
-            throw store_error(endpoint_.describe() + ": cannot load the CA certificates" +
-                              (options_.tls_ca ? " " + *options_.tls_ca : std::string()) + ": " + ec.message());
-    }
+      link_(io_, endpoint_, options_.tls_ca, options_.timeout, topic_,
+            {redis_scripts::publish, redis_scripts::trim_by_age, redis_scripts::position_after},
+            {[this] { on_subscribed(); }, [this](std::string const& text) { on_message(text); },
+             [this](std::string const& why) { return on_lost(why); }}),
+      bridge_(io_, options_.timeout, endpoint_.describe()),
+      view_(limits, cache_size) {
     work_.emplace(io_.get_executor());
     thread_ = std::thread([this] { io_.run(); });
-    asio::post(io_, [this] { connect(); });
+    asio::post(io_, [this] { link_.connect(); });
     std::unique_lock lock(state_mutex_);
     // A refused login or certificate will not get better by retrying: start-up stops at once.
     auto refused = [this] {
@@ -91,12 +74,8 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
         !first_sync_done_) {
         std::string const why = last_error_.empty() ? "no answer" : last_error_;
         lock.unlock();
-        stopping_ = true;
-        asio::post(io_, [this] {
-            retry_.cancel();
-            if (commands_) commands_->close();
-            if (events_) events_->close();
-        });
+        link_.stop_reconnecting();
+        asio::post(io_, [this] { link_.close(); });
         work_.reset();
         io_.stop();
         thread_.join();
@@ -105,14 +84,10 @@ redis_store::redis_store(redis_endpoint endpoint, retention limits, std::size_t 
 }
 
 redis_store::~redis_store() {
-    stopping_ = true;
+    link_.stop_reconnecting();
     ready_ = false;
     asio::post(io_, [this] {
-        ++generation_;
-        retry_.cancel();
-        watchdog_.cancel();
-        if (commands_) commands_->close();
-        if (events_) events_->close();
+        link_.close();
         io_.stop();
     });
     work_.reset();
@@ -121,7 +96,7 @@ redis_store::~redis_store() {
 
 std::string redis_store::epoch() const {
     std::lock_guard lock(state_mutex_);
-    return epoch_;
+    return view_.epoch();
 }
 
 void redis_store::set_announcer(event_sink announce, std::function<void()> history_lost) {
@@ -133,90 +108,42 @@ void redis_store::set_announcer(event_sink announce, std::function<void()> histo
 // ---------------------------------------------------------------------------------------------
 // The event loop: connecting, syncing, receiving.
 
-void redis_store::connect() {
-    if (stopping_) return;
-    auto const generation = ++generation_;
-    std::string const pid = std::to_string(::getpid());
-    commands_ = std::make_shared<redis_connection>(io_, endpoint_, tls_.get(), "kinto-push-commands-" + pid, nullptr,
-                                                   [this, generation](std::string const& why) {
-                                                       if (generation == generation_) lost("commands: " + why);
-                                                   });
-    events_ = std::make_shared<redis_connection>(
-        io_, endpoint_, tls_.get(), "kinto-push-events-" + pid,
-        [this, generation](redis_reply reply) {
-            if (generation == generation_) on_push(std::move(reply));
-        },
-        [this, generation](std::string const& why) {
-            if (generation == generation_) lost("subscription: " + why);
-        });
-    commands_->open(options_.timeout, [this, generation](std::string const& why) {
-        if (generation != generation_) return;
-        if (!why.empty()) return lost(why);
-        events_->open(options_.timeout, [this, generation](std::string const& why2) {
-            if (generation != generation_) return;
-            if (!why2.empty()) return lost(why2);
-            // Subscribe before reading the heads: whatever is published after the heads were
-            // read arrives on the subscription. The confirmation (on_push) goes on.
-            syncing_ = true;
-            events_->subscribe(topic_);
-        });
-    });
-}
-
-void redis_store::on_push(redis_reply reply) {
-    if (reply.type != redis_reply::kind::array || reply.elements.empty()) return;
-    auto const& what = reply.elements[0].text;
-    if (what == "subscribe") {
-        if (syncing_) on_connected(generation_);
-        return;
-    }
-    if (what != "message" || reply.elements.size() < 3) return;
-    auto records = redis_wire_format::decode_transaction(reply.elements[2].text);
+void redis_store::on_message(std::string const& text) {
+    auto records = redis_wire_format::decode_transaction(text);
     if (!records) {
         // Not ours: the gap it may hide is found with the next event of its channel.
         spdlog::error("redis: ignoring a malformed message on {}", topic_);
         return;
     }
     if (records->empty()) return;
-    arrived_.push_back(std::move(*records));
+    {
+        std::lock_guard lock(state_mutex_);
+        view_.arrived(std::move(*records));
+    }
     drain();
 }
 
-void redis_store::on_connected(std::uint64_t generation) {
-    send({"SET", options_.prefix + "epoch", random_hex(4), "NX"}, nullptr);
-    send({"GET", options_.prefix + "epoch"}, [this, generation](redis_reply reply) {
-        if (generation != generation_) return;
-        if (reply.type != redis_reply::kind::string) return lost("cannot read the epoch: " + reply.text);
+void redis_store::on_subscribed() {
+    auto const generation = link_.generation();
+    link_.send({"SET", options_.prefix + "epoch", random_hex(4), "NX"}, nullptr);
+    link_.send({"GET", options_.prefix + "epoch"}, [this, generation](redis_reply reply) {
+        if (generation != link_.generation()) return;
+        if (reply.type != redis_reply::kind::string) return link_.lost("cannot read the epoch: " + reply.text);
         bool changed = false;
         {
             std::lock_guard lock(state_mutex_);
-            changed = !epoch_.empty() && epoch_ != reply.text;
-            if (changed) channels_.clear();
-            epoch_ = reply.text;
+            changed = view_.set_epoch(reply.text);
         }
-        if (changed) {
-            spdlog::warn("redis: the history epoch changed (Redis lost its data): subscribers resync");
-            history_lost_pending_ = true;
-        }
-        load_scripts(generation, 0);
-    });
-}
-
-void redis_store::load_scripts(std::uint64_t generation, std::size_t index) {
-    if (index == script_count) return load_heads(generation);
-    send({"SCRIPT", "LOAD", std::string(script_source(index))}, [this, generation, index](redis_reply reply) {
-        if (generation != generation_) return;
-        if (reply.type != redis_reply::kind::string) return lost("SCRIPT LOAD: " + reply.text);
-        shas_[index] = reply.text;
-        load_scripts(generation, index + 1);
+        if (changed) spdlog::warn("redis: the history epoch changed (Redis lost its data): subscribers resync");
+        link_.load_scripts([this, generation] { load_heads(generation); });
     });
 }
 
 void redis_store::load_heads(std::uint64_t generation) {
     auto offsets = std::make_shared<redis_reply>();
-    send({"HGETALL", options_.prefix + "offsets"}, [offsets](redis_reply reply) { *offsets = std::move(reply); });
-    send({"HGETALL", options_.prefix + "trimmed"}, [this, generation, offsets](redis_reply reply) {
-        if (generation != generation_) return;
+    link_.send({"HGETALL", options_.prefix + "offsets"}, [offsets](redis_reply reply) { *offsets = std::move(reply); });
+    link_.send({"HGETALL", options_.prefix + "trimmed"}, [this, generation, offsets](redis_reply reply) {
+        if (generation != link_.generation()) return;
         on_heads(generation, *offsets, reply);
     });
 }
@@ -224,47 +151,23 @@ void redis_store::load_heads(std::uint64_t generation) {
 void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets, redis_reply const& trimmed) {
     auto lasts = numbers_by_name(offsets);
     auto trims = numbers_by_name(trimmed);
-    if (!lasts || !trims) return lost("cannot read the channels' offsets");
-    bool const fresh = !synced_once_ || history_lost_pending_;
-    bool went_back = false;
+    if (!lasts || !trims) return link_.lost("cannot read the channels' offsets");
+    redis_channel_view::sync_result synced;
     {
         std::lock_guard lock(state_mutex_);
-        for (auto const& [name, state] : channels_) {
-            auto it = lasts->find(name);
-            if (state.last > (it == lasts->end() ? 0 : it->second)) went_back = true;
-        }
-        if (!went_back) {
-            for (auto const& [name, last] : *lasts) {
-                auto& state = channels_[name];
-                if (auto t = trims->find(name); t != trims->end())
-                    state.trimmed_through = std::max(state.trimmed_through, t->second);
-                if (fresh) {
-                    // Nobody subscribed yet (start) or everyone resyncs (lost): no replay owed.
-                    state.last = std::max(state.last, last);
-                    state.cache.clear();
-                } else if (last > state.last) {
-                    fills_.emplace_back(name, last);
-                }
-                state.trimmed_through = std::min(state.trimmed_through, std::max(state.last, last));
-            }
-        }
+        synced = view_.sync(*lasts, *trims);
     }
-    if (went_back) {
+    if (synced.went_back) {
         // The epoch survived but offsets went back (Redis restored an older snapshot): offsets
         // would be handed out twice. Name a new history, so that every node and client resyncs.
         spdlog::error("redis: offsets went back in {} (an older snapshot?): starting a new epoch",
                       endpoint_.describe());
-        send({"SET", options_.prefix + "epoch", random_hex(4)}, nullptr);
-        send({"PING"}, [this, generation](redis_reply) {
-            if (generation == generation_) lost("the history went back; new epoch");
+        link_.send({"SET", options_.prefix + "epoch", random_hex(4)}, nullptr);
+        link_.send({"PING"}, [this, generation](redis_reply) {
+            if (generation == link_.generation()) link_.lost("the history went back; new epoch");
         });
         return;
     }
-    bool const announce_loss = history_lost_pending_;
-    history_lost_pending_ = false;
-    synced_once_ = true;
-    syncing_ = false;
-    backoff_ = min_backoff;
     ready_ = true;
     {
         std::lock_guard lock(state_mutex_);
@@ -273,183 +176,68 @@ void redis_store::on_heads(std::uint64_t generation, redis_reply const& offsets,
     }
     state_changed_.notify_all();
     spdlog::info("redis: connected to {} (epoch {}, {} channels)", endpoint_.describe(), epoch(), lasts->size());
-    ping_outstanding_ = false;
-    watch(generation);
-    if (announce_loss) {
+    link_.synced();
+    if (synced.history_lost) {
         std::lock_guard lock(announcer_mutex_);
         if (history_lost_) history_lost_();
     }
     drain();
 }
 
-void redis_store::lost(std::string const& why) {
+bool redis_store::on_lost(std::string const& why) {
     bool const was_ready = ready_.exchange(false);
-    ++generation_;
     {
         std::lock_guard lock(state_mutex_);
         last_error_ = why;
+        view_.reset();   // the next sync reads whatever it held from the streams
     }
     state_changed_.notify_all();
-    watchdog_.cancel();
-    if (commands_) commands_->close();
-    if (events_) events_->close();
-    syncing_ = false;
-    filling_ = false;
-    arrived_.clear();   // the next sync reads whatever they held from the streams
-    fills_.clear();
-    if (stopping_) return;
-    if (was_ready) spdlog::warn("redis: lost {}: {}; reconnecting", endpoint_.describe(), why);
-    else spdlog::debug("redis: {}: {}", endpoint_.describe(), why);
-    // Exponential backoff with jitter: nodes restarting together do not reconnect in step.
-    std::uniform_int_distribution<long> spread(backoff_.count() / 2, backoff_.count());
-    retry_.expires_after(std::chrono::milliseconds(spread(jitter_)));
-    backoff_ = std::min(backoff_ * 2, max_backoff);
-    retry_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) connect();
-    });
-}
-
-void redis_store::watch(std::uint64_t generation) {
-    watchdog_.expires_after(std::chrono::seconds(1));
-    watchdog_.async_wait([this, generation](boost::system::error_code ec) {
-        if (ec || generation != generation_) return;
-        if (ping_outstanding_) return lost("no answer to PING within a second");
-        ping_outstanding_ = true;
-        send({"PING"}, [this, generation](redis_reply) {
-            if (generation == generation_) ping_outstanding_ = false;
-        });
-        watch(generation);
-    });
+    return was_ready;
 }
 
 void redis_store::drain() {
-    while (ready_ && !filling_) {
-        if (!fills_.empty()) {
-            auto [channel, to] = std::move(fills_.front());
-            fills_.pop_front();
-            fill(generation_, std::move(channel), to);
-            continue;
-        }
-        if (arrived_.empty()) return;
-        // A transaction is announced only when every offset before it was: a gap is read from
-        // the stream first.
-        std::optional<std::pair<std::string, std::uint64_t>> gap;
+    while (ready_) {
+        redis_channel_view::step next;
         {
             std::lock_guard lock(state_mutex_);
-            std::unordered_map<std::string, std::uint64_t> expected;
-            for (auto const& record : arrived_.front()) {
-                auto [it, added] = expected.try_emplace(record.channel, 0);
-                if (added) {
-                    auto known = channels_.find(record.channel);
-                    it->second = known == channels_.end() ? 0 : known->second.last;
-                }
-                if (record.offset > it->second + 1) {
-                    gap.emplace(record.channel, record.offset - 1);
-                    break;
-                }
-                it->second = std::max(it->second, record.offset);
-            }
+            next = view_.next();
         }
-        if (gap) {
-            spdlog::warn("redis: {} skipped to offset {}: reading the missing events", gap->first, gap->second + 1);
-            fills_.push_front(std::move(*gap));
-            continue;
+        switch (next.what) {
+        case redis_channel_view::step::kind::wait: return;
+        case redis_channel_view::step::kind::read:
+            if (next.range.gap)
+                spdlog::warn("redis: {} skipped to offset {}: reading the missing events", next.range.channel,
+                             next.range.through + 1);
+            return fill(link_.generation(), std::move(next.range));
+        case redis_channel_view::step::kind::announce: announce(next.records); break;
         }
-        auto records = std::move(arrived_.front());
-        arrived_.pop_front();
-        announce(std::move(records));
     }
 }
 
-void redis_store::fill(std::uint64_t generation, std::string channel, std::uint64_t to) {
-    std::uint64_t last = 0;
-    {
-        std::lock_guard lock(state_mutex_);
-        if (auto it = channels_.find(channel); it != channels_.end()) last = it->second.last;
-    }
-    if (last >= to) return;
-    filling_ = true;
-    send({"XRANGE", options_.prefix + "s:" + channel, std::to_string(last + 1) + "-0", std::to_string(to) + "-0",
-          "COUNT", std::to_string(fill_page)},
-         [this, generation, channel, to, last](redis_reply reply) {
-             if (generation != generation_) return;
-             filling_ = false;
-             if (reply.is_error()) return lost("XRANGE: " + reply.text);
-             auto records = redis_wire_format::decode_entries(channel, reply);
-             if (!records) return lost("a malformed stream entry in " + channel);
-             std::uint64_t const first = records->empty() ? to + 1 : records->front().offset;
-             if (first > last + 1) {
-                 // Trimmed before this node read it: the range is gone. Sessions that needed it
-                 // see the jump, replay from the history, and are told to resync.
+void redis_store::fill(std::uint64_t generation, redis_channel_view::fetch range) {
+    link_.send({"XRANGE", options_.prefix + "s:" + range.channel, std::to_string(range.after + 1) + "-0",
+          std::to_string(range.through) + "-0", "COUNT", std::to_string(fill_page)},
+         [this, generation, range](redis_reply reply) {
+             if (generation != link_.generation()) return;
+             if (reply.is_error()) return link_.lost("XRANGE: " + reply.text);
+             auto records = redis_wire_format::decode_entries(range.channel, reply);
+             if (!records) return link_.lost("a malformed stream entry in " + range.channel);
+             std::vector<event_record> fresh;
+             {
                  std::lock_guard lock(state_mutex_);
-                 auto& state = channels_[channel];
-                 if (state.last == last) {
-                     state.cache.clear();
-                     state.last = first - 1;
-                     state.trimmed_through = std::max(state.trimmed_through, first - 1);
-                 }
+                 fresh = view_.filled(range, std::move(*records));
              }
-             if (!records->empty()) {
-                 std::uint64_t const got = records->back().offset;
-                 announce(std::move(*records));
-                 if (got < to) fills_.emplace_front(channel, to);
-             } else {
-                 state_changed_.notify_all();
-             }
+             announce(fresh);
              drain();
          });
 }
 
-void redis_store::announce(std::vector<event_record> records) {
-    std::vector<event_record> fresh;
-    {
-        std::lock_guard lock(state_mutex_);
-        for (auto& record : records) {
-            auto& state = channels_[record.channel];
-            if (record.offset <= state.last) continue;   // announced already (a fill overlapped)
-            if (record.offset != state.last + 1) {
-                state.cache.clear();
-                state.trimmed_through = std::max(state.trimmed_through, record.offset - 1);
-            }
-            state.last = record.offset;
-            if (state.last > limits_.max_events)
-                state.trimmed_through = std::max(state.trimmed_through, state.last - limits_.max_events);
-            state.cache.push_back(record);
-            trim_cache(state, record.stored_at_ms);
-            fresh.push_back(std::move(record));
-        }
-    }
+// The records just added to the view: waiting callers see them, then the announcer.
+void redis_store::announce(std::vector<event_record> const& records) {
     state_changed_.notify_all();
-    if (fresh.empty()) return;
+    if (records.empty()) return;
     std::lock_guard lock(announcer_mutex_);
-    if (announce_) announce_(fresh);
-}
-
-void redis_store::trim_cache(channel_state& state, std::int64_t now_ms) {
-    auto& cache = state.cache;
-    while (!cache.empty() && (cache.size() > cache_size_ || cache.front().offset <= state.trimmed_through ||
-                              now_ms - cache.front().stored_at_ms > limits_.max_age_ms))
-        cache.pop_front();
-}
-
-void redis_store::send(std::vector<std::string> args, std::function<void(redis_reply)> handler) {
-    if (!commands_ || !commands_->is_open()) {
-        if (handler) handler(redis_reply::error("Redis unavailable"));
-        return;
-    }
-    commands_->send(args, std::move(handler));
-}
-
-void redis_store::eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler) {
-    std::vector<std::string> command{"EVALSHA", shas_[script], "0"};
-    command.insert(command.end(), args.begin(), args.end());
-    send(std::move(command), [this, script, args = std::move(args), handler](redis_reply reply) mutable {
-        if (!reply.is_error() || !reply.text.starts_with("NOSCRIPT")) return handler(std::move(reply));
-        // The script cache was flushed (SCRIPT FLUSH, a failover): send the source.
-        std::vector<std::string> again{"EVAL", std::string(script_source(script)), "0"};
-        again.insert(again.end(), args.begin(), args.end());
-        send(std::move(again), std::move(handler));
-    });
+    if (announce_) announce_(records);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,15 +245,11 @@ void redis_store::eval(std::size_t script, std::vector<std::string> args, std::f
 
 redis_reply redis_store::call(std::vector<std::string> args) {
     if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
-    auto promise = std::make_shared<std::promise<redis_reply>>();
-    auto future = promise->get_future();
-    asio::post(io_, [this, args = std::move(args), promise]() mutable {
-        send(std::move(args), [promise](redis_reply reply) { promise->set_value(std::move(reply)); });
-    });
-    if (future.wait_for(options_.timeout) != std::future_status::ready)
-        throw store_error(endpoint_.describe() + ": Redis did not answer within " +
-                          std::to_string(options_.timeout.count()) + " ms");
-    return future.get();
+    auto replies = bridge_.call(
+        1, [this, args = std::move(args)](std::size_t, redis_blocking_bridge::reply_handler done) mutable {
+            link_.send(std::move(args), std::move(done));
+        });
+    return std::move(replies.front());
 }
 
 redis_reply redis_store::call_script(std::size_t script, std::vector<std::string> args) {
@@ -475,27 +259,11 @@ redis_reply redis_store::call_script(std::size_t script, std::vector<std::string
 
 std::vector<redis_reply> redis_store::call_each(std::size_t script, std::vector<std::vector<std::string>> args) {
     if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
-    struct pending {
-        std::vector<redis_reply> replies;
-        std::size_t left = 0;
-        std::promise<void> done;
-    };
-    auto state = std::make_shared<pending>();
-    state->replies.resize(args.size());
-    state->left = args.size();
-    auto future = state->done.get_future();
-    if (args.empty()) return {};
-    asio::post(io_, [this, script, args = std::move(args), state]() mutable {
-        for (std::size_t i = 0; i < args.size(); ++i)
-            eval(script, std::move(args[i]), [state, i](redis_reply reply) {
-                state->replies[i] = std::move(reply);
-                if (--state->left == 0) state->done.set_value();
-            });
-    });
-    if (future.wait_for(options_.timeout) != std::future_status::ready)
-        throw store_error(endpoint_.describe() + ": Redis did not answer within " +
-                          std::to_string(options_.timeout.count()) + " ms");
-    return std::move(state->replies);
+    auto const count = args.size();
+    return bridge_.call(
+        count, [this, script, args = std::move(args)](std::size_t i, redis_blocking_bridge::reply_handler done) mutable {
+            link_.eval(script, std::move(args[i]), std::move(done));
+        });
 }
 
 std::vector<std::vector<appended_event>> redis_store::append_group(
@@ -522,8 +290,8 @@ std::vector<std::vector<appended_event>> redis_store::append_group(
     auto reply = call_script(publish_script, std::move(args));
     if (reply.is_error()) {
         if (reply.text.starts_with("EPOCH"))
-            asio::post(io_, [this, generation = generation_] {
-                if (generation == generation_ && ready_) lost("the history epoch changed");
+            asio::post(io_, [this, generation = link_.generation()] {
+                if (generation == link_.generation() && ready_) link_.lost("the history epoch changed");
             });
         throw store_error(endpoint_.describe() + ": " + reply.text);
     }
@@ -550,38 +318,19 @@ std::vector<std::vector<appended_event>> redis_store::append_group(
     // Stored. Wait (briefly) until this node announced them too, so that what this node
     // answers afterwards (its history, a resume) includes them.
     std::unique_lock lock(state_mutex_);
-    state_changed_.wait_for(lock, options_.timeout, [&] {
-        if (!ready_) return true;
-        for (auto const& [channel, offset] : awaited) {
-            auto it = channels_.find(channel);
-            if (it == channels_.end() || it->second.last < offset) return false;
-        }
-        return true;
-    });
+    state_changed_.wait_for(lock, options_.timeout, [&] { return !ready_ || view_.reached(awaited); });
     return results;
 }
 
 bool redis_store::read_in_memory(std::string const& channel, std::uint64_t after) {
     std::lock_guard lock(state_mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return true;
-    auto const& state = it->second;
-    return after >= state.last || (!state.cache.empty() && after + 1 >= state.cache.front().offset);
+    return view_.read_in_memory(channel, after);
 }
 
 std::vector<event_record> redis_store::read(std::string const& channel, std::uint64_t after, std::size_t limit) {
-    std::vector<event_record> out;
     {
         std::lock_guard lock(state_mutex_);
-        auto it = channels_.find(channel);
-        if (it == channels_.end() || after >= it->second.last || limit == 0) return out;
-        auto const& cache = it->second.cache;
-        if (!cache.empty() && after + 1 >= cache.front().offset) {
-            for (auto i = static_cast<std::size_t>(after + 1 - cache.front().offset); i < cache.size() && out.size() < limit;
-                 ++i)
-                out.push_back(cache[i]);
-            return out;
-        }
+        if (auto records = view_.read_from_memory(channel, after, limit)) return std::move(*records);
     }
     auto reply = call({"XRANGE", options_.prefix + "s:" + channel, std::to_string(after + 1) + "-0", "+", "COUNT",
                        std::to_string(limit)});
@@ -593,18 +342,13 @@ std::vector<event_record> redis_store::read(std::string const& channel, std::uin
 
 channel_span redis_store::span(std::string const& channel) {
     std::lock_guard lock(state_mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return {};
-    auto const& s = it->second;
-    return {s.last > s.trimmed_through ? s.trimmed_through + 1 : 0, s.last, s.trimmed_through > 0};
+    return view_.span(channel);
 }
 
 std::optional<timestamp_position> redis_store::position_in_memory(std::string const& channel,
                                                                  std::int64_t timestamp) {
     std::lock_guard lock(state_mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return timestamp_position{0, true};
-    return timestamp_position_in_tail(it->second, timestamp);
+    return view_.position_in_memory(channel, timestamp);
 }
 
 timestamp_position redis_store::position_after(std::string const& channel, std::int64_t timestamp) {
@@ -619,11 +363,8 @@ timestamp_position redis_store::position_after(std::string const& channel, std::
 }
 
 std::vector<std::string> redis_store::channels_with_prefix(std::string const& prefix) {
-    std::vector<std::string> out;
     std::lock_guard lock(state_mutex_);
-    for (auto it = channels_.lower_bound(prefix); it != channels_.end() && it->first.starts_with(prefix); ++it)
-        if (it->second.last > 0) out.push_back(it->first);
-    return out;
+    return view_.channels_with_prefix(prefix);
 }
 
 void redis_store::trim(std::int64_t now_ms) {
@@ -631,8 +372,7 @@ void redis_store::trim(std::int64_t now_ms) {
     std::vector<std::string> names;
     {
         std::lock_guard lock(state_mutex_);
-        for (auto const& [name, state] : channels_)
-            if (state.last > state.trimmed_through) names.push_back(name);
+        names = view_.channels_to_trim();
     }
     if (names.empty()) return;
     std::vector<std::vector<std::string>> args;
@@ -648,13 +388,8 @@ void redis_store::trim(std::int64_t now_ms) {
     }
     std::lock_guard lock(state_mutex_);
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (replies[i].type != redis_reply::kind::integer) continue;
-        auto it = channels_.find(names[i]);
-        if (it == channels_.end()) continue;
-        auto& state = it->second;
-        state.trimmed_through =
-            std::min(state.last, std::max(state.trimmed_through, static_cast<std::uint64_t>(replies[i].integer)));
-        trim_cache(state, now_ms);
+        if (replies[i].type == redis_reply::kind::integer)
+            view_.trimmed(names[i], static_cast<std::uint64_t>(replies[i].integer), now_ms);
     }
 }
 

@@ -12,36 +12,33 @@
 // that sees an offset gap (a Pub/Sub message lost while its link was down) reads the missing
 // range from the stream before announcing anything later.
 //
-// The Redis link is asynchronous, on its own Asio thread. Calls that wait (append_group,
-// reads older than the memory tail, trim, a timestamp position the tail cannot answer) wait
-// with a deadline and throw store_error; while Redis is away they fail at once.
+// The Redis link (redis_link) is asynchronous, on the store's own Asio thread; the view of
+// the channels (redis_channel_view) is plain state, guarded here by one mutex. Calls that wait
+// (append_group, reads older than the memory tail, trim, a timestamp position the tail cannot
+// answer) cross to that thread (redis_blocking_bridge) and wait with a deadline, throwing
+// store_error; while Redis is away they fail at once.
 
 #include "store/history_store.hpp"
+#include "store/redis_blocking_bridge.hpp"
+#include "store/redis_channel_view.hpp"
 #include "store/redis_endpoint.hpp"
+#include "store/redis_link.hpp"
 #include "store/redis_reply.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
-#include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace kp::store {
-
-class redis_connection;
 
 struct redis_options {
     std::optional<std::string> password;   // overrides the URL's
@@ -74,68 +71,39 @@ public:
     void set_announcer(event_sink announce, std::function<void()> history_lost) override;
 
 private:
-    struct channel_state {
-        std::uint64_t last = 0;
-        std::uint64_t trimmed_through = 0;
-        std::deque<event_record> cache;   // contiguous, ends at `last` (possibly empty)
-    };
-
-    // Event-loop thread.
-    void connect();
-    void on_connected(std::uint64_t generation);
-    void load_scripts(std::uint64_t generation, std::size_t index);
+    // Event-loop thread: syncing the view after each connection, then feeding it.
+    void on_subscribed();
     void load_heads(std::uint64_t generation);
     void on_heads(std::uint64_t generation, redis_reply const& offsets, redis_reply const& trimmed);
-    void lost(std::string const& why);
-    void watch(std::uint64_t generation);   // a PING a second: a Redis that stopped answering is lost
-    void on_push(redis_reply reply);
+    bool on_lost(std::string const& why);
+    void on_message(std::string const& text);
     void drain();
-    void fill(std::uint64_t generation, std::string channel, std::uint64_t to);
-    void announce(std::vector<event_record> records);
-    void send(std::vector<std::string> args, std::function<void(redis_reply)> handler);
-    void eval(std::size_t script, std::vector<std::string> args, std::function<void(redis_reply)> handler);
+    void fill(std::uint64_t generation, redis_channel_view::fetch range);
+    void announce(std::vector<event_record> const& records);
 
-    // Other threads: runs a command on the event loop and waits for its reply (store_error on
-    // a lost link or the deadline).
+    // Other threads: commands run on the event loop, the caller waits for the replies
+    // (store_error when the link is down or the deadline passes).
     redis_reply call(std::vector<std::string> args);
     redis_reply call_script(std::size_t script, std::vector<std::string> args);
     // The same script once per argument list, pipelined; one reply each.
     std::vector<redis_reply> call_each(std::size_t script, std::vector<std::vector<std::string>> args);
-    void trim_cache(channel_state& state, std::int64_t now_ms);
 
     redis_endpoint endpoint_;
     retention limits_;
-    std::size_t cache_size_;
     redis_options options_;
     std::string topic_;
 
     boost::asio::io_context io_{1};
-    std::unique_ptr<boost::asio::ssl::context> tls_;
-    std::shared_ptr<redis_connection> commands_;
-    std::shared_ptr<redis_connection> events_;
-    boost::asio::steady_timer retry_;
-    boost::asio::steady_timer watchdog_;
-    bool ping_outstanding_ = false;
-    std::chrono::milliseconds backoff_{100};
-    std::mt19937 jitter_{std::random_device{}()};
-    std::uint64_t generation_ = 0;   // one per connection attempt: stale callbacks are ignored
-    bool synced_once_ = false;
-    bool syncing_ = false;
-    bool filling_ = false;
-    std::deque<std::vector<event_record>> arrived_;   // received, not yet announced
-    std::deque<std::pair<std::string, std::uint64_t>> fills_;   // channel, up to offset
-    std::vector<std::string> shas_;
-    bool history_lost_pending_ = false;
+    redis_link link_;   // event-loop thread
+    redis_blocking_bridge bridge_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread thread_;
 
     std::atomic<bool> ready_{false};
-    std::atomic<bool> stopping_{false};
 
     mutable std::mutex state_mutex_;
     std::condition_variable state_changed_;
-    std::string epoch_;
-    std::map<std::string, channel_state> channels_;
+    redis_channel_view view_;
     bool first_sync_done_ = false;
     std::string last_error_;
 
