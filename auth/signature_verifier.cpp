@@ -1,9 +1,8 @@
 #include "auth/signature_verifier.hpp"
 
 #include "auth/blanks.hpp"
-
-#include "auth/hex.hpp"
 #include "auth/hmac_sha256.hpp"
+#include "text/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -47,7 +46,7 @@ std::optional<parsed_header> parse_header(std::string_view header) {
                 have_t = true;
             } else if (key == "v1") {
                 if (value.size() != 64) return std::nullopt;
-                auto mac = hex_decode(value);
+                auto mac = text::hex_decode(value);
                 if (!mac) return std::nullopt;
                 out.macs.push_back(std::move(*mac));
             }
@@ -112,7 +111,7 @@ std::string signature_verifier::sign(std::string_view secret, std::int64_t t, st
     std::string const t_text = std::to_string(t);
     auto mac = hmac_sha256(secret, {t_text, ".", body});
     std::string const hex =
-        mac ? hex_encode(std::string_view(reinterpret_cast<char const*>(mac->data()), mac->size()))
+        mac ? text::hex_encode(std::string_view(reinterpret_cast<char const*>(mac->data()), mac->size()))
             : std::string();
     return "t=" + t_text + ",v1=" + hex;
 }
