@@ -2,11 +2,11 @@
 
 #include "push/broadcast_registry.hpp"
 #include "store/store_factory.hpp"
+#include "text/unsigned_number.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -30,18 +30,10 @@ struct option_spec {
     setter apply;
 };
 
-std::optional<std::uint64_t> parse_unsigned(std::string const& text) {
-    std::uint64_t value = 0;
-    auto const* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-    return value;
-}
-
 template <class T>
 setter unsigned_in(T server_config::*field, std::uint64_t low, std::uint64_t high) {
     return [=](server_config& c, std::string const& text) -> std::optional<std::string> {
-        auto value = parse_unsigned(text);
+        auto value = text::parse_unsigned(text);
         if (!value || *value < low || *value > high)
             return "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high);
         c.*field = static_cast<T>(*value);
@@ -55,7 +47,7 @@ std::optional<std::string> parse_host_port(std::string const& text, std::string&
     if (colon == std::string::npos || colon == 0) return "must be HOST:PORT";
     std::string name = text.substr(0, colon);
     if (name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
-    auto number = parse_unsigned(text.substr(colon + 1));
+    auto number = text::parse_unsigned(std::string_view(text).substr(colon + 1));
     if (!number || *number > 65535) return "port must be a number from 0 to 65535";
     if (name.empty()) return "must be HOST:PORT";
     host = name;
@@ -196,7 +188,7 @@ std::vector<option_spec> const& options() {
          "kernel send buffer of each connection (SO_SNDBUF); 0 = the kernel's autotuning, which lets a client that "
          "does not read hold up to net.ipv4.tcp_wmem's maximum (4 MiB by default) besides --send-queue-bytes",
          [](server_config& c, std::string const& text) -> std::optional<std::string> {
-             auto value = parse_unsigned(text);
+             auto value = text::parse_unsigned(text);
              if (!value || (*value != 0 && (*value < 4096 || *value > 64 * 1024 * 1024)))
                  return "must be 0 or a whole number from 4096 to 67108864";
              c.socket_send_buffer = static_cast<std::size_t>(*value);

@@ -6,6 +6,7 @@
 #include "channels/json_string.hpp"
 #include "server/build_info.hpp"
 #include "server/telemetry/log_event.hpp"
+#include "text/unsigned_number.hpp"
 #include "web-demo/web_demo_assets.hpp"
 
 #include <boost/asio/post.hpp>
@@ -16,7 +17,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -37,13 +37,6 @@ bool is_json(std::string_view content_type) {
         if (std::tolower(static_cast<unsigned char>(content_type[i])) != expected[i]) return false;
     auto rest = content_type.substr(expected.size());
     return rest.empty() || rest.front() == ';' || rest.front() == ' ';
-}
-
-std::optional<std::uint64_t> to_unsigned(std::string_view text) {
-    std::uint64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-    return value;
 }
 
 // What the log line and the metrics of one POST /v1/events say, filled in as it goes.
@@ -277,13 +270,13 @@ void router::history(http_request const& request, responder respond) const {
     auto channel = channels::channel_name::parse(*channel_text);
     if (!channel) return bad("channel: invalid channel name");
     query.channel = channel->str();
-    if (auto text = param("since")) {
-        auto value = to_unsigned(*text);
+    if (auto since_text = param("since")) {
+        auto value = text::parse_unsigned(*since_text);
         if (!value) return bad("since: must be a non-negative integer");
         query.since = *value;
     }
-    if (auto text = param("limit")) {
-        auto value = to_unsigned(*text);
+    if (auto limit_text = param("limit")) {
+        auto value = text::parse_unsigned(*limit_text);
         if (!value || *value == 0) return bad("limit: must be a positive integer");
         query.limit = static_cast<std::size_t>(std::min<std::uint64_t>(*value, 1000));
     }
