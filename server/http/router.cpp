@@ -28,8 +28,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::size_t max_json_depth = 64;
-
 bool is_json(std::string_view content_type) {
     constexpr std::string_view expected = "application/json";
     if (content_type.size() < expected.size()) return false;
@@ -210,8 +208,9 @@ void router::publish(http_request const& request, http_peer const& peer, respond
     if (!is_json(request[http::field::content_type]))
         return fail(415, kinto_errno::invalid_parameters, "Content-Type must be application/json");
     auto const& body = request.body();
-    if (!channels::json_depth_within(body, max_json_depth))
-        return fail(400, kinto_errno::bad_json, "body: JSON nested deeper than 64 levels");
+    if (!channels::json_depth_within(body))
+        return fail(400, kinto_errno::bad_json,
+                    "body: JSON nested deeper than " + std::to_string(channels::max_json_depth) + " levels");
     auto parsed = channels::parse_json_document(body);   // keeps Kinto's key order
     if (!parsed) return fail(400, kinto_errno::bad_json, "body: invalid JSON");
     auto& doc = *parsed;
