@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <variant>
 
@@ -114,17 +115,18 @@ resume_plan channel_hub::plan_live(std::string const& channel) {
     return {store_.epoch(), store_.span(channel).last, true, 0, false};
 }
 
-resume_plan channel_hub::plan_after(std::string const& channel, std::uint64_t after, bool possible) {
+resume_plan channel_hub::plan_after(std::string const& channel, std::uint64_t after, bool same_epoch,
+                                    std::uint64_t max_events) {
     auto const span = store_.span(channel);
     resume_plan plan{store_.epoch(), span.last, false, span.last, false};
-    if (!possible || after > span.last) return plan;
+    if (!same_epoch || after > span.last) return plan;
     if (after == span.last) {
         plan.recovered = true;
         return plan;
     }
     // Events after..last must all still be held, and not too many of them.
     bool const held = span.first != 0 && after + 1 >= span.first;
-    if (!held || span.last - after > max_replay_) return plan;
+    if (!held || span.last - after > max_events) return plan;
     plan.recovered = true;
     plan.replay = true;
     plan.replay_after = after;
@@ -132,7 +134,7 @@ resume_plan channel_hub::plan_after(std::string const& channel, std::uint64_t af
 }
 
 resume_plan channel_hub::plan_from(std::string const& channel, since_position const& since) {
-    return plan_after(channel, since.offset, since.epoch == store_.epoch());
+    return plan_after(channel, since.offset, since.epoch == store_.epoch(), max_replay_);
 }
 
 resume_plan channel_hub::plan_from_timestamp(std::string const& channel, std::int64_t timestamp) {
@@ -140,7 +142,12 @@ resume_plan channel_hub::plan_from_timestamp(std::string const& channel, std::in
 }
 
 resume_plan channel_hub::plan_from_position(std::string const& channel, store::timestamp_position const& position) {
-    return plan_after(channel, position.after, position.covered);
+    return plan_after(channel, position.after, position.covered, max_replay_);
+}
+
+resume_plan channel_hub::plan_history(std::string const& channel, std::uint64_t since,
+                                      std::optional<std::string> const& epoch) {
+    return plan_after(channel, since, !epoch || *epoch == store_.epoch(), std::numeric_limits<std::uint64_t>::max());
 }
 
 std::vector<message_ptr> channel_hub::read(std::string const& channel, std::uint64_t after,

@@ -93,6 +93,9 @@ public:
     // The same from a position the store gave earlier (history_store::position_after, asked
     // off the shard thread): events published since then are replayed too.
     resume_plan plan_from_position(std::string const& channel, store::timestamp_position const& position);
+    // GET /v1/history?since=…[&epoch=…]: the same rule as plan_from (no epoch given: the
+    // current one), without the replay limit, since the endpoint answers in pages. Any thread.
+    resume_plan plan_history(std::string const& channel, std::uint64_t since, std::optional<std::string> const& epoch);
 
     // Stored events after `after`, as messages, at most `limit`.
     std::vector<message_ptr> read(std::string const& channel, std::uint64_t after, std::size_t limit);
@@ -114,7 +117,11 @@ public:
 private:
     void post_to_shards(message_batch batch);
     std::vector<std::string> known_collections(std::string const& bucket_id);
-    resume_plan plan_after(std::string const& channel, std::uint64_t after, bool possible);
+    // The resume rule, the one place it is written: a client that holds `channel` up to
+    // `after`, in the store's epoch (`same_epoch`), recovers when it is not ahead of the head
+    // and the history still holds every event after it, at most `max_events` of them; it then
+    // replays after..head.
+    resume_plan plan_after(std::string const& channel, std::uint64_t after, bool same_epoch, std::uint64_t max_events);
 
     store::history_store& store_;
     std::size_t max_replay_;

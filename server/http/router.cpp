@@ -312,25 +312,21 @@ void router::history(http_request const& request, responder respond) const {
 http_response router::read_history(history_query const& query) const {
     auto const version = query.version;
     auto const keep_alive = query.keep_alive;
-    auto const since = query.since;
     auto const limit = query.limit;
-    auto const& epoch = query.epoch;
     auto& hub = context_.hub;
-    auto& store = hub.history();
-    auto span = store.span(query.channel);
-    bool recovered = (!epoch || *epoch == store.epoch()) && since <= span.last &&
-                     (since == span.last || (span.first != 0 && since + 1 >= span.first));
+    // The resume rule of subscriptions, without their replay limit.
+    auto const plan = hub.plan_history(query.channel, query.since, query.epoch);
     std::vector<channels::message_ptr> events;
     bool more = false;
-    if (recovered && since < span.last) {
+    if (plan.replay) {
         // One extra event tells whether the limit cut the list.
-        events = hub.read(query.channel, since, limit + 1);
+        events = hub.read(query.channel, plan.replay_after, limit + 1);
         more = events.size() > limit;
         if (more) events.pop_back();
     }
     // The events are spliced in as the frames WebSocket clients get, without a re-parse.
-    json head = {{"channel", query.channel}, {"epoch", store.epoch()}, {"offset", span.last},
-                 {"recovered", recovered}, {"more", more}};
+    json head = {{"channel", query.channel}, {"epoch", plan.epoch}, {"offset", plan.offset},
+                 {"recovered", plan.recovered}, {"more", more}};
     std::string text = head.dump();
     text.pop_back();
     text += ",\"events\":[";

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -357,6 +358,50 @@ TEST_CASE("plan_from: by offset within one epoch", "[hub]") {
         fill(hub, 5);   // 5 events, max_replay 3
         check_not_recovered(hub.plan_from(collection_c, since_position{epoch, 1}), epoch, 5);   // 4 events
         check_replay(hub.plan_from(collection_c, since_position{epoch, 2}), 2, 5);             // exactly 3
+    }
+}
+
+TEST_CASE("plan_history: GET /v1/history's answer follows plan_from's rule, without the replay limit", "[hub]") {
+    memory_store store(retention{5, 86'400'000});
+    channel_hub hub(store, 2);   // a replay limit of 2, which the history endpoint does not apply
+    std::string const epoch = store.epoch();
+    std::string other = epoch;
+    other[0] = other[0] == 'a' ? 'b' : 'a';
+    fill(hub, 3);
+
+    SECTION("within history, with or without the epoch: every event after since") {
+        check_replay(hub.plan_history(collection_c, 0, std::nullopt), 0, 3);   // 3 events > limit 2
+        check_replay(hub.plan_history(collection_c, 0, epoch), 0, 3);
+        check_replay(hub.plan_history(collection_c, 2, std::nullopt), 2, 3);
+        CHECK(hub.plan_history(collection_c, 1, std::nullopt).epoch == epoch);
+        CHECK_FALSE(hub.plan_from(collection_c, since_position{epoch, 0}).recovered);   // the limit applies there
+    }
+    SECTION("at the head: recovered, nothing to read") {
+        check_nothing_to_replay(hub.plan_history(collection_c, 3, std::nullopt), 3);
+        check_nothing_to_replay(hub.plan_history(collection_c, 3, epoch), 3);
+        check_nothing_to_replay(hub.plan_history("/buckets/b/collections/empty", 0, std::nullopt), 0);
+    }
+    SECTION("another epoch, even at the head or empty") {
+        check_not_recovered(hub.plan_history(collection_c, 1, other), epoch, 3);
+        check_not_recovered(hub.plan_history(collection_c, 3, other), epoch, 3);
+        check_not_recovered(hub.plan_history(collection_c, 0, std::string()), epoch, 3);
+        check_not_recovered(hub.plan_history("/buckets/b/collections/empty", 0, other), epoch, 0);
+    }
+    SECTION("beyond the head") {
+        check_not_recovered(hub.plan_history(collection_c, 4, std::nullopt), epoch, 3);
+        check_not_recovered(hub.plan_history(collection_c, 4, epoch), epoch, 3);
+        check_not_recovered(hub.plan_history("/buckets/b/collections/empty", 1, std::nullopt), epoch, 0);
+    }
+    SECTION("older than the history: the oldest held event must directly follow since") {
+        fill(hub, 8);   // 8 events, 5 kept: offsets 4..8
+        REQUIRE(store.span(collection_c).first == 4);
+        check_not_recovered(hub.plan_history(collection_c, 0, std::nullopt), epoch, 8);
+        check_not_recovered(hub.plan_history(collection_c, 2, std::nullopt), epoch, 8);
+        check_replay(hub.plan_history(collection_c, 3, std::nullopt), 3, 8);   // 4..8: all held, 5 > limit 2
+        check_replay(hub.plan_history(collection_c, 7, epoch), 7, 8);
+        // plan_from decides the same where the limit does not matter.
+        CHECK_FALSE(hub.plan_from(collection_c, since_position{epoch, 2}).recovered);
+        check_replay(hub.plan_from(collection_c, since_position{epoch, 7}), 7, 8);
     }
 }
 
