@@ -137,10 +137,6 @@ resume_plan channel_hub::plan_from(std::string const& channel, since_position co
     return plan_after(channel, since.offset, since.epoch == store_.epoch(), max_replay_);
 }
 
-resume_plan channel_hub::plan_from_timestamp(std::string const& channel, std::int64_t timestamp) {
-    return plan_from_position(channel, store_.position_after(channel, timestamp));
-}
-
 resume_plan channel_hub::plan_from_position(std::string const& channel, store::timestamp_position const& position) {
     return plan_after(channel, position.after, position.covered, max_replay_);
 }

@@ -89,9 +89,9 @@ public:
     // registered in that shard's subscriber table (see the class comment).
     resume_plan plan_live(std::string const& channel);
     resume_plan plan_from(std::string const& channel, since_position const& since);
-    resume_plan plan_from_timestamp(std::string const& channel, std::int64_t timestamp);
-    // The same from a position the store gave earlier (history_store::position_after, asked
-    // off the shard thread): events published since then are replayed too.
+    // The same from a position the store gave for a `since: {timestamp}`
+    // (history_store::position_in_memory, or position_after asked off the shard thread):
+    // events published since then are replayed too.
     resume_plan plan_from_position(std::string const& channel, store::timestamp_position const& position);
     // GET /v1/history?since=…[&epoch=…]: the same rule as plan_from (no epoch given: the
     // current one), without the replay limit, since the endpoint answers in pages. Any thread.
@@ -112,7 +112,6 @@ public:
     subscription_count subscription_counts();
 
     store::history_store& history() { return store_; }
-    std::size_t max_replay() const { return max_replay_; }
 
 private:
     void post_to_shards(message_batch batch);
