@@ -32,13 +32,27 @@ void channel_hub::post_to_shards(message_batch batch) {
 }
 
 void channel_hub::delivered(std::size_t shard) {
-    pending_[shard]->fetch_sub(1, std::memory_order_relaxed);
+    // Counts move by one, so exactly one delivery brings a shard back within the limit: only
+    // that one wakes the publishers waiting (the lock orders it before a waiter's check).
+    if (pending_[shard]->fetch_sub(1, std::memory_order_relaxed) == max_pending_batches + 1) {
+        { std::lock_guard lock(caught_up_mutex_); }
+        caught_up_.notify_all();
+    }
 }
 
 bool channel_hub::behind() const {
     for (auto const& pending : pending_)
         if (pending->load(std::memory_order_relaxed) > max_pending_batches) return true;
     return false;
+}
+
+void channel_hub::wait_until_caught_up(std::stop_token const& stop) {
+    if (!behind()) return;
+    std::unique_lock lock(caught_up_mutex_);
+    held_back_.fetch_add(1);
+    held_back_.notify_all();
+    caught_up_.wait(lock, stop, [this] { return !behind(); });
+    held_back_.fetch_sub(1);
 }
 
 void channel_hub::set_publish_observer(publish_observer observer) {

@@ -16,11 +16,13 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -65,6 +67,13 @@ public:
     // that cannot deliver as fast as it is published to then slows its publishers down
     // (publish_queue waits) instead of queueing without bound.
     bool behind() const;
+    // Blocks the calling thread while behind(), until every shard is back within the limit or
+    // `stop` is requested (the ingest thread, before it publishes). delivered() wakes it when
+    // a shard gets back within the limit: no polling.
+    void wait_until_caught_up(std::stop_token const& stop);
+    // Threads blocked in wait_until_caught_up now. Waitable (std::atomic::wait), so that a test
+    // can tell when publishing is held back.
+    std::atomic<unsigned> const& held_back() const { return held_back_; }
 
     // Sees the messages of every published transaction, in offset order, right after the
     // shards got them: on the publishing thread, under the publish lock (keep it short); with
@@ -127,6 +136,11 @@ private:
     kinto_mapping mapping_;
     std::vector<shard_sink> shards_;
     std::vector<std::unique_ptr<std::atomic<std::size_t>>> pending_;   // per shard: batches not yet delivered
+    // Wake the threads in wait_until_caught_up; the mutex orders a shard's return within the
+    // limit before a waiter's check of behind().
+    std::mutex caught_up_mutex_;
+    std::condition_variable_any caught_up_;
+    std::atomic<unsigned> held_back_{0};   // threads in wait_until_caught_up
     publish_observer observer_;
 
     std::mutex publish_mutex_;   // orders append + fan-out
