@@ -1,14 +1,13 @@
 #include "auth/signature_verifier.hpp"
 
 #include "auth/blanks.hpp"
-
-#include "auth/hex.hpp"
 #include "auth/hmac_sha256.hpp"
+#include "text/hex.hpp"
+#include "text/unsigned_number.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include <charconv>
 #include <cstring>
 #include <optional>
 
@@ -38,16 +37,16 @@ std::optional<parsed_header> parse_header(std::string_view header) {
             std::string_view key = trim_blanks(item.substr(0, eq));
             std::string_view value = trim_blanks(item.substr(eq + 1));
             if (key == "t") {
-                if (have_t || value.empty() || value.size() > 18) return std::nullopt;
-                for (char c : value)
-                    if (c < '0' || c > '9') return std::nullopt;
-                auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out.t);
-                if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
+                // At most 18 digits: always a valid signed 64-bit number of seconds.
+                if (have_t || value.size() > 18) return std::nullopt;
+                auto const t = text::parse_unsigned(value);
+                if (!t) return std::nullopt;
+                out.t = static_cast<std::int64_t>(*t);
                 out.t_text = value;
                 have_t = true;
             } else if (key == "v1") {
                 if (value.size() != 64) return std::nullopt;
-                auto mac = hex_decode(value);
+                auto mac = text::hex_decode(value);
                 if (!mac) return std::nullopt;
                 out.macs.push_back(std::move(*mac));
             }
@@ -112,7 +111,7 @@ std::string signature_verifier::sign(std::string_view secret, std::int64_t t, st
     std::string const t_text = std::to_string(t);
     auto mac = hmac_sha256(secret, {t_text, ".", body});
     std::string const hex =
-        mac ? hex_encode(std::string_view(reinterpret_cast<char const*>(mac->data()), mac->size()))
+        mac ? text::hex_encode(std::string_view(reinterpret_cast<char const*>(mac->data()), mac->size()))
             : std::string();
     return "t=" + t_text + ",v1=" + hex;
 }

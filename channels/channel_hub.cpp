@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <variant>
 
@@ -31,13 +32,27 @@ void channel_hub::post_to_shards(message_batch batch) {
 }
 
 void channel_hub::delivered(std::size_t shard) {
-    pending_[shard]->fetch_sub(1, std::memory_order_relaxed);
+    // Counts move by one, so exactly one delivery brings a shard back within the limit: only
+    // that one wakes the publishers waiting (the lock orders it before a waiter's check).
+    if (pending_[shard]->fetch_sub(1, std::memory_order_relaxed) == max_pending_batches + 1) {
+        { std::lock_guard lock(caught_up_mutex_); }
+        caught_up_.notify_all();
+    }
 }
 
 bool channel_hub::behind() const {
     for (auto const& pending : pending_)
         if (pending->load(std::memory_order_relaxed) > max_pending_batches) return true;
     return false;
+}
+
+void channel_hub::wait_until_caught_up(std::stop_token const& stop) {
+    if (!behind()) return;
+    std::unique_lock lock(caught_up_mutex_);
+    held_back_.fetch_add(1);
+    held_back_.notify_all();
+    caught_up_.wait(lock, stop, [this] { return !behind(); });
+    held_back_.fetch_sub(1);
 }
 
 void channel_hub::set_publish_observer(publish_observer observer) {
@@ -114,17 +129,18 @@ resume_plan channel_hub::plan_live(std::string const& channel) {
     return {store_.epoch(), store_.span(channel).last, true, 0, false};
 }
 
-resume_plan channel_hub::plan_after(std::string const& channel, std::uint64_t after, bool possible) {
+resume_plan channel_hub::plan_after(std::string const& channel, std::uint64_t after, bool same_epoch,
+                                    std::uint64_t max_events) {
     auto const span = store_.span(channel);
     resume_plan plan{store_.epoch(), span.last, false, span.last, false};
-    if (!possible || after > span.last) return plan;
+    if (!same_epoch || after > span.last) return plan;
     if (after == span.last) {
         plan.recovered = true;
         return plan;
     }
     // Events after..last must all still be held, and not too many of them.
     bool const held = span.first != 0 && after + 1 >= span.first;
-    if (!held || span.last - after > max_replay_) return plan;
+    if (!held || span.last - after > max_events) return plan;
     plan.recovered = true;
     plan.replay = true;
     plan.replay_after = after;
@@ -132,15 +148,16 @@ resume_plan channel_hub::plan_after(std::string const& channel, std::uint64_t af
 }
 
 resume_plan channel_hub::plan_from(std::string const& channel, since_position const& since) {
-    return plan_after(channel, since.offset, since.epoch == store_.epoch());
-}
-
-resume_plan channel_hub::plan_from_timestamp(std::string const& channel, std::int64_t timestamp) {
-    return plan_from_position(channel, store_.position_after(channel, timestamp));
+    return plan_after(channel, since.offset, since.epoch == store_.epoch(), max_replay_);
 }
 
 resume_plan channel_hub::plan_from_position(std::string const& channel, store::timestamp_position const& position) {
-    return plan_after(channel, position.after, position.covered);
+    return plan_after(channel, position.after, position.covered, max_replay_);
+}
+
+resume_plan channel_hub::plan_history(std::string const& channel, std::uint64_t since,
+                                      std::optional<std::string> const& epoch) {
+    return plan_after(channel, since, !epoch || *epoch == store_.epoch(), std::numeric_limits<std::uint64_t>::max());
 }
 
 std::vector<message_ptr> channel_hub::read(std::string const& channel, std::uint64_t after,

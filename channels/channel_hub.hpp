@@ -16,11 +16,13 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -65,6 +67,13 @@ public:
     // that cannot deliver as fast as it is published to then slows its publishers down
     // (publish_queue waits) instead of queueing without bound.
     bool behind() const;
+    // Blocks the calling thread while behind(), until every shard is back within the limit or
+    // `stop` is requested (the ingest thread, before it publishes). delivered() wakes it when
+    // a shard gets back within the limit: no polling.
+    void wait_until_caught_up(std::stop_token const& stop);
+    // Threads blocked in wait_until_caught_up now. Waitable (std::atomic::wait), so that a test
+    // can tell when publishing is held back.
+    std::atomic<unsigned> const& held_back() const { return held_back_; }
 
     // Sees the messages of every published transaction, in offset order, right after the
     // shards got them: on the publishing thread, under the publish lock (keep it short); with
@@ -89,10 +98,13 @@ public:
     // registered in that shard's subscriber table (see the class comment).
     resume_plan plan_live(std::string const& channel);
     resume_plan plan_from(std::string const& channel, since_position const& since);
-    resume_plan plan_from_timestamp(std::string const& channel, std::int64_t timestamp);
-    // The same from a position the store gave earlier (history_store::position_after, asked
-    // off the shard thread): events published since then are replayed too.
+    // The same from a position the store gave for a `since: {timestamp}`
+    // (history_store::position_in_memory, or position_after asked off the shard thread):
+    // events published since then are replayed too.
     resume_plan plan_from_position(std::string const& channel, store::timestamp_position const& position);
+    // GET /v1/history?since=…[&epoch=…]: the same rule as plan_from (no epoch given: the
+    // current one), without the replay limit, since the endpoint answers in pages. Any thread.
+    resume_plan plan_history(std::string const& channel, std::uint64_t since, std::optional<std::string> const& epoch);
 
     // Stored events after `after`, as messages, at most `limit`.
     std::vector<message_ptr> read(std::string const& channel, std::uint64_t after, std::size_t limit);
@@ -109,18 +121,26 @@ public:
     subscription_count subscription_counts();
 
     store::history_store& history() { return store_; }
-    std::size_t max_replay() const { return max_replay_; }
 
 private:
     void post_to_shards(message_batch batch);
     std::vector<std::string> known_collections(std::string const& bucket_id);
-    resume_plan plan_after(std::string const& channel, std::uint64_t after, bool possible);
+    // The resume rule, the one place it is written: a client that holds `channel` up to
+    // `after`, in the store's epoch (`same_epoch`), recovers when it is not ahead of the head
+    // and the history still holds every event after it, at most `max_events` of them; it then
+    // replays after..head.
+    resume_plan plan_after(std::string const& channel, std::uint64_t after, bool same_epoch, std::uint64_t max_events);
 
     store::history_store& store_;
     std::size_t max_replay_;
     kinto_mapping mapping_;
     std::vector<shard_sink> shards_;
     std::vector<std::unique_ptr<std::atomic<std::size_t>>> pending_;   // per shard: batches not yet delivered
+    // Wake the threads in wait_until_caught_up; the mutex orders a shard's return within the
+    // limit before a waiter's check of behind().
+    std::mutex caught_up_mutex_;
+    std::condition_variable_any caught_up_;
+    std::atomic<unsigned> held_back_{0};   // threads in wait_until_caught_up
     publish_observer observer_;
 
     std::mutex publish_mutex_;   // orders append + fan-out

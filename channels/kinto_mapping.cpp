@@ -3,6 +3,7 @@
 #include "channels/channel_name.hpp"
 #include "channels/compact_json.hpp"
 #include "channels/json_string.hpp"
+#include "text/hex.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -91,13 +92,7 @@ std::string sha256_hex(std::string const& text) {
         EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
         EVP_DigestFinal_ex(context.get(), digest, &size) != 1)
         throw std::runtime_error("SHA-256 is not available from OpenSSL");
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) {
-        out.push_back(digits[digest[i] >> 4]);
-        out.push_back(digits[digest[i] & 0xf]);
-    }
-    return out;
+    return text::hex_encode(std::string_view(reinterpret_cast<char const*>(digest), size));
 }
 
 // The identity of an event for idempotent publishing (PROTOCOL.md section 2): the SHA-256 of

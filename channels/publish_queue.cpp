@@ -1,6 +1,5 @@
 #include "channels/publish_queue.hpp"
 
-#include <chrono>
 #include <vector>
 
 namespace kp::channels {
@@ -42,7 +41,7 @@ void publish_queue::stop() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    stop_requested_.store(true);
+    stop_.request_stop();
     wake_.notify_one();
     if (thread_.joinable()) thread_.join();
 }
@@ -60,7 +59,7 @@ void publish_queue::run() {
             }
         }
         // Hold back while a shard is behind (stopping publishes what is queued at once).
-        while (hub_.behind() && !stop_requested_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        hub_.wait_until_caught_up(stop_.get_token());
         std::vector<nlohmann::ordered_json const*> bodies;
         bodies.reserve(group.size());
         for (auto const& r : group) bodies.push_back(&r.body);

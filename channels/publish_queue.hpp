@@ -13,12 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 namespace kp::channels {
@@ -59,7 +59,7 @@ private:
     std::condition_variable wake_;
     std::deque<request> queue_;
     bool stopping_ = false;
-    std::atomic<bool> stop_requested_{false};   // read without the lock while waiting for the shards
+    std::stop_source stop_;   // ends a wait for the shards (channel_hub::wait_until_caught_up)
     std::thread thread_;
 };
 

@@ -53,8 +53,8 @@ parsed parse_subscribe(json const& frame, json const& id) {
 }  // namespace
 
 parsed parse(std::string_view text) {
-    if (!channels::json_depth_within(text, max_json_depth))
-        return protocol_violation{"JSON nested deeper than 64 levels"};
+    if (!channels::json_depth_within(text))
+        return protocol_violation{"JSON nested deeper than " + std::to_string(channels::max_json_depth) + " levels"};
     auto frame = json::parse(text, nullptr, false);
     if (frame.is_discarded()) return protocol_violation{"frame is not JSON"};
     if (!frame.is_object()) return protocol_violation{"frame is not a JSON object"};

@@ -18,10 +18,8 @@
 
 namespace kp::session::client_frame {
 
-// Nesting allowed in a frame (checked on the raw text, before parsing).
-constexpr std::size_t max_json_depth = 64;
-
-// Not a JSON object (or nested too deep): the connection is closed with 4000.
+// Not a JSON object (or nested deeper than channels::max_json_depth, checked on the raw text
+// before parsing): the connection is closed with 4000.
 struct protocol_violation {
     std::string reason;
 };

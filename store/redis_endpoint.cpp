@@ -1,5 +1,7 @@
 #include "store/redis_endpoint.hpp"
 
+#include "text/unsigned_number.hpp"
+
 #include <charconv>
 
 namespace kp::store {
@@ -21,14 +23,6 @@ std::optional<std::string> percent_decode(std::string_view text) {
         i += 2;
     }
     return out;
-}
-
-template <class T>
-std::optional<T> to_number(std::string_view text) {
-    T value{};
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-    return value;
 }
 
 }  // namespace
@@ -81,14 +75,14 @@ std::variant<redis_endpoint, std::string> redis_endpoint::parse(std::string cons
     }
     if (out.host.empty()) return "needs a host (redis://HOST:PORT/DB)";
     if (!port_text.empty() || authority.ends_with(':')) {
-        auto port = to_number<unsigned>(port_text);
+        auto port = text::parse_unsigned(port_text);
         if (!port || *port == 0 || *port > 65535) return "port must be a number from 1 to 65535";
         out.port = static_cast<std::uint16_t>(*port);
     }
     if (!path.empty()) {
-        auto db = to_number<int>(path);
-        if (!db || *db < 0 || *db > 1'000'000) return "the database must be a number (redis://HOST:PORT/0)";
-        out.db = *db;
+        auto db = text::parse_unsigned(path);
+        if (!db || *db > 1'000'000) return "the database must be a number (redis://HOST:PORT/0)";
+        out.db = static_cast<int>(*db);
     }
     return out;
 }

@@ -4,12 +4,12 @@
 #include "store/redis_scripts.hpp"
 #include "store/redis_wire_format.hpp"
 #include "store/store_error.hpp"
+#include "text/unsigned_number.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <unordered_map>
 
 namespace kp::store {
@@ -30,19 +30,12 @@ redis_endpoint with_password(redis_endpoint endpoint, std::optional<std::string>
     return endpoint;
 }
 
-std::optional<std::uint64_t> to_unsigned(std::string const& text) {
-    std::uint64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
 // HGETALL's flat array as name -> number.
 std::optional<std::unordered_map<std::string, std::uint64_t>> numbers_by_name(redis_reply const& reply) {
     if (reply.type != redis_reply::kind::array || reply.elements.size() % 2) return std::nullopt;
     std::unordered_map<std::string, std::uint64_t> out;
     for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-        auto value = to_unsigned(reply.elements[i + 1].text);
+        auto value = text::parse_unsigned(reply.elements[i + 1].text);
         if (!value) return std::nullopt;
         out.emplace(reply.elements[i].text, *value);
     }

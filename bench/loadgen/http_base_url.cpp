@@ -1,8 +1,9 @@
 #include "bench/loadgen/http_base_url.hpp"
 
+#include "text/unsigned_number.hpp"
+
 #include <boost/asio/ip/address_v4.hpp>
 
-#include <charconv>
 
 namespace kp::loadgen {
 
@@ -22,12 +23,9 @@ std::variant<http_base_url, std::string> http_base_url::parse(std::string const&
     auto const address = boost::asio::ip::make_address_v4(url.host, ec);
     if (ec || !address.is_loopback()) return std::string("the host must be a loopback IPv4 address (127.x.x.x)");
     auto const port_text = rest.substr(colon + 1);
-    unsigned port = 0;
-    auto const* end = port_text.data() + port_text.size();
-    auto [ptr, perr] = std::from_chars(port_text.data(), end, port);
-    if (port_text.empty() || perr != std::errc() || ptr != end || port == 0 || port > 65535)
-        return std::string("bad port '" + port_text + "'");
-    url.port = static_cast<std::uint16_t>(port);
+    auto const port = text::parse_unsigned(port_text);
+    if (!port || *port == 0 || *port > 65535) return std::string("bad port '" + port_text + "'");
+    url.port = static_cast<std::uint16_t>(*port);
     return url;
 }
 

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     for (long rep = 0; rep < reps; ++rep) {
         auto const t0 = std::chrono::steady_clock::now();
         for (long i = 0; i < events; ++i) {
-            if (!kp::channels::json_depth_within(body, 64)) return 1;
+            if (!kp::channels::json_depth_within(body)) return 1;
             sink += kp::channels::parse_json_document(body)->size();
         }
         auto const t1 = std::chrono::steady_clock::now();

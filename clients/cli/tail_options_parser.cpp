@@ -1,9 +1,9 @@
 #include "clients/cli/tail_options_parser.hpp"
 
 #include "channels/channel_name.hpp"
+#include "text/unsigned_number.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 
 namespace kp::cli {
@@ -80,12 +80,10 @@ std::variant<tail_options, usage_error, help_request> tail_options_parser::parse
             error = once(options.ca_file, name, *value);
         } else if (name == "max-retries") {
             if (options.max_retries) return usage_error{"--max-retries given twice"};
-            std::uint64_t n = 0;
-            auto const* end = value->data() + value->size();
-            auto [ptr, ec] = std::from_chars(value->data(), end, n);
-            if (value->empty() || ec != std::errc() || ptr != end || n > 1'000'000'000)
+            auto const n = text::parse_unsigned(*value);
+            if (!n || *n > 1'000'000'000)
                 return usage_error{"--max-retries " + *value + ": must be a whole number from 0 to 1000000000"};
-            options.max_retries = n;
+            options.max_retries = *n;
         }
         if (error) return *error;
     }

@@ -1,8 +1,9 @@
 #include "clients/cli/ws_url.hpp"
 
+#include "text/unsigned_number.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 namespace kp::cli {
 
@@ -66,11 +67,9 @@ std::variant<ws_url, std::string> ws_url::parse(std::string_view text) {
     if (url.host_.empty()) return std::string("has no host");
     url.port_ = url.tls_ ? 443 : 80;
     if (!port_text.empty()) {
-        unsigned value = 0;
-        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-        if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535)
-            return std::string("port must be a number from 1 to 65535");
-        url.port_ = static_cast<std::uint16_t>(value);
+        auto const value = text::parse_unsigned(port_text);
+        if (!value || *value == 0 || *value > 65535) return std::string("port must be a number from 1 to 65535");
+        url.port_ = static_cast<std::uint16_t>(*value);
     }
 
     std::string_view path = path_and_query.substr(0, path_and_query.find('?'));

@@ -23,7 +23,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-constexpr std::size_t max_json_depth = 64;
 constexpr std::string_view push_protocol = "push-notification";
 
 // Web Push registration is not implemented here (docs/firefox.md).
@@ -86,8 +85,9 @@ void push_session<Stream>::on_end() {
 
 template <class Stream>
 void push_session<Stream>::on_text(std::string_view text) {
-    if (!channels::json_depth_within(text, max_json_depth))
-        return this->close_with(close_code::protocol_violation, "JSON nested deeper than 64 levels");
+    if (!channels::json_depth_within(text))
+        return this->close_with(close_code::protocol_violation,
+                                "JSON nested deeper than " + std::to_string(channels::max_json_depth) + " levels");
     auto frame = json::parse(text, nullptr, false);
     if (frame.is_discarded()) return this->close_with(close_code::protocol_violation, "frame is not JSON");
     if (!frame.is_object()) return this->close_with(close_code::protocol_violation, "frame is not a JSON object");

@@ -1,7 +1,6 @@
-// auth::base64url and auth::hex: the encodings of JWTs and signature headers.
+// auth::base64url: the encoding of JWTs.
 
 #include "auth/base64url.hpp"
-#include "auth/hex.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -43,19 +42,4 @@ TEST_CASE("base64url refuses padding, other alphabets and non-canonical text", "
     // "Zg" is "f"; "Zh" carries the same byte with a non-zero unused bit.
     CHECK(base64url::decode("Zg").value() == "f");
     CHECK(base64url::decode("Zm8").value() == "fo");
-}
-
-TEST_CASE("hex encodes lower case and decodes either case", "[auth]") {
-    using kp::auth::hex_decode;
-    using kp::auth::hex_encode;
-    CHECK(hex_encode("") == "");
-    CHECK(hex_encode(std::string("\x00\x01\xab\xff", 4)) == "0001abff");
-    CHECK(hex_decode("0001abff").value() == std::string("\x00\x01\xab\xff", 4));
-    CHECK(hex_decode("0001ABFF").value() == std::string("\x00\x01\xab\xff", 4));
-    CHECK(hex_decode("").value() == "");
-    for (std::string const& bad :
-         std::vector<std::string>{"0", "abc", "0g", "g0", "zz", " 00", "00 ", "0x00", "-1"}) {
-        CAPTURE(bad);
-        CHECK_FALSE(hex_decode(bad).has_value());
-    }
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +89,19 @@ using pairs = std::vector<std::pair<std::string, std::uint64_t>>;
 // Publishes `count` record events on collection_c with timestamps 100, 200, …
 void fill(channel_hub& hub, int count, std::int64_t step = 100) {
     for (int i = 1; i <= count; ++i) publish_ok(hub, record_event("c", "r" + std::to_string(i), step * i));
+}
+
+// The plan of a `since: {timestamp}` as a session makes it: the store's position (from memory
+// when it can answer, else from position_after, which sessions ask on the blocking pool).
+resume_plan by_timestamp(channel_hub& hub, std::string const& channel, std::int64_t timestamp) {
+    auto& store = hub.history();
+    auto const position = store.position_in_memory(channel, timestamp);
+    auto const from_disk = store.position_after(channel, timestamp);
+    if (position) {
+        CHECK(position->after == from_disk.after);
+        CHECK(position->covered == from_disk.covered);
+    }
+    return hub.plan_from_position(channel, position ? *position : from_disk);
 }
 
 void check_not_recovered(resume_plan const& plan, std::string const& epoch, std::uint64_t head) {
@@ -360,45 +374,89 @@ TEST_CASE("plan_from: by offset within one epoch", "[hub]") {
     }
 }
 
-TEST_CASE("plan_from_timestamp: replay from the first event with timestamp > T", "[hub]") {
+TEST_CASE("plan_history: GET /v1/history's answer follows plan_from's rule, without the replay limit", "[hub]") {
+    memory_store store(retention{5, 86'400'000});
+    channel_hub hub(store, 2);   // a replay limit of 2, which the history endpoint does not apply
+    std::string const epoch = store.epoch();
+    std::string other = epoch;
+    other[0] = other[0] == 'a' ? 'b' : 'a';
+    fill(hub, 3);
+
+    SECTION("within history, with or without the epoch: every event after since") {
+        check_replay(hub.plan_history(collection_c, 0, std::nullopt), 0, 3);   // 3 events > limit 2
+        check_replay(hub.plan_history(collection_c, 0, epoch), 0, 3);
+        check_replay(hub.plan_history(collection_c, 2, std::nullopt), 2, 3);
+        CHECK(hub.plan_history(collection_c, 1, std::nullopt).epoch == epoch);
+        CHECK_FALSE(hub.plan_from(collection_c, since_position{epoch, 0}).recovered);   // the limit applies there
+    }
+    SECTION("at the head: recovered, nothing to read") {
+        check_nothing_to_replay(hub.plan_history(collection_c, 3, std::nullopt), 3);
+        check_nothing_to_replay(hub.plan_history(collection_c, 3, epoch), 3);
+        check_nothing_to_replay(hub.plan_history("/buckets/b/collections/empty", 0, std::nullopt), 0);
+    }
+    SECTION("another epoch, even at the head or empty") {
+        check_not_recovered(hub.plan_history(collection_c, 1, other), epoch, 3);
+        check_not_recovered(hub.plan_history(collection_c, 3, other), epoch, 3);
+        check_not_recovered(hub.plan_history(collection_c, 0, std::string()), epoch, 3);
+        check_not_recovered(hub.plan_history("/buckets/b/collections/empty", 0, other), epoch, 0);
+    }
+    SECTION("beyond the head") {
+        check_not_recovered(hub.plan_history(collection_c, 4, std::nullopt), epoch, 3);
+        check_not_recovered(hub.plan_history(collection_c, 4, epoch), epoch, 3);
+        check_not_recovered(hub.plan_history("/buckets/b/collections/empty", 1, std::nullopt), epoch, 0);
+    }
+    SECTION("older than the history: the oldest held event must directly follow since") {
+        fill(hub, 8);   // 8 events, 5 kept: offsets 4..8
+        REQUIRE(store.span(collection_c).first == 4);
+        check_not_recovered(hub.plan_history(collection_c, 0, std::nullopt), epoch, 8);
+        check_not_recovered(hub.plan_history(collection_c, 2, std::nullopt), epoch, 8);
+        check_replay(hub.plan_history(collection_c, 3, std::nullopt), 3, 8);   // 4..8: all held, 5 > limit 2
+        check_replay(hub.plan_history(collection_c, 7, epoch), 7, 8);
+        // plan_from decides the same where the limit does not matter.
+        CHECK_FALSE(hub.plan_from(collection_c, since_position{epoch, 2}).recovered);
+        check_replay(hub.plan_from(collection_c, since_position{epoch, 7}), 7, 8);
+    }
+}
+
+TEST_CASE("plan_from_position: replay from the first event with timestamp > T", "[hub]") {
     SECTION("never trimmed") {
         memory_store store(retention{5, 86'400'000});
         channel_hub hub(store, 10000);
         fill(hub, 3);   // timestamps 100, 200, 300
-        check_replay(hub.plan_from_timestamp(collection_c, 150), 1, 3);
-        check_replay(hub.plan_from_timestamp(collection_c, 100), 1, 3);
-        check_replay(hub.plan_from_timestamp(collection_c, 99), 0, 3);
-        check_replay(hub.plan_from_timestamp(collection_c, 0), 0, 3);   // older than everything, never trimmed
-        check_nothing_to_replay(hub.plan_from_timestamp(collection_c, 300), 3);
-        check_nothing_to_replay(hub.plan_from_timestamp(collection_c, 1'000'000), 3);
-        check_nothing_to_replay(hub.plan_from_timestamp("/buckets/b/collections/empty", 5), 0);
-        CHECK(hub.plan_from_timestamp(collection_c, 150).epoch == store.epoch());
+        check_replay(by_timestamp(hub, collection_c, 150), 1, 3);
+        check_replay(by_timestamp(hub, collection_c, 100), 1, 3);
+        check_replay(by_timestamp(hub, collection_c, 99), 0, 3);
+        check_replay(by_timestamp(hub, collection_c, 0), 0, 3);   // older than everything, never trimmed
+        check_nothing_to_replay(by_timestamp(hub, collection_c, 300), 3);
+        check_nothing_to_replay(by_timestamp(hub, collection_c, 1'000'000), 3);
+        check_nothing_to_replay(by_timestamp(hub, "/buckets/b/collections/empty", 5), 0);
+        CHECK(by_timestamp(hub, collection_c, 150).epoch == store.epoch());
     }
     SECTION("trimmed: covered while an event with timestamp <= T is held") {
         memory_store store(retention{3, 86'400'000});
         channel_hub hub(store, 10000);
         fill(hub, 5);   // held: offsets 3, 4, 5 with timestamps 300, 400, 500
         REQUIRE(store.span(collection_c).first == 3);
-        check_replay(hub.plan_from_timestamp(collection_c, 350), 3, 5);
-        check_replay(hub.plan_from_timestamp(collection_c, 300), 3, 5);
-        check_nothing_to_replay(hub.plan_from_timestamp(collection_c, 500), 5);
-        check_not_recovered(hub.plan_from_timestamp(collection_c, 250), store.epoch(), 5);
-        check_not_recovered(hub.plan_from_timestamp(collection_c, 0), store.epoch(), 5);
+        check_replay(by_timestamp(hub, collection_c, 350), 3, 5);
+        check_replay(by_timestamp(hub, collection_c, 300), 3, 5);
+        check_nothing_to_replay(by_timestamp(hub, collection_c, 500), 5);
+        check_not_recovered(by_timestamp(hub, collection_c, 250), store.epoch(), 5);
+        check_not_recovered(by_timestamp(hub, collection_c, 0), store.epoch(), 5);
     }
     SECTION("a batch's later event may carry older timestamps: the replay includes every later event") {
         memory_store store(retention{}, 100);
         channel_hub hub(store, 10000);
         publish_ok(hub, list_of({record_event("c", "r1", 500), record_event("c", "r2", 100),
                                  record_event("c", "r3", 200)}));
-        check_replay(hub.plan_from_timestamp(collection_c, 150), 0, 3);
-        check_nothing_to_replay(hub.plan_from_timestamp(collection_c, 500), 3);
+        check_replay(by_timestamp(hub, collection_c, 150), 0, 3);
+        check_nothing_to_replay(by_timestamp(hub, collection_c, 500), 3);
     }
     SECTION("more than max_replay events") {
         memory_store store(retention{});
         channel_hub hub(store, 2);
         fill(hub, 4);
-        check_not_recovered(hub.plan_from_timestamp(collection_c, 100), store.epoch(), 4);   // 3 events
-        check_replay(hub.plan_from_timestamp(collection_c, 200), 2, 4);                      // 2 events
+        check_not_recovered(by_timestamp(hub, collection_c, 100), store.epoch(), 4);   // 3 events
+        check_replay(by_timestamp(hub, collection_c, 200), 2, 4);                      // 2 events
     }
 }
 
@@ -428,7 +486,6 @@ TEST_CASE("read returns stored events as messages, in order, at most limit", "[h
     REQUIRE(bucket.size() == 1);
     CHECK(ordered::parse(bucket[0]->frame())["payload"]["record_id"] == "r3");
     CHECK(&hub.history() == &store);
-    CHECK(hub.max_replay() == 10000);
 }
 
 TEST_CASE("the publish observer sees each stored transaction once, after the shards, and nothing else", "[hub]") {

@@ -256,14 +256,15 @@ TEST_CASE("replay race: a resume that reads the history while publishing goes on
     });
 
     constexpr int total = 1200;
-    std::atomic<int> published{0};
+    std::promise<void> quarter;   // set once a quarter of the events are published
+    auto quarter_published = quarter.get_future();
     std::thread publisher([&] {
         for (int n = 0; n < total; ++n) {
             hub.publish(record_event(0, n));
-            ++published;
+            if (n + 1 == total / 4) quarter.set_value();
         }
     });
-    while (published.load() < total / 4) std::this_thread::yield();
+    quarter_published.wait();
     shard.post([&] {
         registered = true;
         hub.subscribed(channel);

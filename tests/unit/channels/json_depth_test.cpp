@@ -40,6 +40,14 @@ TEST_CASE("depth 64 is accepted, 65 refused", "[json_depth]") {
     CHECK_FALSE(json_depth_within("[" + mixed + "1" + closing + "]", 64));
 }
 
+TEST_CASE("the limit every receiver applies by default is the protocol's 64 levels", "[json_depth]") {
+    CHECK(kp::channels::max_json_depth == 64);
+    CHECK(json_depth_within(nested_arrays(64)));
+    CHECK_FALSE(json_depth_within(nested_arrays(65)));
+    CHECK(json_depth_within(nested_objects(64)));
+    CHECK_FALSE(json_depth_within(nested_objects(65)));
+}
+
 TEST_CASE("depth counts nesting, not the number of brackets", "[json_depth]") {
     std::string wide = "[";
     for (int i = 0; i < 1000; ++i) wide += "[],{},";

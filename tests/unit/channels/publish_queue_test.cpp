@@ -57,6 +57,10 @@ private:
     bool open_ = false;
 };
 
+void publish_ok_direct(channel_hub& hub, nlohmann::ordered_json const& body) {
+    REQUIRE(hub.publish(body).outcome == publish_result::status::ok);
+}
+
 }  // namespace
 
 TEST_CASE("publish_queue: a full queue refuses at once, and everything it took is published in order",
@@ -169,7 +173,8 @@ TEST_CASE("publish_queue: while a shard is behind, publishing waits, then refuse
     // taken one group off the queue (at most the queue's 2), and holds it: 2 to 4 accepted.
     CHECK(accepted >= 2);
     CHECK(accepted <= 4);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    hub.held_back().wait(0);   // until the ingest thread waits for the shard
+    CHECK(hub.held_back().load() == 1);
     {
         std::lock_guard lock(mutex);
         CHECK(offsets.size() == static_cast<std::size_t>(n));   // held back
@@ -185,4 +190,30 @@ TEST_CASE("publish_queue: while a shard is behind, publishing waits, then refuse
     }
     for (std::size_t i = 0; i < offsets.size(); ++i) CHECK(offsets[i] == i + 1);
     queue.stop();
+}
+
+TEST_CASE("publish_queue: stop() while the shards are behind publishes what waits at once", "[publish_queue]") {
+    kp::store::memory_store store({1000, 86'400'000});
+    channel_hub hub(store, 10000);
+    hub.add_shard([](message_batch) {});   // never delivers
+    publish_queue queue(hub, 8, 256);
+
+    std::mutex mutex;
+    std::vector<std::uint64_t> offsets;
+    auto done = [&](publish_result r) {
+        REQUIRE(r.outcome == publish_result::status::ok);
+        std::lock_guard lock(mutex);
+        offsets.push_back(r.published.front().offset);
+    };
+    // Direct publishing through the hub until the shard is behind.
+    int n = 0;
+    while (!hub.behind()) publish_ok_direct(hub, event_of(++n));
+    REQUIRE(queue.submit(event_of(++n), done));
+    REQUIRE(queue.submit(event_of(++n), done));
+    hub.held_back().wait(0);   // the ingest thread waits for the shard
+    queue.stop();              // wakes it: it publishes, then ends
+    CHECK(hub.held_back().load() == 0);
+    CHECK(hub.behind());
+    CHECK(offsets == std::vector<std::uint64_t>{static_cast<std::uint64_t>(n - 1), static_cast<std::uint64_t>(n)});
+    CHECK(store.span("/buckets/b/collections/c").last == static_cast<std::uint64_t>(n));
 }

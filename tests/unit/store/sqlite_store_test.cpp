@@ -336,8 +336,8 @@ TEST_CASE("sqlite store: count retention, and plans fail for trimmed positions",
     CHECK(plan.recovered);
     CHECK_FALSE(plan.replay);
     // By timestamp: 250 fell between trimmed events, 300 is held.
-    CHECK_FALSE(hub.plan_from_timestamp(col_c, 250).recovered);
-    plan = hub.plan_from_timestamp(col_c, 300);
+    CHECK_FALSE(hub.plan_from_position(col_c, store.position_after(col_c, 250)).recovered);
+    plan = hub.plan_from_position(col_c, store.position_after(col_c, 300));
     CHECK(plan.recovered);
     CHECK(plan.replay_after == 3);
 }
@@ -399,7 +399,7 @@ TEST_CASE("sqlite store: channels over a lowered count limit are trimmed after a
     auto const position = store.position_after(col_d, 50);
     CHECK(position.after == 3);
     CHECK_FALSE(position.covered);
-    CHECK_FALSE(hub.plan_from_timestamp(col_d, 50).recovered);
+    CHECK_FALSE(hub.plan_from_position(col_d, position).recovered);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -94,6 +94,15 @@ TEST_CASE("tail options: usage errors name the problem") {
     CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", "-1"}), Catch::Contains("--max-retries"));
     CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", "3x"}), Catch::Contains("--max-retries"));
     CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", ""}), Catch::Contains("--max-retries"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", "+1"}), Catch::Contains("--max-retries"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", " 1"}), Catch::Contains("--max-retries"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", "1000000001"}), Catch::Contains("--max-retries"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--max-retries", "18446744073709551617"}),
+               Catch::Contains("--max-retries"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--url", "ws://h:+80"}), Catch::Contains("port must be"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--url", "ws://h:0"}), Catch::Contains("port must be"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--url", "ws://h:65536"}), Catch::Contains("port must be"));
+    CHECK_THAT(parse_error({"--channel", "/buckets", "--url", "ws://h:4294967376"}), Catch::Contains("port must be"));
     CHECK_THAT(parse_error({"--channel", "/buckets", "--token", ""}), Catch::Contains("--token"));
     CHECK_THAT(parse_error({"--channel", "/buckets", "--token", "a\r\nX-Evil: 1"}), Catch::Contains("--token"));
     CHECK_THAT(parse_error({"--channel", "/buckets", "--exec", ""}), Catch::Contains("--exec"));
@@ -121,6 +130,8 @@ TEST_CASE("ws_url: ws and wss addresses") {
     CHECK(url_ok("ws://h").target() == "/v1/ws");
     CHECK(url_ok("ws://h").port() == 80);
     CHECK(url_ok("ws://h:80/v1/ws").host_header() == "h");
+    CHECK(url_ok("ws://h:0080").port() == 80);   // leading zeros, as before
+    CHECK(parse_ok({"--channel", "/buckets", "--max-retries", "007"}).max_retries == 7u);
 }
 
 TEST_CASE("ws_url: http(s) addresses name the server, /v1/ws is appended") {

@@ -241,6 +241,12 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"shards", "257"},
                                       bad_case{"shards", "-1"},
                                       bad_case{"shards", "2x"},
+                                      bad_case{"shards", "+2"},
+                                      bad_case{"shards", " 2"},
+                                      bad_case{"shards", "2 "},
+                                      bad_case{"shards", ""},
+                                      bad_case{"history-size", "18446744073709551616"},
+                                      bad_case{"listen", "localhost:+80"},
                                       bad_case{"listen", "nohost"},
                                       bad_case{"listen", ":8080"},
                                       bad_case{"listen", "localhost:"},
@@ -278,6 +284,13 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
         CHECK_THAT(load_error({"--" + flag + "=" + value}), Catch::Contains("--" + flag) && Catch::Contains(value));
     }
     CHECK_THAT(load_error({"--publish-secret="}), Catch::Contains("--publish-secret"));
+}
+
+TEST_CASE("whole numbers may have leading zeros (text::parse_unsigned)", "[config]") {
+    auto const c = load_ok({"--shards", "004", "--listen", "127.0.0.1:0080", "--broadcast-debounce", "00"}).config;
+    CHECK(c.shards == 4);
+    CHECK(c.listen_port == 80);
+    CHECK(c.broadcast_debounce_s == 0);
 }
 
 TEST_CASE("a bad environment value is an error naming the variable and the value", "[config]") {

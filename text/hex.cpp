@@ -1,6 +1,6 @@
-#include "auth/hex.hpp"
+#include "text/hex.hpp"
 
-namespace kp::auth {
+namespace kp::text {
 
 std::string hex_encode(std::string_view bytes) {
     constexpr char digits[] = "0123456789abcdef";
@@ -42,4 +42,4 @@ std::optional<std::string> hex_decode(std::string_view text) {
     return out;
 }
 
-}  // namespace kp::auth
+}  // namespace kp::text

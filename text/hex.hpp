@@ -1,11 +1,11 @@
 #pragma once
-// Lower-case hexadecimal for digests and MACs (signature headers, cache keys).
+// Lower-case hexadecimal: digests and MACs (signature headers, idempotency keys), random ids.
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace kp::auth {
+namespace kp::text {
 
 // Two lower-case digits per byte.
 std::string hex_encode(std::string_view bytes);
@@ -14,4 +14,4 @@ std::string hex_encode(std::string_view bytes);
 // only on the length, not on the digits, because it decodes MACs before their comparison.
 std::optional<std::string> hex_decode(std::string_view text);
 
-}  // namespace kp::auth
+}  // namespace kp::text
