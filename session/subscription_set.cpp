@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <limits>
 
 namespace kp::session {
 
@@ -143,7 +142,9 @@ void subscription_set::on_page(std::string const& channel, std::uint64_t after,
     if (failed) return fail(close_code::internal_error, "history store unavailable; resume later");
     // Not in memory yet nothing on disk: the history was trimmed meanwhile.
     if (page.empty()) return fail(close_code::too_slow, "history moved past the replay; resume to resync");
-    if (!take_page(sub, std::move(page), std::numeric_limits<std::size_t>::max())) return;
+    // Queued down to the low-water mark like a page from memory (the rest goes at the next
+    // pumps), so that a page of large events never takes the queue over its 4008 limit.
+    if (!take_page(sub, std::move(page), low_water())) return;
     port_.queued();
     pump();
 }
