@@ -99,8 +99,11 @@ TEST_CASE("replay race: a resume that reads the history while publishing goes on
     fake_shard pool;
     std::optional<fake_shard> shard(std::in_place);
     kp::channels::subscriber_table table;
-    // A small queue: the replay goes in many turns, with live batches landing between them.
-    send_queue queue(4096, nullptr);
+    // A queue larger than everything published: the client here reads a few frames per shard
+    // turn while the publisher may post hundreds of batches meanwhile, which with a small
+    // queue is a client too slow for its traffic (4008, correctly). The pace of a replay under
+    // a small queue is subscription_set_test.cpp's subject.
+    send_queue queue(4 << 20, nullptr);
     threaded_port port(*shard, pool, hub, queue);
     session_core core(session_settings{}, hub, table, queue, port, metrics);
     port.core = &core;
