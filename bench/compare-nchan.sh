@@ -3,9 +3,11 @@
 # Builds nothing: give it the binaries (defaults: the Release build of this checkout).
 #
 #   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e,f] [--stores memory,sqlite] [--shards 1] [--no-nchan]
+#                          [--before BIN]
 #
-#   KINTO_PUSH_BIN  default build/release/server/kinto-push
-#   KP_LOADGEN_BIN  default build/release/bench/loadgen/kp-loadgen
+#   KINTO_PUSH_BIN         default build/release/server/kinto-push
+#   KP_LOADGEN_BIN         default build/release/bench/loadgen/kp-loadgen
+#   KINTO_PUSH_BIN_BEFORE  default none; the same as --before
 #
 # Shapes: (a) 1 channel x 5,000 subscribers, 200 events/s; (b) 1,000 channels x 5, 1,000
 # events/s; (c) 19,000 idle connections (the 20,000 file-descriptor cap of this machine);
@@ -21,6 +23,10 @@
 # repetition, every run is bounded in time. Raw JSON: bench/results/raw/<date>/; summary:
 # bench/results/<date>-vs-nchan.md; charts: docs/images/bench-*.svg (gnuplot). With
 # --no-nchan (comparing stores): raw/<date>-stores/, <date>-stores.md, bench-stores-*.svg.
+# --before BIN (A/B of two builds): every repetition of every shape also runs that older
+# kinto-push binary on the same stores (targets kinto-push-before-<store>), and the order of
+# nchan / before / this build rotates from one repetition to the next, so none always runs first;
+# the summary adds a table "this build vs the build before".
 # Only the servers this script started are stopped, by PID, also on Ctrl-C.
 set -euo pipefail
 
@@ -28,6 +34,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 KINTO_PUSH_BIN=${KINTO_PUSH_BIN:-$ROOT/build/release/server/kinto-push}
 KP_LOADGEN_BIN=${KP_LOADGEN_BIN:-$ROOT/build/release/bench/loadgen/kp-loadgen}
+BEFORE_BIN=${KINTO_PUSH_BIN_BEFORE:-}
 REPS=3
 SHAPES=a,b,c,d,e,f
 STORES=memory,sqlite
@@ -41,7 +48,8 @@ while [ $# -gt 0 ]; do
     --stores) STORES=$2; shift 2 ;;
     --shards) SHARDS=$2; shift 2 ;;
     --no-nchan) NCHAN=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --before) BEFORE_BIN=$2; shift 2 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +58,7 @@ done
 for b in "$KINTO_PUSH_BIN" "$KP_LOADGEN_BIN"; do
   [ -x "$b" ] || { echo "missing $b: build it first (cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
 done
+[ -z "$BEFORE_BIN" ] || [ -x "$BEFORE_BIN" ] || { echo "--before: $BEFORE_BIN is not an executable" >&2; exit 2; }
 [[ ",$STORES," =~ ^(,(memory|sqlite|redis|redis2))+,$ ]] || { echo "--stores: memory, sqlite, redis, redis2" >&2; exit 2; }
 [ "$NCHAN" = 0 ] || { command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; } ||
   { echo "nginx and nchan are needed: apt-get install -y nginx-light libnginx-mod-nchan" >&2; exit 2; }
@@ -70,8 +79,8 @@ ulimit -n "$(ulimit -Hn)"   # servers and load generator inherit the whole fd li
 . "$HERE/bench-shapes.sh"      # shape_args
 
 SERVER_URL='' SERVER_PIDS='' SERVER_GROUP=()   # the URL(s) and PIDs of the server under test, and what to stop
-start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name
-  local store=memory nodes=1 i port urls=() pids=()
+start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name, $3 = binary (default KINTO_PUSH_BIN)
+  local bin=${3:-$KINTO_PUSH_BIN} store=memory nodes=1 i port urls=() pids=()
   SERVER_GROUP=()
   case "$1" in
     sqlite) store=sqlite:$WORK/$2.sqlite3 ;;
@@ -88,7 +97,7 @@ start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name
   for i in $(seq "$nodes"); do
     port=$(free_port)
     # --log-level warn: no line per request, as nchan runs with access_log off.
-    "$KINTO_PUSH_BIN" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn --shards "$SHARDS" \
+    "$bin" --listen "127.0.0.1:$port" --store "$store" --history-size 2000 --log-level warn --shards "$SHARDS" \
       2>"$WORK/$2.$i.log" &
     STARTED+=("$!"); SERVER_GROUP+=("$!"); pids=("$!" "${pids[@]}")
     wait_port "$port" || { echo "kinto-push did not start:" >&2; cat "$WORK/$2.$i.log" >&2; return 1; }
@@ -113,10 +122,11 @@ stop_server() {   # the nodes first, then redis-server (their store)
   SERVER_GROUP=()
 }
 
-run_one() {   # $1 shape, $2 target (nchan | kinto-push-STORE), $3 rep
+run_one() {   # $1 shape, $2 target (nchan | kinto-push-STORE | kinto-push-before-STORE), $3 rep
   local shape=$1 target=$2 rep=$3 name=$1-$2-$3 loadgen_target=kinto-push
   case "$target" in
     nchan) start_nchan "$name"; loadgen_target=nchan ;;
+    kinto-push-before-*) start_kinto_push "${target#kinto-push-before-}" "$name" "$BEFORE_BIN" ;;
     kinto-push-*) start_kinto_push "${target#kinto-push-}" "$name" ;;
   esac
   echo "== $name ($SERVER_URL, pids $SERVER_PIDS)"
@@ -132,21 +142,32 @@ IFS=, read -r -a shape_list <<<"$SHAPES"
 IFS=, read -r -a store_list <<<"$STORES"
 for rep in $(seq "$REPS"); do
   for shape in "${shape_list[@]}"; do
-    targets=()
-    # alternate which target goes first from one repetition to the next
-    [ "$NCHAN" = 1 ] && [ "$shape" != e ] && [ $((rep % 2)) -eq 1 ] && targets+=(nchan)
+    # groups of targets: nchan, the build before (--before), this build (each on every store)
+    groups=() after='' before=''
+    [ "$NCHAN" = 1 ] && [ "$shape" != e ] && groups+=(nchan)
     for store in "${store_list[@]}"; do
       case "$shape:$store" in
         c:sqlite|d:sqlite|c:redis*|d:redis*) ;;   # connections and saturation hardly touch the store: memory only
-        *) targets+=("kinto-push-$store") ;;
+        *) after+=" kinto-push-$store"; before+=" kinto-push-before-$store" ;;
       esac
     done
-    [ "$NCHAN" = 1 ] && [ "$shape" != e ] && [ $((rep % 2)) -eq 0 ] && targets+=(nchan)
+    [ -n "$BEFORE_BIN" ] && groups+=("$before")
+    groups+=("$after")
+    # rotate which group goes first from one repetition to the next (two groups: they alternate)
+    targets=()
+    for ((i = 0; i < ${#groups[@]}; i++)); do
+      # shellcheck disable=SC2206
+      targets+=(${groups[(i + rep - 1) % ${#groups[@]}]})
+    done
     for target in "${targets[@]}"; do run_one "$shape" "$target" "$rep"; done
   done
 done
 
+ab=()   # A/B: both builds named in the summary (--version, bounded: an old build may not know it)
+[ -z "$BEFORE_BIN" ] || ab=(--before-bin "$BEFORE_BIN"
+  --before-version "$(timeout 5 "$BEFORE_BIN" --version 2>/dev/null </dev/null | head -1 || true)"
+  --kinto-push-version "$(timeout 5 "$KINTO_PUSH_BIN" --version 2>/dev/null </dev/null | head -1 || true)")
 python3 "$HERE/compare_summary.py" --raw "$RAW" --out "$SUMMARY" --images "$ROOT/docs/images" \
   --kinto-push-bin "$KINTO_PUSH_BIN" --shards "$SHARDS" --chart-prefix "$CHARTS" \
-  --checkout "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  --checkout "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" "${ab[@]}"
 echo "summary: $SUMMARY; raw runs: $RAW; charts: docs/images/$CHARTS-latency.svg, docs/images/$CHARTS-cpu-per-delivery.svg"

@@ -4,7 +4,9 @@
 Reads the kp-loadgen JSON reports <shape>-<target>-<rep>.json of one raw directory, writes a
 Markdown summary (medians over the repetitions, and the ratio kinto-push (memory store) /
 nchan for each figure), and draws two SVG charts with gnuplot: latency percentiles per shape
-and server CPU per delivery per shape, kinto-push beside nchan. Standard library only.
+and server CPU per delivery per shape, kinto-push beside nchan. When the run also measured an
+older build (compare-nchan.sh --before: targets kinto-push-before-<store>), a further table
+sets this build beside that one and nchan. Standard library only.
 """
 import argparse
 import glob
@@ -145,6 +147,62 @@ def table(runs, shape):
     return lines
 
 
+# A/B of two builds: per shape, the figures the issue's "no performance loss" check names.
+AB_FIGURES = {
+    "a": [("server CPU per delivery, us", "measured.server_cpu_us_per_delivery", "{:.2f}"),
+          ("latency p99, ms", "delivery.latency.p99_ms", "{:.2f}")],
+    "c": [("server PSS per connection, KiB", "server_memory.pss_kib_per_connection", "{:.2f}")],
+    "d": [("server CPU per delivery at the highest rate, us", "measured.server_cpu_us_per_delivery", "{:.2f}"),
+          ("latency p99 at that rate, ms", "delivery.latency.p99_ms", "{:.1f}")],
+    "e": [("server CPU per replayed event, us", "resume.measured.server_cpu_us_per_replayed_event", "{:.2f}"),
+          ("per-client resume p99, ms", "resume.replay.client_resume_p99_ms", "{:.0f}")],
+}
+AB_FIGURES["b"] = AB_FIGURES["f"] = AB_FIGURES["a"]
+
+
+def stores_before(runs):
+    """The stores on which the build before ran, in the order of TARGETS."""
+    found = {t[len("kinto-push-before-"):] for _, t in runs if t.startswith("kinto-push-before-")}
+    return [t[len("kinto-push-"):] for t in TARGETS if t.startswith("kinto-push-") and t[len("kinto-push-"):] in found]
+
+
+def ab_cell(rs, path, fmt):
+    """Median of the runs, with their range when there are several; and the median."""
+    values = [v for v in (get(r, path) for r in rs) if isinstance(v, (int, float))]
+    if not values:
+        return "-", None
+    m = statistics.median(values)
+    text = fmt.format(m)
+    if len(values) > 1:
+        text += f" ({fmt.format(min(values))}–{fmt.format(max(values))})"
+    return text, m
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "-"
+
+
+def ab_table(runs):
+    """This build beside the build before (and nchan): medians (min–max), ratios of medians."""
+    stores = stores_before(runs)
+    if not stores:
+        return []
+    head = ["shape", "figure", "store", "nchan", "before", "after", "after / before", "after / nchan",
+            "runs (nchan / before / after)"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|---|" + "---:|" * (len(head) - 3)]
+    for shape in SHAPES:
+        for store in stores:
+            after, before = runs.get((shape, f"kinto-push-{store}"), []), runs.get((shape, f"kinto-push-before-{store}"), [])
+            if not before and not after:
+                continue
+            nchan = runs.get((shape, "nchan"), [])
+            for name, path, fmt in AB_FIGURES[shape]:
+                (tn, n), (tb, b), (ta, a) = (ab_cell(rs, path, fmt) for rs in (nchan, before, after))
+                lines.append("| " + " | ".join([f"({shape})", name, store, tn if nchan else "", tb, ta, ratio(a, b),
+                                                ratio(a, n) if nchan else "", f"{len(nchan)} / {len(before)} / {len(after)}"]) + " |")
+    return lines
+
+
 def chart(runs, images, name, title, ylabel, series, shapes, logscale=False):
     """Clustered bars: one cluster per shape, one bar per (target, series)."""
     cols = [(t, label, path) for t in TARGETS for label, path in series]
@@ -201,6 +259,9 @@ def main():
     ap.add_argument("--checkout", default="", help="the commit of the checkout the script ran from")
     ap.add_argument("--shards", type=int, default=1, help="kinto-push's --shards in these runs")
     ap.add_argument("--chart-prefix", default="bench", help="charts: IMAGES/PREFIX-latency.svg, PREFIX-cpu-per-delivery.svg")
+    ap.add_argument("--before-bin", default="", help="the older kinto-push of the runs kinto-push-before-<store>")
+    ap.add_argument("--before-version", default="", help="its --version output")
+    ap.add_argument("--kinto-push-version", default="", help="this build's --version output")
     args = ap.parse_args()
     runs = load(args.raw)
     if not runs:
@@ -231,6 +292,17 @@ def main():
         lines = table(runs, shape)
         if lines:
             out += [f"## {title}", ""] + lines + [""]
+    ab = ab_table(runs)
+    if ab:
+        def build(version, path):
+            return (f"`{version}`, " if version else "") + f"`{path or 'unknown binary'}`"
+        out += ["## This build vs the build before", "",
+                f"After (this build): {build(args.kinto_push_version, args.kinto_push_bin)}"
+                + (f" (the script ran from checkout `{args.checkout}`)" if args.checkout else "") + ". "
+                f"Before: {build(args.before_version, args.before_bin)}. "
+                "Same stores, same shapes, the order of nchan / before / after rotating from one repetition "
+                "to the next. Medians of the runs, each followed by their range (min–max); the ratios are of the "
+                "medians (< 1: after uses less / is faster).", ""] + ab + [""]
     images = []
     lat = chart(runs, args.images, f"{args.chart_prefix}-latency", "End-to-end latency, medians (kp-loadgen)", "ms",
                 [("p50", "delivery.latency.p50_ms"), ("p99", "delivery.latency.p99_ms")], ["a", "b", "d", "f"],
