@@ -70,6 +70,11 @@ push_session<Stream>::push_session(Stream&& stream, shard& owner, server_context
       broadcasts_(context.broadcasts->registry().specs().size()) {}
 
 template <class Stream>
+push_session<Stream>::~push_session() {
+    on_end();   // normally done already; this covers a session destroyed with its io_context
+}
+
+template <class Stream>
 void push_session<Stream>::on_upgrade(request_type const& request, response_type& response) {
     // RFC 6455: echo the subprotocol when the client offers it (Firefox requires it), send
     // none otherwise.

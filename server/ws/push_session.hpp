@@ -22,6 +22,7 @@ class push_session final : public websocket_connection<Stream>, public push::bro
 public:
     push_session(Stream&& stream, shard& owner, server_context& context,
                  std::shared_ptr<boost::asio::ssl::context> tls = {});
+    ~push_session() override;
 
     push::client_broadcasts& broadcasts() override { return broadcasts_; }
     void send_broadcast(push::frame_ptr const& frame) override;
