@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "server/access/kinto_client.hpp"
 #include "server/telemetry/instrumented_store.hpp"
 #include "store/store_factory.hpp"
 
@@ -27,6 +28,14 @@ std::size_t shard_count(std::size_t configured) {
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// subscriber_access's settings, from the server's: the one place that maps them.
+access_options access_options_of(server_config const& config) {
+    return {.public_channels = config.public_channels,
+            .jwt_secret = config.jwt_secret,
+            .jwt_public_key = config.jwt_public_key,
+            .kinto_url = config.kinto_url};
+}
+
 std::int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -48,7 +57,8 @@ server::server(server_config config)
       publishers_(config_.publish_secret),
       ingest_(hub_, 1024, 256,
               store_->appends_in_memory() ? channels::publish_queue::mode::direct : channels::publish_queue::mode::grouped),
-      access_(config_),
+      access_(access_options_of(config_),
+              [](std::string const& base_url) { return std::make_unique<kinto_client>(base_url); }),
       context_{config_, hub_, publishers_, ingest_, access_, blocking_, nullptr, metrics_},
       routes_(context_),
       metrics_routes_(context_, router::scope::metrics_only),

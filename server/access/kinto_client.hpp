@@ -3,28 +3,26 @@
 // Authorization header, bounded by a timeout. Asynchronous on the caller's executor (a
 // shard), so a slow or dead Kinto never blocks delivery.
 
+#include "server/access/kinto_api.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 
 namespace kp::server {
 
-class kinto_client {
+class kinto_client final : public kinto_api {
 public:
-    // `status` is the HTTP status, or 0 when Kinto could not be reached or answered too late.
-    using completion = std::function<void(unsigned status, std::string body)>;
-
     // `base_url`: http(s)://host[:port][/path], e.g. https://kinto.example.com/v1. Throws
     // std::invalid_argument naming the URL when it cannot be used.
     explicit kinto_client(std::string const& base_url, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     // GET base_url + path. `done` runs on `executor`.
     void get(boost::asio::any_io_executor executor, std::string const& path, std::string const& authorization,
-             completion done) const;
+             completion done) const override;
 
     std::string const& base_url() const { return base_url_; }
 

@@ -38,21 +38,22 @@ bool looks_like_jwt(std::string_view token) {
 
 }  // namespace
 
-subscriber_access::subscriber_access(server_config const& config) {
-    auto parsed = auth::public_channels::parse(config.public_channels);
+subscriber_access::subscriber_access(access_options const& options, kinto_factory const& make_kinto) {
+    auto parsed = auth::public_channels::parse(options.public_channels);
     if (auto const* error = std::get_if<std::string>(&parsed)) throw std::runtime_error("--public-channels: " + *error);
     public_ = std::get<auth::public_channels>(std::move(parsed));
-    if (config.jwt_secret || config.jwt_public_key) {
-        auto made = auth::jwt_verifier::make(config.jwt_secret, config.jwt_public_key);
+    if (options.jwt_secret || options.jwt_public_key) {
+        auto made = auth::jwt_verifier::make(options.jwt_secret, options.jwt_public_key);
         if (auto const* error = std::get_if<std::string>(&made)) throw std::runtime_error(*error);
         jwt_.emplace(std::get<auth::jwt_verifier>(std::move(made)));
     }
-    if (config.kinto_url) {
+    if (options.kinto_url) {
         try {
-            kinto_ = std::make_unique<kinto_client>(*config.kinto_url);
+            kinto_ = make_kinto(*options.kinto_url);
         } catch (std::invalid_argument const& e) {
             throw std::runtime_error(e.what());
         }
+        kinto_url_ = *options.kinto_url;
         decisions_ = std::make_unique<auth::decision_cache>(allowed_ttl_ms, denied_ttl_ms, cache_capacity);
     }
     development_ = public_->empty() && !jwt_ && !kinto_;
@@ -72,7 +73,7 @@ std::string subscriber_access::describe() const {
         if (jwt_->has_public_key()) algs += std::string(algs.empty() ? "" : "/") + jwt_->public_key_algorithm();
         add("JWT (" + algs + ")");
     }
-    if (kinto_) add("Kinto credentials checked at " + kinto_->base_url());
+    if (kinto_) add("Kinto credentials checked at " + kinto_url_);
     return out;
 }
 

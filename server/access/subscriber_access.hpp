@@ -6,8 +6,8 @@
 #include "auth/decision_cache.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "auth/public_channels.hpp"
-#include "server/access/kinto_client.hpp"
-#include "server/config/server_config.hpp"
+#include "server/access/access_options.hpp"
+#include "server/access/kinto_api.hpp"
 #include "session/access_decision.hpp"
 #include "session/subscriber_identity.hpp"
 
@@ -29,10 +29,14 @@ class subscriber_access {
 public:
     using decided = std::function<void(access_decision)>;
     using identified = std::function<void(std::variant<subscriber_identity, access_decision>)>;
+    // Makes the Kinto of options.kinto_url (never null); throws std::invalid_argument naming
+    // the URL when it cannot be used.
+    using kinto_factory = std::function<std::unique_ptr<kinto_api>(std::string const& base_url)>;
 
     // Throws std::runtime_error naming the option when a pattern, a key file or the Kinto URL
-    // cannot be used.
-    explicit subscriber_access(server_config const& config);
+    // cannot be used (checked in that order). `make_kinto` is called only when
+    // options.kinto_url is set.
+    subscriber_access(access_options const& options, kinto_factory const& make_kinto);
 
     bool development_mode() const { return development_; }
     bool has_jwt() const { return jwt_.has_value(); }
@@ -65,7 +69,8 @@ private:
     bool development_ = true;
     std::optional<auth::public_channels> public_;
     std::optional<auth::jwt_verifier> jwt_;
-    std::unique_ptr<kinto_client> kinto_;
+    std::string kinto_url_;
+    std::unique_ptr<kinto_api> kinto_;
     std::unique_ptr<auth::decision_cache> decisions_;
 };
 
