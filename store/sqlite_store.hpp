@@ -4,19 +4,17 @@
 // recent tail of every channel also kept in memory, so that recent resumes never read the disk.
 
 #include "store/history_store.hpp"
+#include "store/sqlite_file_lock.hpp"
+#include "store/sqlite_tail_cache.hpp"
 
-#include <atomic>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace kp::store {
 
-class sqlite_connection;
-class sqlite_statement;
+class sqlite_reader;
+class sqlite_writer;
 
 enum class durability { full, normal };
 
@@ -45,53 +43,14 @@ public:
     bool healthy() override;
 
 private:
-    // What is known of a channel that was appended to since start. `cache` is always a
-    // contiguous run of offsets ending at `last` (possibly empty).
-    struct channel_state {
-        std::uint64_t last = 0;
-        std::uint64_t trimmed_through = 0;   // every offset <= this has left the history
-        std::deque<event_record> cache;
-    };
-    struct stored_position {
-        std::uint64_t last = 0;
-        std::uint64_t trimmed_through = 0;
-    };
-
-    void open_schema();
-    stored_position load_position(std::string const& channel);   // reader connection
-    void trim_cache(channel_state& state, std::int64_t now_ms);
-
+    // Destroyed in reverse: the reader, then the writer (its connection closes last), then the
+    // lock.
     std::string path_;
-    retention limits_;
-    std::size_t cache_size_;
-    clock_fn now_ms_;
-    int lock_fd_ = -1;
+    sqlite_file_lock lock_;
     std::string epoch_;
-    std::int64_t last_stored_at_ = 0;   // stored_at never goes backwards, even if the clock does
-
-    std::mutex write_mutex_;   // the writer connection and its statements
-    std::unique_ptr<sqlite_connection> writer_;
-    std::unique_ptr<sqlite_statement> insert_event_;
-    std::unique_ptr<sqlite_statement> upsert_channel_;
-    std::unique_ptr<sqlite_statement> drop_through_;
-    std::unique_ptr<sqlite_statement> find_dedupe_;
-    std::unique_ptr<sqlite_statement> insert_dedupe_;
-    std::unique_ptr<sqlite_statement> writer_position_;
-    std::unique_ptr<sqlite_statement> set_trimmed_;
-
-    std::mutex read_mutex_;   // the reader connection and its statements
-    std::unique_ptr<sqlite_connection> reader_;
-    std::unique_ptr<sqlite_statement> read_events_;
-    std::unique_ptr<sqlite_statement> read_position_;
-    std::unique_ptr<sqlite_statement> first_after_timestamp_;
-    std::unique_ptr<sqlite_statement> any_at_or_before_;
-    std::unique_ptr<sqlite_statement> channels_between_;
-
-    // Lock order: write_mutex_, then state_mutex_. read_mutex_ is never held with another.
-    std::mutex state_mutex_;
-    std::unordered_map<std::string, channel_state> states_;
-
-    std::atomic<bool> healthy_{true};
+    sqlite_tail_cache tails_;
+    std::unique_ptr<sqlite_writer> writer_;
+    std::unique_ptr<sqlite_reader> reader_;
 };
 
 }  // namespace kp::store

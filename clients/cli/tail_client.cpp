@@ -2,8 +2,6 @@
 
 #include "clients/cli/exit_codes.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,47 +13,15 @@ namespace kp::cli {
 
 namespace {
 
-using json = nlohmann::json;
 namespace asio = boost::asio;
 
 constexpr std::size_t max_queued_events = 1000;   // reading pauses beyond: the server keeps the rest
 constexpr auto shutdown_grace = std::chrono::seconds(5);
 
-void note(std::string const& message) {
-    std::cerr << "kinto-push tail: " << message << std::endl;
-}
-
 std::string describe_close(std::uint16_t code, std::string const& reason) {
     std::string out = std::to_string(code);
     if (!reason.empty()) out += " (" + reason + ")";
     return out;
-}
-
-std::optional<std::string> string_field(json const& j, char const* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-}
-
-std::optional<std::uint64_t> unsigned_field(json const& j, char const* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
-    return it->get<std::uint64_t>();
-}
-
-std::optional<std::int64_t> integer_field(json const& j, char const* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-    return it->get<std::int64_t>();
-}
-
-// The id of a frame as the server echoes it: a string, or an integer.
-std::string id_of(json const& frame) {
-    auto it = frame.find("id");
-    if (it == frame.end()) return {};
-    if (it->is_string()) return it->get<std::string>();
-    if (it->is_number_integer()) return it->dump();
-    return {};
 }
 
 // Writes one line to stdout, whole; false (errno set) when stdout is gone.
@@ -73,15 +39,6 @@ bool write_line(std::string const& text) {
     return true;
 }
 
-// Where a client that lost events refetches them from Kinto.
-std::string kinto_since_hint(std::string const& channel, std::optional<std::int64_t> timestamp) {
-    if (!timestamp) return "the last timestamp is unknown (no event was handled yet): refetch everything from Kinto";
-    std::string since = std::to_string(*timestamp);
-    if (channel.find("/collections/") != std::string::npos)
-        return "last timestamp " + since + ": refetch from Kinto with GET /v1" + channel + "/records?_since=" + since;
-    return "last timestamp " + since + ": refetch from Kinto each collection's GET …/records?_since=" + since;
-}
-
 ws_dialer::settings dialer_settings(tail_options const& o) {
     ws_dialer::settings s{o.url, std::nullopt, o.ca_file, o.insecure, "kinto-push-tail/" KINTO_PUSH_VERSION};
     if (o.token) s.authorization = o.token->find(' ') == std::string::npos ? "Bearer " + *o.token : *o.token;
@@ -97,7 +54,7 @@ tail_client::tail_client(tail_options options, position_store::positions saved)
       resubscribe_timer_(io_),
       shutdown_timer_(io_),
       dialer_(io_, dialer_settings(options_)),
-      positions_(std::move(saved)),
+      protocol_(options_, std::move(saved), *this),
       resubscribe_backoff_(std::chrono::milliseconds(1000), std::chrono::milliseconds(30'000)) {
     if (options_.exec) runner_.emplace(io_.get_executor(), *options_.exec);
     if (options_.state_file) store_.emplace(*options_.state_file);
@@ -130,13 +87,12 @@ void tail_client::on_dial(std::shared_ptr<ws_connection> conn, ws_dialer::failur
         return maybe_finish();
     }
     if (!conn) {
-        if (why.http_status == 401 || why.http_status == 403) return fatal(exit_codes::auth, why.message);
-        if (why.permanent) return fatal(exit_codes::failure, why.message);
+        if (why.http_status == 401 || why.http_status == 403) return fatal(exit_codes::auth, why.message, 1000);
+        if (why.permanent) return fatal(exit_codes::failure, why.message, 1000);
         return schedule_reconnect(why.message, true);
     }
     conn_ = std::move(conn);
-    welcomed_ = false;
-    subscriptions_.clear();
+    protocol_.connected();
     to_resubscribe_.clear();
     resubscribe_timer_.cancel();
     do_read();
@@ -153,13 +109,13 @@ void tail_client::on_read(std::shared_ptr<ws_connection> const& conn, ws_connect
     if (conn != conn_) return;   // a connection we already gave up
     if (!r.ok) return on_closed(r);
     if (exit_code_) return do_read();   // closing: wait for the close frame
-    on_frame(std::move(r.text));
+    protocol_.receive(std::move(r.text));
     do_read();
 }
 
 void tail_client::on_closed(ws_connection::read_result const& r) {
     conn_.reset();
-    subscriptions_.clear();
+    protocol_.disconnected();
     resubscribe_timer_.cancel();
     if (exit_code_) return maybe_finish();
     std::string what = r.close_code == 1006 ? "connection lost: " + r.error
@@ -167,17 +123,17 @@ void tail_client::on_closed(ws_connection::read_result const& r) {
                                                   describe_close(r.close_code, r.close_reason);
     switch (r.close_code) {
     case 4001:
-        return fatal(exit_codes::auth, what + ": credentials missing, invalid or expired (see --token)");
+        return fatal(exit_codes::auth, what + ": credentials missing, invalid or expired (see --token)", 1000);
     case 4000:
     case 1002:
     case 1003:
     case 1007:
     case 1009:
-        return fatal(exit_codes::protocol, what + ": protocol error");
+        return fatal(exit_codes::protocol, what + ": protocol error", 1000);
     case 1008:
-        return fatal(exit_codes::failure, what);
+        return fatal(exit_codes::failure, what, 1000);
     default:   // 1000, 1001, 1005, 1006, 1011, 1012, 1013, 4008, 4029, ...: resume
-        return schedule_reconnect(what, !welcomed_);
+        return schedule_reconnect(what, !protocol_.welcomed());
     }
 }
 
@@ -186,7 +142,7 @@ void tail_client::schedule_reconnect(std::string const& why, bool attempt_failed
         ++failed_attempts_;
         if (options_.max_retries && failed_attempts_ > *options_.max_retries)
             return fatal(exit_codes::unreachable, "could not connect to " + options_.url.str() + " after " +
-                                                      std::to_string(*options_.max_retries) + " retries: " + why);
+                                                      std::to_string(*options_.max_retries) + " retries: " + why, 1000);
     }
     auto delay = backoff_.next();
     note(why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
@@ -203,132 +159,32 @@ void tail_client::schedule_reconnect(std::string const& why, bool attempt_failed
 }
 
 // ---------------------------------------------------------------------------------------------
-// Frames
+// What tail_protocol asks
 
-void tail_client::on_frame(std::string text) {
-    auto frame = json::parse(text, nullptr, false);
-    auto type = frame.is_object() ? string_field(frame, "type") : std::nullopt;
-    if (!type)
-        return fatal(exit_codes::protocol, "the server sent a frame that is not a JSON object with a type", 1002);
-    if (*type == "event") return on_event(frame, std::move(text));
-    if (*type == "welcome") return on_welcome(frame);
-    if (*type == "subscribed") return on_subscribed(frame);
-    if (*type == "error") return on_error(frame);
-    // pong, unsubscribed, authenticated, and types of later versions: nothing to do.
+void tail_client::send(std::string frame) {
+    conn_->send(std::move(frame));
 }
 
-void tail_client::on_welcome(json const& frame) {
-    welcomed_ = true;
+void tail_client::note(std::string const& message) {
+    std::cerr << "kinto-push tail: " << message << std::endl;
+}
+
+void tail_client::welcomed(std::chrono::seconds idle_timeout) {
     failed_attempts_ = 0;
     backoff_.reset();
-    std::uint64_t heartbeat = unsigned_field(frame, "heartbeat").value_or(25);
-    if (heartbeat == 0 || heartbeat > 3600) heartbeat = 25;
-    // The server pings every `heartbeat` s: silence for two intervals means a dead connection.
-    conn_->set_idle_timeout(std::chrono::seconds(2 * heartbeat + 5));
-    note("connected to " + options_.url.str() + " (session " + string_field(frame, "session").value_or("?") +
-         ", " + string_field(frame, "server").value_or("unknown server") + ")");
-    for (auto const& channel : options_.channels) subscribe(channel);
+    conn_->set_idle_timeout(idle_timeout);
 }
 
-void tail_client::subscribe(std::string const& channel) {
-    std::string id = std::to_string(next_id_++);
-    json frame = {{"type", "subscribe"}, {"id", id}, {"channel", channel}};
-    if (auto it = positions_.find(channel); it != positions_.end())
-        frame["since"] = {{"epoch", it->second.epoch}, {"offset", it->second.offset}};
-    subscriptions_[channel] = subscription{id, false, {}, 0};
-    conn_->send(frame.dump());
-}
-
-void tail_client::on_subscribed(json const& frame) {
-    auto channel = string_field(frame, "channel");
-    if (!channel) return;
-    auto sub = subscriptions_.find(*channel);
-    if (sub == subscriptions_.end() || sub->second.request_id.empty() || sub->second.request_id != id_of(frame)) return;
-    auto epoch = string_field(frame, "epoch");
-    auto head = unsigned_field(frame, "offset");
-    auto recovered = frame.find("recovered");
-    if (!epoch || epoch->empty() || !head || recovered == frame.end() || !recovered->is_boolean())
-        return fatal(exit_codes::protocol, "the server sent a malformed subscribed frame for " + *channel, 1002);
-
+void tail_client::subscribed() {
     resubscribe_backoff_.reset();
-    subscription& s = sub->second;
-    s.request_id.clear();
-    s.active = true;
-    s.epoch = *epoch;
-    std::string at = "offset " + std::to_string(*head) + ", epoch " + *epoch;
-    auto saved = positions_.find(*channel);
-    if (saved == positions_.end()) {
-        s.last_offset = *head;
-        positions_[*channel] = position{*epoch, *head, std::nullopt};
-        save();
-        return note("subscribed to " + *channel + " at " + at + " (no saved position: live events only)");
-    }
-    if (recovered->get<bool>()) {
-        s.last_offset = saved->second.offset;
-        std::uint64_t replay = *head > saved->second.offset ? *head - saved->second.offset : 0;
-        note("subscribed to " + *channel + " at " + at + ", recovered: true (resuming after offset " +
-             std::to_string(saved->second.offset) + ", " + std::to_string(replay) + " events to replay)");
-        return;
-    }
-    // The history no longer covers our position: say what to refetch, then carry on from the
-    // head, which becomes the saved position.
-    position lost = saved->second;
-    s.last_offset = *head;
-    positions_[*channel] = position{*epoch, *head, lost.timestamp};
-    save();
-    note("subscribed to " + *channel + " at " + at + ", recovered: false");
-    note("RESYNC NEEDED on " + *channel + ": the server no longer has the events after offset " +
-         std::to_string(lost.offset) + " (epoch " + lost.epoch + "); " + kinto_since_hint(*channel, lost.timestamp) +
-         "; tail carries on from offset " + std::to_string(*head));
 }
 
-void tail_client::on_event(json const& frame, std::string text) {
-    auto channel = string_field(frame, "channel");
-    if (!channel) return;
-    auto sub = subscriptions_.find(*channel);
-    if (sub == subscriptions_.end() || !sub->second.active) return;
-    auto offset = unsigned_field(frame, "offset");
-    if (!offset) return fatal(exit_codes::protocol, "the server sent an event without an offset on " + *channel, 1002);
-    subscription& s = sub->second;
-    if (*offset <= s.last_offset) return;   // already taken
-    if (*offset != s.last_offset + 1)
-        note("warning: " + *channel + " jumped from offset " + std::to_string(s.last_offset) + " to " +
-             std::to_string(*offset) + " (the server lost events?)");
-    s.last_offset = *offset;
-
-    event_runner::event e;
-    e.channel = *channel;
-    e.epoch = s.epoch;
-    e.offset = *offset;
-    e.timestamp = integer_field(frame, "timestamp");
-    if (auto payload = frame.find("payload"); payload != frame.end() && payload->is_object()) {
-        e.action = string_field(*payload, "action").value_or("");
-        e.uri = string_field(*payload, "uri").value_or("");
-    }
-    e.frame = std::move(text);
+void tail_client::take(event_runner::event e) {
     queue_.push_back(std::move(e));
     process_queue();
 }
 
-void tail_client::on_error(json const& frame) {
-    std::string code = string_field(frame, "code").value_or("?");
-    std::string message = string_field(frame, "message").value_or("");
-    std::string id = id_of(frame);
-    std::string channel;
-    for (auto const& [name, sub] : subscriptions_)
-        if (!id.empty() && sub.request_id == id) channel = name;
-    if (channel.empty()) return note("the server reported an error: " + code + ": " + message);
-
-    subscriptions_[channel].request_id.clear();
-    std::string what = "subscribe to " + channel + " refused: " + code + (message.empty() ? "" : ": " + message);
-    if (code == "unauthorized" || code == "forbidden")
-        return fatal(exit_codes::auth, what + (options_.token ? "" : " (no --token given)"));
-    if (code == "unavailable" || code == "internal") return schedule_resubscribe(channel, what);
-    if (code == "too_many_subscriptions") return fatal(exit_codes::failure, what);
-    fatal(exit_codes::protocol, what);
-}
-
-void tail_client::schedule_resubscribe(std::string const& channel, std::string const& why) {
+void tail_client::retry_subscribe(std::string const& channel, std::string const& why) {
     to_resubscribe_.insert(channel);
     auto delay = resubscribe_backoff_.next();
     note(why + "; retrying in " + std::to_string(delay.count()) + " ms");
@@ -337,7 +193,7 @@ void tail_client::schedule_resubscribe(std::string const& channel, std::string c
         if (ec || exit_code_ || !conn_) return;
         auto channels = std::move(to_resubscribe_);
         to_resubscribe_.clear();
-        for (auto const& c : channels) subscribe(c);
+        for (auto const& c : channels) protocol_.subscribe(c);
     });
 }
 
@@ -358,7 +214,7 @@ void tail_client::process_queue() {
             return;
         }
         if (!write_line(queue_.front().frame))
-            return fatal(exit_codes::failure, std::string("cannot write to stdout: ") + std::strerror(errno));
+            return fatal(exit_codes::failure, std::string("cannot write to stdout: ") + std::strerror(errno), 1000);
         auto e = std::move(queue_.front());
         queue_.pop_front();
         commit(e);
@@ -373,7 +229,7 @@ void tail_client::on_exec_done(event_runner::outcome o) {
     running_.reset();
     std::string which = e.channel + " offset " + std::to_string(e.offset);
     if (!o.started) {
-        fatal(exit_codes::failure, "--exec could not run for " + which + ": " + o.error);
+        fatal(exit_codes::failure, "--exec could not run for " + which + ": " + o.error, 1000);
         return;
     }
     if (!o.exited && stopping_) {
@@ -391,16 +247,14 @@ void tail_client::on_exec_done(event_runner::outcome o) {
 }
 
 void tail_client::commit(event_runner::event const& e) {
-    position& p = positions_[e.channel];
-    p.epoch = e.epoch;
-    p.offset = e.offset;
-    if (e.timestamp) p.timestamp = e.timestamp;
+    protocol_.handled(e);
     save();
 }
 
 void tail_client::save() {
     if (!store_) return;
-    if (auto error = store_->save(positions_)) fatal(exit_codes::failure, "cannot save the state: " + *error);
+    if (auto error = store_->save(protocol_.positions()))
+        fatal(exit_codes::failure, "cannot save the state: " + *error, 1000);
 }
 
 // ---------------------------------------------------------------------------------------------
