@@ -45,10 +45,13 @@ void session_core::next() {
     if (in_next_) return;
     in_next_ = true;
     bool const was_full = !accepting();
-    while (!busy_ && !waiting_.empty() && !ended_ && queue_.open()) {
-        auto request = std::move(waiting_.front());
-        waiting_.pop_front();
+    while (!busy_ && next_waiting_ < waiting_.size() && !ended_ && queue_.open()) {
+        auto request = std::move(waiting_[next_waiting_++]);
         handle(request);
+    }
+    if (next_waiting_ == waiting_.size() || ended_) {
+        waiting_ = {};
+        next_waiting_ = 0;
     }
     in_next_ = false;
     if (was_full && accepting() && !ended_) port_.accepting_again();
@@ -228,7 +231,8 @@ void session_core::close(std::uint16_t code, std::string const& reason) {
 void session_core::end() {
     if (ended_) return;
     ended_ = true;
-    waiting_.clear();
+    waiting_ = {};
+    next_waiting_ = 0;
     port_.watch_expiry(std::nullopt);
     subscriptions_.leave_all();
 }

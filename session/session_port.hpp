@@ -44,7 +44,6 @@ public:
     // Calls session_core::expired(ends_s) once the unix time `ends_s` has passed; nullopt
     // cancels. A later call replaces an earlier one.
     virtual void watch_expiry(std::optional<std::int64_t> ends_s) = 0;
-    virtual std::int64_t now_s() const = 0;
 
     // A reply (a JSON object's text) and an event, in the transport's format.
     virtual frame_ptr reply_frame(std::string_view json_text) = 0;

@@ -20,6 +20,15 @@ namespace http = beast::http;
 namespace asio = boost::asio;
 using json = nlohmann::ordered_json;
 
+namespace {
+
+std::int64_t now_s() {
+    using namespace std::chrono;
+    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
 template <class Stream>
 websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, server_context& context,
                                             std::shared_ptr<asio::ssl::context> tls)
@@ -101,8 +110,8 @@ void websocket_session<Stream>::identify(std::string const& token, identified do
 template <class Stream>
 void websocket_session<Stream>::locate(std::string const& channel, std::int64_t timestamp, located done) {
     auto& context = this->context_;
-    asio::post(context.blocking, [self = this->shared_from_this(), &context, channel, timestamp,
-                                  done = std::move(done)]() mutable {
+    asio::post(context.blocking, [self = this->shared_from_this(), executor = this->executor(), &context, channel,
+                                  timestamp, done = std::move(done)]() mutable {
         std::optional<store::timestamp_position> position;
         try {
             position = context.hub.history().position_after(channel, timestamp);
@@ -110,7 +119,6 @@ void websocket_session<Stream>::locate(std::string const& channel, std::int64_t 
             spdlog::error("locating {} in {}: {}", timestamp, channel, e.what());
         }
         // The reference moves back with the answer: the session must end on its shard.
-        auto executor = static_cast<websocket_session*>(self.get())->executor();
         asio::post(executor, [self = std::move(self), done = std::move(done), position] { done(position); });
     });
 }
@@ -119,8 +127,8 @@ template <class Stream>
 void websocket_session<Stream>::read_page(std::string const& channel, std::uint64_t after, std::size_t limit,
                                           paged done) {
     auto& context = this->context_;
-    asio::post(context.blocking, [self = this->shared_from_this(), &context, channel, after, limit,
-                                  done = std::move(done)]() mutable {
+    asio::post(context.blocking, [self = this->shared_from_this(), executor = this->executor(), &context, channel,
+                                  after, limit, done = std::move(done)]() mutable {
         std::vector<channels::message_ptr> page;
         bool failed = false;
         try {
@@ -130,7 +138,6 @@ void websocket_session<Stream>::read_page(std::string const& channel, std::uint6
             failed = true;
         }
         // The reference moves back with the page: the session must end on its shard.
-        auto executor = static_cast<websocket_session*>(self.get())->executor();
         asio::post(executor, [self = std::move(self), done = std::move(done), page = std::move(page), failed]() mutable {
             done(std::move(page), failed);
         });
@@ -146,12 +153,6 @@ void websocket_session<Stream>::watch_expiry(std::optional<std::int64_t> ends_s)
     expiry_->async_wait([self = this->shared_from_this(), this, ends = *ends_s](beast::error_code ec) {
         if (!ec) core_.expired(ends);
     });
-}
-
-template <class Stream>
-std::int64_t websocket_session<Stream>::now_s() const {
-    using namespace std::chrono;
-    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 template <class Stream>

@@ -48,7 +48,6 @@ public:
         });
     }
     void watch_expiry(std::optional<std::int64_t>) override {}
-    std::int64_t now_s() const override { return 0; }
     frame_ptr reply_frame(std::string_view text) override { return std::make_shared<std::string const>(text); }
     frame_ptr event_frame(kp::channels::message_ptr const& m) override {
         return std::make_shared<std::string const>(m->frame());

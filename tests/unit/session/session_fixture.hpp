@@ -95,7 +95,7 @@ public:
     std::optional<std::uint16_t> closed_with;
     std::string close_reason;
     int resumed = 0;
-    std::int64_t now = 1'700'000'000;
+    std::int64_t now = 1'700'000'000;   // the unix time the tests' tokens are made against
 
     void authorize(subscriber_identity const& identity, std::string const& channel, decided done) override {
         if (answer_at_once) return done(*answer_at_once);
@@ -111,7 +111,6 @@ public:
         pages.push_back({channel, after, std::move(done)});
     }
     void watch_expiry(std::optional<std::int64_t> ends_s) override { expiries.push_back(ends_s); }
-    std::int64_t now_s() const override { return now; }
     frame_ptr reply_frame(std::string_view json_text) override { return std::make_shared<std::string const>(json_text); }
     frame_ptr event_frame(channels::message_ptr const& m) override {
         return std::make_shared<std::string const>(m->frame());
