@@ -36,7 +36,14 @@ void session_core::receive(std::string_view text) {
 
 void session_core::submit(client_frame::parsed request) {
     if (ended_ || !queue_.open()) return;
-    waiting_.push_back(std::move(request));
+    if (!busy_ && !waiting_) {
+        // Nothing ahead of it: handled at once (the common case: no queueing, no allocation).
+        handle(request);
+        port_.queued();
+        return;
+    }
+    if (!waiting_) waiting_ = std::make_unique<std::deque<client_frame::parsed>>();
+    waiting_->push_back(std::move(request));
     next();
 }
 
@@ -45,14 +52,12 @@ void session_core::next() {
     if (in_next_) return;
     in_next_ = true;
     bool const was_full = !accepting();
-    while (!busy_ && next_waiting_ < waiting_.size() && !ended_ && queue_.open()) {
-        auto request = std::move(waiting_[next_waiting_++]);
+    while (!busy_ && waiting_ && !waiting_->empty() && !ended_ && queue_.open()) {
+        auto request = std::move(waiting_->front());
+        waiting_->pop_front();
         handle(request);
     }
-    if (next_waiting_ == waiting_.size() || ended_) {
-        waiting_ = {};
-        next_waiting_ = 0;
-    }
+    if (waiting_ && (waiting_->empty() || ended_)) waiting_.reset();
     in_next_ = false;
     if (was_full && accepting() && !ended_) port_.accepting_again();
     port_.queued();
@@ -193,7 +198,8 @@ void session_core::on_identified(json const& id, std::variant<subscriber_identit
 }
 
 void session_core::deliver(channels::message_ptr const& m, std::uint64_t batch) {
-    if (ended_ || !queue_.open() || !subscriptions_.contains(m->channel)) return;
+    // The shard's table hands this connection only the channels it entered.
+    if (ended_ || !queue_.open()) return;
     if (queue_.too_slow_for_batch(batch))
         return close(close_code::too_slow, "send queue over " + std::to_string(queue_.limit()) + " bytes");
     subscriptions_.deliver(m);
@@ -231,8 +237,7 @@ void session_core::close(std::uint16_t code, std::string const& reason) {
 void session_core::end() {
     if (ended_) return;
     ended_ = true;
-    waiting_ = {};
-    next_waiting_ = 0;
+    waiting_.reset();
     port_.watch_expiry(std::nullopt);
     subscriptions_.leave_all();
 }

@@ -26,10 +26,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace kp::session {
 
@@ -57,7 +58,7 @@ public:
     // A request that did not come as a frame (an SSE URL's channels): handled in order too.
     void submit(client_frame::parsed request);
     // False while too many requests wait: the transport stops reading until accepting_again().
-    bool accepting() const { return waiting_.size() - next_waiting_ < settings_.max_waiting; }
+    bool accepting() const { return !waiting_ || waiting_->size() < settings_.max_waiting; }
 
     // A published message for this connection's shard (channels::subscriber).
     void deliver(channels::message_ptr const& m, std::uint64_t batch) override;
@@ -98,13 +99,11 @@ private:
     session_metrics const& metrics_;
     subscription_set subscriptions_;
     subscriber_identity identity_;
-    // Requests not handled yet, from next_waiting_ on; released once all are handled, so that
-    // an idle connection holds no memory for them (a deque would keep a block each).
-    std::vector<client_frame::parsed> waiting_;
-    std::size_t next_waiting_ = 0;
+    // Requests that arrived while another waited for its answer, in order: made when one has
+    // to wait and released once all are handled, so that an idle connection holds nothing here.
+    std::unique_ptr<std::deque<client_frame::parsed>> waiting_;
     bool busy_ = false;      // a request waits for an answer
     bool in_next_ = false;   // next() is running (an answer may come before the call returns)
-    bool closing_ = false;
     bool ended_ = false;
 };
 

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <span>
+#include <vector>
 
 namespace kp::server {
 
@@ -39,6 +40,26 @@ constexpr std::size_t read_chunk = 512;
 session::frame_ptr const& ping_frame() {
     static auto const frame = std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::ping, ""));
     return frame;
+}
+
+// Gather arrays not in use on this thread (a shard's connections write on its thread only):
+// reused, so a write allocates nothing once the shard is warm; at most 4,096 are kept.
+std::vector<std::unique_ptr<gather_array>>& spare_gathers() {
+    thread_local std::vector<std::unique_ptr<gather_array>> spares;
+    return spares;
+}
+
+std::unique_ptr<gather_array> take_gather() {
+    auto& spares = spare_gathers();
+    if (spares.empty()) return std::make_unique<gather_array>();
+    auto g = std::move(spares.back());
+    spares.pop_back();
+    return g;
+}
+
+void give_back(std::unique_ptr<gather_array> g) {
+    auto& spares = spare_gathers();
+    if (g && spares.size() < 4096) spares.push_back(std::move(g));
 }
 
 }  // namespace
@@ -260,13 +281,16 @@ template <class Stream>
 void websocket_connection<Stream>::do_write() {
     // Every frame queued so far, up to the gather size, in one system call.
     std::size_t n = 0;
-    queue_.start_write(gather_.size(), [&](std::string const& frame) { gather_[n++] = asio::buffer(frame); });
-    asio::async_write(stream_, std::span<asio::const_buffer const>(gather_.data(), n),
+    gather_ = take_gather();
+    auto& gather = *gather_;
+    queue_.start_write(gather.size(), [&](std::string const& frame) { gather[n++] = asio::buffer(frame); });
+    asio::async_write(stream_, std::span<asio::const_buffer const>(gather.data(), n),
                       beast::bind_front_handler(&websocket_connection::on_write, shared_from_this()));
 }
 
 template <class Stream>
 void websocket_connection<Stream>::on_write(beast::error_code ec, std::size_t) {
+    give_back(std::move(gather_));
     queue_.written();
     if (ec) {
         if (!close_.dropped()) log_unexpected(ec, "websocket write");

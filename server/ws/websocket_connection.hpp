@@ -33,6 +33,9 @@
 
 namespace kp::server {
 
+// Up to this many queued frames leave in one system call.
+using gather_array = std::array<boost::asio::const_buffer, 16>;
+
 template <class Stream>
 class websocket_connection : public std::enable_shared_from_this<websocket_connection<Stream>>, public closeable {
 public:
@@ -107,7 +110,9 @@ private:
     std::unique_ptr<response_type> handshake_;
     session::send_queue queue_;
     session::close_state close_;
-    std::array<boost::asio::const_buffer, 16> gather_;   // the frames of the write in flight
+    // The frames of the write in flight: held only while writing, taken from and given back
+    // to the thread's spares, so an idle connection carries none.
+    std::unique_ptr<gather_array> gather_;
     std::string id_;
     std::string remote_;
     std::chrono::steady_clock::time_point opened_;

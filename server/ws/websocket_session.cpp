@@ -45,7 +45,7 @@ void websocket_session<Stream>::on_upgrade(request_type const& request, response
         if (auto it = params.find("access_token"); it != params.end()) access_token = std::string((*it).value);
     }
     if (auto found = this->context_.access.from_upgrade(request[http::field::authorization], access_token, now_s())) {
-        if (auto* identity = std::get_if<session::subscriber_identity>(&*found)) upgrade_identity_ = std::move(*identity);
+        if (auto* identity = std::get_if<session::subscriber_identity>(&*found)) core_.set_identity(std::move(*identity));
         else refused_ = true;
     }
 }
@@ -56,8 +56,9 @@ void websocket_session<Stream>::on_open() {
         this->context_.metrics.auth_failures.with({"subscribe_invalid_credentials"}).inc();
         return this->close_with(session::close_code::unauthorized, "invalid credentials");
     }
-    if (upgrade_identity_) core_.set_identity(std::move(*upgrade_identity_));
-    upgrade_identity_.reset();
+    open_ = true;
+    if (expiry_before_open_) watch_expiry(expiry_before_open_);
+    expiry_before_open_.reset();
     core_.reply(json{{"type", "welcome"},
                      {"session", this->id()},
                      {"server", "kinto-push/" KINTO_PUSH_VERSION},
@@ -146,6 +147,10 @@ void websocket_session<Stream>::read_page(std::string const& channel, std::uint6
 
 template <class Stream>
 void websocket_session<Stream>::watch_expiry(std::optional<std::int64_t> ends_s) {
+    if (!open_) {
+        expiry_before_open_ = ends_s;
+        return;
+    }
     if (expiry_) expiry_->cancel();
     if (!ends_s) return;
     if (!expiry_) expiry_ = std::make_unique<asio::steady_timer>(this->executor());

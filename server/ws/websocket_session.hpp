@@ -50,13 +50,16 @@ private:
     void accepting_again() override;
 
     session::session_core core_;
-    // Credentials of the upgrade, applied once the connection is open; refused_: invalid ones
-    // (a browser cannot read an HTTP status: the connection opens, then closes with 4001).
-    std::optional<session::subscriber_identity> upgrade_identity_;
-    bool refused_ = false;
     // The credentials' end (JWT exp): made when a token with an expiry arrives, so that the
-    // connections without one do not each carry an idle timer.
+    // connections without one do not each carry an idle timer. Armed once the connection is
+    // open (a failed handshake must not be kept alive by it): until then the deadline waits in
+    // expiry_before_open_.
     std::unique_ptr<boost::asio::steady_timer> expiry_;
+    std::optional<std::int64_t> expiry_before_open_;
+    bool open_ = false;
+    // Invalid credentials in the upgrade: a browser cannot read an HTTP status, so the
+    // connection opens, then closes with 4001.
+    bool refused_ = false;
 };
 
 }  // namespace kp::server
