@@ -138,6 +138,10 @@ TEST_CASE("replay race: a resume that reads the history while publishing goes on
         pool.run_and_wait([] {});
     }
     shard->run_and_wait([&] { core.end(); });
+    // Nothing may post to the shard once it is gone: the pool finishes what the shard asked
+    // of it, then the shard what the pool handed back.
+    pool.run_and_wait([] {});
+    shard->run_and_wait([] {});
     shard.reset();   // joins the shard thread: its results are ours to read
 
     CHECK_FALSE(port.closed_with);

@@ -50,10 +50,10 @@ public:
         thread_.join();
     }
     void post(std::function<void()> task) {
-        {
-            std::lock_guard lock(mutex_);
-            tasks_.push_back(std::move(task));
-        }
+        // Notified under the lock: a poster never touches the shard after a task it posted
+        // (perhaps the last before the shard is destroyed) has run.
+        std::lock_guard lock(mutex_);
+        tasks_.push_back(std::move(task));
         wake_.notify_all();
     }
     // Runs `task` on the shard and waits for it.
