@@ -31,7 +31,6 @@ public:
     bool is_open() const { return phase_ == phase::open; }
     bool dropped() const { return phase_ == phase::dropped; }
     bool draining() const { return phase_ == phase::draining; }
-    bool peer_closed() const { return peer_closed_; }
     bool reader_failed() const { return reader_failed_; }
 
     // We close with `code`: true when this starts the close (the caller queues its final

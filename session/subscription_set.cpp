@@ -18,11 +18,6 @@ subscription_set::~subscription_set() {
     leave_all();
 }
 
-std::uint64_t subscription_set::sent(std::string const& channel) const {
-    auto it = subs_.find(channel);
-    return it == subs_.end() ? 0 : it->second.sent;
-}
-
 bool subscription_set::replaying(std::string const& channel) const {
     auto it = subs_.find(channel);
     return it != subs_.end() && it->second.replaying;

@@ -40,8 +40,6 @@ public:
 
     std::size_t size() const { return subs_.size(); }
     bool contains(std::string const& channel) const { return subs_.contains(channel); }
-    // The last offset queued for `channel` (0 when not subscribed).
-    std::uint64_t sent(std::string const& channel) const;
     bool replaying(std::string const& channel) const;
 
     // Registers `channel` in the shard's table and the hub's count: call before planning.
