@@ -16,6 +16,9 @@ public:
     static std::optional<channel_name> parse(std::string_view text);
 
     static bool valid_id(std::string_view id);
+    // What a valid name looks like, for error messages.
+    static constexpr std::string_view grammar =
+        "/buckets, /buckets/BID or /buckets/BID/collections/CID, ids of 1 to 64 characters among a-z A-Z 0-9 _ -";
     static std::string firehose() { return "/buckets"; }
     static std::string bucket(std::string_view bid);
     static std::string collection(std::string_view bid, std::string_view cid);

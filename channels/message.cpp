@@ -7,6 +7,28 @@
 
 namespace kp::channels {
 
+message::~message() {
+    delete sse_data_.load(std::memory_order_acquire);
+}
+
+std::shared_ptr<std::string const> message::sse_data(std::shared_ptr<message const> const& self) const {
+    auto const* text = sse_data_.load(std::memory_order_acquire);
+    if (!text) {
+        auto made = std::make_unique<std::string>();
+        made->reserve(frame().size() + 7);
+        made->append("data: ").append(frame()).push_back('\n');
+        // Two shards may build it at once: the first one stored is kept, the other dropped.
+        std::string const* expected = nullptr;
+        if (sse_data_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel,
+                                              std::memory_order_acquire)) {
+            text = made.release();
+        } else {
+            text = expected;
+        }
+    }
+    return std::shared_ptr<std::string const>(self, text);
+}
+
 std::shared_ptr<message const> message::from_record(std::string channel, std::uint64_t offset,
                                                     std::int64_t timestamp, std::string const& body) {
     // {"type":"event","channel":…,"offset":…,"timestamp":…, then the body's members: its

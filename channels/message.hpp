@@ -5,6 +5,7 @@
 
 #include "store/history_types.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,14 +15,29 @@
 namespace kp::channels {
 
 struct message {
+    message() = default;
+    message(message const&) = delete;
+    message& operator=(message const&) = delete;
+    ~message();
+
     std::string channel;
     std::uint64_t offset = 0;
     std::int64_t timestamp = 0;
     std::string wire;    // the WebSocket frame header, then the JSON text below
     std::size_t header_size = 0;
 
+private:
+    mutable std::atomic<std::string const*> sse_data_{nullptr};
+
+public:
+
     // {"type":"event","channel":…,"offset":…,"timestamp":…,"payload":…,…}
     std::string_view frame() const { return std::string_view(wire).substr(header_size); }
+
+    // The event as the data line of a Server-Sent Event ("data: " + frame() + "\n"), built by
+    // the first SSE stream that sends it, on whichever shard, then shared by every stream
+    // (the JSON text holds no line break: one line). `self` owns this message.
+    std::shared_ptr<std::string const> sse_data(std::shared_ptr<message const> const& self) const;
 
     // Builds the frame around a stored body ({"payload":…,"impacted_objects":…}).
     static std::shared_ptr<message const> from_record(std::string channel, std::uint64_t offset,

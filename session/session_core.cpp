@@ -221,7 +221,7 @@ void session_core::expired(std::int64_t ends_s) {
 void session_core::reply(json frame, json const& id) {
     if (!id.is_null()) frame["id"] = id;
     // Replies count against the limit as they come (a client that sends but never reads).
-    if (queue_.push(port_.reply_frame(frame.dump())))
+    if (queue_.push(port_.reply_frame(frame)))
         close(close_code::too_slow, "send queue over " + std::to_string(queue_.limit()) + " bytes");
 }
 

@@ -12,6 +12,8 @@
 #include "session/subscriber_identity.hpp"
 #include "store/history_types.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -45,9 +47,12 @@ public:
     // cancels. A later call replaces an earlier one.
     virtual void watch_expiry(std::optional<std::int64_t> ends_s) = 0;
 
-    // A reply (a JSON object's text) and an event, in the transport's format.
-    virtual frame_ptr reply_frame(std::string_view json_text) = 0;
-    virtual frame_ptr event_frame(channels::message_ptr const& m) = 0;
+    // A reply (a JSON object: welcome, subscribed, error, …) in the transport's format.
+    virtual frame_ptr reply_frame(nlohmann::ordered_json const& frame) = 0;
+    // Queues an event in the transport's format: WebSocket, the message's frame (shared by
+    // every connection); SSE, its shared data lines, then the stream's position after it.
+    // Called after the subscription's position moved to the event's offset.
+    virtual void push_event(send_queue& queue, channels::message_ptr const& m) = 0;
     // Frames were queued: write them unless a write is in flight.
     virtual void queued() = 0;
     // The session ends the connection with `code`. The transport seals the queue and, once

@@ -23,6 +23,12 @@ bool subscription_set::replaying(std::string const& channel) const {
     return it != subs_.end() && it->second.replaying;
 }
 
+std::optional<std::uint64_t> subscription_set::position(std::string const& channel) const {
+    auto it = subs_.find(channel);
+    if (it == subs_.end()) return std::nullopt;
+    return it->second.sent;
+}
+
 void subscription_set::enter(std::string const& channel) {
     table_.add(channel, self_);
     hub_.subscribed(channel);
@@ -72,7 +78,7 @@ void subscription_set::deliver(channels::message_ptr const& m) {
 }
 
 void subscription_set::queue_event(channels::message_ptr const& m) {
-    queue_.push(port_.event_frame(m));   // shares the message's encoded frame: no copy
+    port_.push_event(queue_, m);   // shares the message's encoded frame: no copy
 }
 
 std::size_t subscription_set::low_water() const {

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,6 +42,9 @@ public:
     std::size_t size() const { return subs_.size(); }
     bool contains(std::string const& channel) const { return subs_.contains(channel); }
     bool replaying(std::string const& channel) const;
+    // The offset of the channel's last event queued, or where its replay starts; nullopt
+    // before its `subscribed` reply is queued.
+    std::optional<std::uint64_t> position(std::string const& channel) const;
 
     // Registers `channel` in the shard's table and the hub's count: call before planning.
     void enter(std::string const& channel);

@@ -60,9 +60,8 @@ std::variant<tail_options, usage_error, help_request> tail_options_parser::parse
             error = once(url_text, name, *value);
         } else if (name == "channel") {
             if (!channels::channel_name::parse(*value))
-                return usage_error{"--channel " + *value +
-                                   ": not a channel (/buckets, /buckets/BID or /buckets/BID/collections/CID, "
-                                   "ids of 1 to 64 characters among a-z A-Z 0-9 _ -)"};
+                return usage_error{"--channel " + *value + ": not a channel (" +
+                                   std::string(channels::channel_name::grammar) + ")"};
             if (std::find(options.channels.begin(), options.channels.end(), *value) == options.channels.end())
                 options.channels.push_back(*value);
         } else if (name == "token") {

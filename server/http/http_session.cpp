@@ -1,7 +1,8 @@
 #include "server/http/http_session.hpp"
 
 #include "server/net/io_errors.hpp"
-#include "server/net/lingering_close.hpp"
+#include "server/net/end_http_connection.hpp"
+#include "server/sse/sse_session.hpp"
 #include "server/ws/push_session.hpp"
 #include "server/http/response_head.hpp"
 #include "server/ws/websocket_session.hpp"
@@ -126,6 +127,10 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
         if (target && target->path() == "/v1/ws") return upgrade();
         if (target && target->path() == "/v1/push" && context_.broadcasts) return upgrade_push();
     }
+    if (request.method() == http::verb::get && routes_.serves_websocket()) {
+        auto target = boost::urls::parse_origin_form(request.target());
+        if (target && target->path() == "/v1/sse") return stream_events();
+    }
     routes_.handle(request, peer_, [self = shared_from_this()](http_response response) mutable {
         // Back to this session's shard, wherever the response was made. The reference moves
         // along: this callback (or the lambda holding it) is destroyed where it was called,
@@ -154,6 +159,13 @@ template <class Stream>
 void http_session<Stream>::upgrade_push() {
     beast::get_lowest_layer(stream_).expires_never();
     auto session = std::make_shared<push_session<Stream>>(std::move(stream_), shard_, context_, tls_);
+    session->run(parser_->release());
+}
+
+template <class Stream>
+void http_session<Stream>::stream_events() {
+    beast::get_lowest_layer(stream_).expires_never();
+    auto session = std::make_shared<sse_session<Stream>>(std::move(stream_), shard_, context_, tls_);
     session->run(parser_->release());
 }
 
@@ -187,15 +199,7 @@ void http_session<Stream>::on_write(bool close, beast::error_code ec, std::size_
 
 template <class Stream>
 void http_session<Stream>::do_close() {
-    if constexpr (is_tls) {
-        // close_notify, bounded by the deadline; the socket closes with the session.
-        beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(3));
-        stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
-    } else {
-        // The peer may still be sending (the rest of a body over the limit): linger, so that it
-        // reads our answer instead of a reset.
-        async_lingering_close(stream_, [self = shared_from_this()](beast::error_code) {});
-    }
+    end_http_connection(stream_, shared_from_this());
 }
 
 template class http_session<beast::tcp_stream>;

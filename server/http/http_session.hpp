@@ -1,7 +1,7 @@
 #pragma once
 // One HTTP connection: reads requests with size limits and a deadline, answers them through
 // the router, and hands a WebSocket upgrade on /v1/ws to a websocket_session, on /v1/push
-// to a push_session.
+// to a push_session, and GET /v1/sse to an sse_session.
 //
 // `Stream` is beast::tcp_stream (http://) or beast::ssl_stream<beast::tcp_stream> (https://,
 // after the TLS handshake); both are instantiated in the .cpp.
@@ -45,6 +45,7 @@ private:
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void upgrade();
     void upgrade_push();   // /v1/push, when --broadcast is set
+    void stream_events();  // GET /v1/sse
     void send(http_response response);
     void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
     void do_close();

@@ -49,6 +49,13 @@ void router::handle(http_request const& request, http_peer const& peer, responde
         if (!readonly) return method_not_allowed();
         return history_.handle(request, std::move(respond));
     }
+    if (path == "/v1/sse") {
+        // GET is taken by the HTTP session before the router (sse_session); HEAD says what it is.
+        return only(readonly, [&] {
+            return error_response(400, kinto_errno::invalid_parameters,
+                                  "this endpoint streams Server-Sent Events: send a GET", version, keep_alive);
+        });
+    }
     if (path == "/v1" || path == "/v1/") return only(readonly, [&] { return info(request); });
     if (path == "/v1/ws" || (path == "/v1/push" && context_.broadcasts))
         return only(readonly, [&] {

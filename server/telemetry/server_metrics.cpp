@@ -34,6 +34,10 @@ server_metrics::server_metrics()
       closes(registry_.counter_family("kinto_push_websocket_closes_total",
                                       "WebSocket connections ended, by close code (1006: no close frame) and by who closed",
                                       {"code", "initiator"})),
+      sse_closes(registry_.counter_family("kinto_push_sse_closes_total",
+                                          "SSE streams ended, by reason (too_slow, unauthorized, shutdown, internal, "
+                                          "client_closed) and by who ended them",
+                                          {"reason", "initiator"})),
       auth_failures(registry_.counter_family("kinto_push_auth_failures_total",
                                              "refused credentials, by kind", {"kind"})),
       store_seconds(registry_.histogram_family("kinto_push_store_operation_seconds", "history store operations",

@@ -34,6 +34,7 @@ public:
     metrics::gauge& bytes_queued;
     metrics::gauge& replay_read_ahead_bytes;         // replay frames read, not queued yet
     metrics::metric_family<metrics::counter>& closes;          // {code, initiator}
+    metrics::metric_family<metrics::counter>& sse_closes;      // {reason, initiator}
     metrics::metric_family<metrics::counter>& auth_failures;   // {kind}
     metrics::metric_family<metrics::histogram>& store_seconds;   // {operation}
     metrics::metric_family<metrics::counter>& store_errors;      // {operation}

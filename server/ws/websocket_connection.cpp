@@ -3,6 +3,7 @@
 #include "server/http/http_responses.hpp"
 #include "server/net/io_errors.hpp"
 #include "server/net/lingering_close.hpp"
+#include "server/net/write_gather.hpp"
 #include "server/telemetry/log_event.hpp"
 #include "session/close_code.hpp"
 #include "store/random_hex.hpp"
@@ -40,26 +41,6 @@ constexpr std::size_t read_chunk = 512;
 session::frame_ptr const& ping_frame() {
     static auto const frame = std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::ping, ""));
     return frame;
-}
-
-// Gather arrays not in use on this thread (a shard's connections write on its thread only):
-// reused, so a write allocates nothing once the shard is warm; at most 4,096 are kept.
-std::vector<std::unique_ptr<gather_array>>& spare_gathers() {
-    thread_local std::vector<std::unique_ptr<gather_array>> spares;
-    return spares;
-}
-
-std::unique_ptr<gather_array> take_gather() {
-    auto& spares = spare_gathers();
-    if (spares.empty()) return std::make_unique<gather_array>();
-    auto g = std::move(spares.back());
-    spares.pop_back();
-    return g;
-}
-
-void give_back(std::unique_ptr<gather_array> g) {
-    auto& spares = spare_gathers();
-    if (g && spares.size() < 4096) spares.push_back(std::move(g));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 // `Stream` is beast::tcp_stream (ws://) or beast::ssl_stream<beast::tcp_stream> (wss://).
 
 #include "server/closeable.hpp"
+#include "server/net/write_gather.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
 #include "session/close_state.hpp"
@@ -32,9 +33,6 @@
 #include <string_view>
 
 namespace kp::server {
-
-// Up to this many queued frames leave in one system call.
-using gather_array = std::array<boost::asio::const_buffer, 16>;
 
 template <class Stream>
 class websocket_connection : public std::enable_shared_from_this<websocket_connection<Stream>>, public closeable {

@@ -1,7 +1,7 @@
 #include "server/ws/websocket_session.hpp"
 
+#include "server/session_answers.hpp"
 #include "session/close_code.hpp"
-#include "store/store_error.hpp"
 #include "websocket/frame_encoder.hpp"
 
 #include <boost/asio/post.hpp>
@@ -95,9 +95,8 @@ bool websocket_session<Stream>::accepting() const {
 template <class Stream>
 void websocket_session<Stream>::authorize(session::subscriber_identity const& identity, std::string const& channel,
                                           decided done) {
-    this->context_.access.authorize(identity, channel, this->executor(),
-                                    [self = this->shared_from_this(), done = std::move(done)](
-                                        session::access_decision decision) { done(decision); });
+    session_answers::authorize(this->context_, this->executor(), this->shared_from_this(), identity, channel,
+                               std::move(done));
 }
 
 template <class Stream>
@@ -110,39 +109,15 @@ void websocket_session<Stream>::identify(std::string const& token, identified do
 
 template <class Stream>
 void websocket_session<Stream>::locate(std::string const& channel, std::int64_t timestamp, located done) {
-    auto& context = this->context_;
-    asio::post(context.blocking, [self = this->shared_from_this(), executor = this->executor(), &context, channel,
-                                  timestamp, done = std::move(done)]() mutable {
-        std::optional<store::timestamp_position> position;
-        try {
-            position = context.hub.history().position_after(channel, timestamp);
-        } catch (store::store_error const& e) {
-            spdlog::error("locating {} in {}: {}", timestamp, channel, e.what());
-        }
-        // The reference moves back with the answer: the session must end on its shard.
-        asio::post(executor, [self = std::move(self), done = std::move(done), position] { done(position); });
-    });
+    session_answers::locate(this->context_, this->executor(), this->shared_from_this(), channel, timestamp,
+                            std::move(done));
 }
 
 template <class Stream>
 void websocket_session<Stream>::read_page(std::string const& channel, std::uint64_t after, std::size_t limit,
                                           paged done) {
-    auto& context = this->context_;
-    asio::post(context.blocking, [self = this->shared_from_this(), executor = this->executor(), &context, channel,
-                                  after, limit, done = std::move(done)]() mutable {
-        std::vector<channels::message_ptr> page;
-        bool failed = false;
-        try {
-            page = context.hub.read(channel, after, limit);
-        } catch (store::store_error const& e) {
-            spdlog::error("reading {} from the store: {}", channel, e.what());
-            failed = true;
-        }
-        // The reference moves back with the page: the session must end on its shard.
-        asio::post(executor, [self = std::move(self), done = std::move(done), page = std::move(page), failed]() mutable {
-            done(std::move(page), failed);
-        });
-    });
+    session_answers::read_page(this->context_, this->executor(), this->shared_from_this(), channel, after, limit,
+                               std::move(done));
 }
 
 template <class Stream>
@@ -161,13 +136,13 @@ void websocket_session<Stream>::watch_expiry(std::optional<std::int64_t> ends_s)
 }
 
 template <class Stream>
-session::frame_ptr websocket_session<Stream>::reply_frame(std::string_view json_text) {
-    return std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, json_text));
+session::frame_ptr websocket_session<Stream>::reply_frame(json const& frame) {
+    return std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, frame.dump()));
 }
 
 template <class Stream>
-session::frame_ptr websocket_session<Stream>::event_frame(channels::message_ptr const& m) {
-    return session::frame_ptr(m, &m->wire);   // the message's encoded frame, shared: no copy
+void websocket_session<Stream>::push_event(session::send_queue& queue, channels::message_ptr const& m) {
+    queue.push(session::frame_ptr(m, &m->wire));   // the message's encoded frame, shared: no copy
 }
 
 template <class Stream>

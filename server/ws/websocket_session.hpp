@@ -43,8 +43,8 @@ private:
     void locate(std::string const& channel, std::int64_t timestamp, located done) override;
     void read_page(std::string const& channel, std::uint64_t after, std::size_t limit, paged done) override;
     void watch_expiry(std::optional<std::int64_t> ends_s) override;
-    session::frame_ptr reply_frame(std::string_view json_text) override;
-    session::frame_ptr event_frame(channels::message_ptr const& m) override;
+    session::frame_ptr reply_frame(nlohmann::ordered_json const& frame) override;
+    void push_event(session::send_queue& queue, channels::message_ptr const& m) override;
     void queued() override;
     void close(std::uint16_t code, std::string const& reason) override;
     void accepting_again() override;

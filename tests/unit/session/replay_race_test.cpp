@@ -48,9 +48,11 @@ public:
         });
     }
     void watch_expiry(std::optional<std::int64_t>) override {}
-    frame_ptr reply_frame(std::string_view text) override { return std::make_shared<std::string const>(text); }
-    frame_ptr event_frame(kp::channels::message_ptr const& m) override {
-        return std::make_shared<std::string const>(m->frame());
+    frame_ptr reply_frame(nlohmann::ordered_json const& frame) override {
+        return std::make_shared<std::string const>(frame.dump());
+    }
+    void push_event(kp::session::send_queue& queue, kp::channels::message_ptr const& m) override {
+        queue.push(std::make_shared<std::string const>(m->frame()));
     }
     void queued() override {
         if (writing_ || queue_.empty()) return;

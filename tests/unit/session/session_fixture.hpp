@@ -111,9 +111,11 @@ public:
         pages.push_back({channel, after, std::move(done)});
     }
     void watch_expiry(std::optional<std::int64_t> ends_s) override { expiries.push_back(ends_s); }
-    frame_ptr reply_frame(std::string_view json_text) override { return std::make_shared<std::string const>(json_text); }
-    frame_ptr event_frame(channels::message_ptr const& m) override {
-        return std::make_shared<std::string const>(m->frame());
+    frame_ptr reply_frame(nlohmann::ordered_json const& frame) override {
+        return std::make_shared<std::string const>(frame.dump());
+    }
+    void push_event(send_queue& queue, channels::message_ptr const& m) override {
+        queue.push(std::make_shared<std::string const>(m->frame()));
     }
     void queued() override {}
     void close(std::uint16_t code, std::string const& reason) override {

@@ -1,0 +1,55 @@
+#include "server/session_answers.hpp"
+
+#include "store/store_error.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace kp::server::session_answers {
+
+namespace asio = boost::asio;
+
+void authorize(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,
+               session::subscriber_identity const& identity, std::string const& channel,
+               session::session_port::decided done) {
+    context.access.authorize(identity, channel, std::move(executor),
+                             [keep = std::move(keep), done = std::move(done)](session::access_decision decision) {
+                                 done(decision);
+                             });
+}
+
+void locate(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,
+            std::string const& channel, std::int64_t timestamp, session::session_port::located done) {
+    asio::post(context.blocking, [keep = std::move(keep), executor = std::move(executor), &context, channel,
+                                  timestamp, done = std::move(done)]() mutable {
+        std::optional<store::timestamp_position> position;
+        try {
+            position = context.hub.history().position_after(channel, timestamp);
+        } catch (store::store_error const& e) {
+            spdlog::error("locating {} in {}: {}", timestamp, channel, e.what());
+        }
+        // The reference moves back with the answer: the session must end on its shard.
+        asio::post(executor, [keep = std::move(keep), done = std::move(done), position] { done(position); });
+    });
+}
+
+void read_page(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,
+               std::string const& channel, std::uint64_t after, std::size_t limit, session::session_port::paged done) {
+    asio::post(context.blocking, [keep = std::move(keep), executor = std::move(executor), &context, channel, after,
+                                  limit, done = std::move(done)]() mutable {
+        std::vector<channels::message_ptr> page;
+        bool failed = false;
+        try {
+            page = context.hub.read(channel, after, limit);
+        } catch (store::store_error const& e) {
+            spdlog::error("reading {} from the store: {}", channel, e.what());
+            failed = true;
+        }
+        // The reference moves back with the page: the session must end on its shard.
+        asio::post(executor, [keep = std::move(keep), done = std::move(done), page = std::move(page), failed]() mutable {
+            done(std::move(page), failed);
+        });
+    });
+}
+
+}  // namespace kp::server::session_answers

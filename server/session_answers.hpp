@@ -1,0 +1,29 @@
+#pragma once
+// The answers every subscription transport (websocket_session, sse_session) gives its
+// session_core from the server: authorization through subscriber_access, and the history's
+// reads that may touch the disk or Redis, made on the blocking pool and handed back on the
+// session's shard. `keep` holds the session alive until its answer has run.
+
+#include "server/server_context.hpp"
+#include "session/session_port.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace kp::server::session_answers {
+
+void authorize(server_context& context, boost::asio::any_io_executor executor, std::shared_ptr<void const> keep,
+               session::subscriber_identity const& identity, std::string const& channel,
+               session::session_port::decided done);
+
+void locate(server_context& context, boost::asio::any_io_executor executor, std::shared_ptr<void const> keep,
+            std::string const& channel, std::int64_t timestamp, session::session_port::located done);
+
+void read_page(server_context& context, boost::asio::any_io_executor executor, std::shared_ptr<void const> keep,
+               std::string const& channel, std::uint64_t after, std::size_t limit, session::session_port::paged done);
+
+}  // namespace kp::server::session_answers

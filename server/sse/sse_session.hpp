@@ -1,0 +1,121 @@
+#pragma once
+// A GET /v1/sse stream (PROTOCOL.md section 6): the subscription core (session/session_core)
+// over one HTTP response that never ends, in the event-stream format. Lives on one shard.
+//
+// The channels of the URL are submitted to the core as subscribe requests, in the query's
+// order. Nothing is written until each has its answer: a refusal (a bad position, missing or
+// refused credentials, Kinto not answering) is then an HTTP error in Kinto's shape, before any
+// stream; otherwise the 200 head and everything queued meanwhile leave together. From then on
+// the core's replies and events are written as SSE messages: `event: subscribed`, unnamed
+// events with the stream's position as their id (sse_event_id), `: ping` every heartbeat, and
+// `event: error` before the stream ends (too slow, credentials expired, shutdown).
+//
+// `Stream` is beast::tcp_stream (http://) or beast::ssl_stream<beast::tcp_stream> (https://).
+
+#include "server/closeable.hpp"
+#include "server/net/write_gather.hpp"
+#include "server/server_context.hpp"
+#include "server/shard.hpp"
+#include "session/close_state.hpp"
+#include "session/send_queue.hpp"
+#include "session/session_core.hpp"
+#include "session/session_port.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kp::server {
+
+template <class Stream>
+class sse_session final : public std::enable_shared_from_this<sse_session<Stream>>,
+                          public closeable,
+                          private session::session_port {
+public:
+    using request_type = boost::beast::http::request<boost::beast::http::string_body>;
+
+    // `tls` keeps the TLS context alive as long as the stream that uses it (null for http://).
+    sse_session(Stream&& stream, shard& owner, server_context& context,
+                std::shared_ptr<boost::asio::ssl::context> tls = {});
+    ~sse_session() override;
+
+    // Answers the request read by the HTTP session: a refusal, or the stream. On the shard.
+    void run(request_type const& request);
+
+    void shutdown() override;
+    void tick(std::chrono::steady_clock::time_point now) override;
+    void history_lost() override;
+
+private:
+    enum class phase { subscribing, streaming, refusing };
+
+    // session::session_port
+    void authorize(session::subscriber_identity const& identity, std::string const& channel, decided done) override;
+    void identify(std::string const& token, identified done) override;
+    void locate(std::string const& channel, std::int64_t timestamp, located done) override;
+    void read_page(std::string const& channel, std::uint64_t after, std::size_t limit, paged done) override;
+    void watch_expiry(std::optional<std::int64_t> ends_s) override;
+    session::frame_ptr reply_frame(nlohmann::ordered_json const& frame) override;
+    void push_event(session::send_queue& queue, channels::message_ptr const& m) override;
+    void queued() override;
+    void close(std::uint16_t code, std::string const& reason) override;
+    void accepting_again() override {}
+
+    // Every subscribe has its answer: the stream starts, or the request is refused.
+    void decide();
+    // An HTTP error instead of the stream; the connection ends after it.
+    void refuse(unsigned status, int errno_value, std::string const& message);
+    void flush();
+    void do_write();
+    void on_write(boost::beast::error_code ec, std::size_t bytes);
+    // Reads only to see the client go (it sends nothing after its request).
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void act(session::close_state::action what);
+    void start_draining();
+    void drop();
+    // Leaves every channel, once, never inside a delivery.
+    void finish();
+
+    shard& shard_;
+    server_context& context_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    Stream stream_;
+    session::send_queue queue_;
+    session::close_state close_;
+    session::session_core core_;
+    std::vector<std::string> channels_;                   // the query's, in order
+    std::vector<std::optional<std::uint64_t>> asked_;     // what each asked (sse_request::asked)
+    std::vector<std::optional<std::uint64_t>> positions_; // scratch for each event's id
+    std::string epoch_;
+    std::size_t answered_ = 0;                            // subscribes answered
+    // The first refusal before the stream started (a subscribe's error, a close).
+    std::optional<unsigned> refusal_status_;
+    int refusal_errno_ = 0;
+    std::string refusal_message_;
+    std::unique_ptr<boost::beast::http::response<boost::beast::http::string_body>> refusal_;
+    std::unique_ptr<gather_array> gather_;
+    std::unique_ptr<boost::asio::steady_timer> expiry_;
+    std::array<char, 64> discard_{};                      // what a client sends after its request
+    std::string id_;
+    std::string remote_;
+    std::chrono::steady_clock::time_point opened_;
+    std::chrono::steady_clock::time_point last_write_;
+    std::size_t drained_ = 0;
+    unsigned version_ = 11;   // the request's HTTP version
+    phase phase_ = phase::subscribing;
+    bool accepted_ = false;    // counted among the connections and registered with the shard
+    bool deciding_ = false;    // decide() is posted
+    bool finished_ = false;
+};
+
+}  // namespace kp::server
