@@ -1,6 +1,8 @@
 // kinto-push client: subscribe to Kinto change events pushed by a kinto-push server.
 //
-// One ES module for browsers and Node (18+), no build step, no dependency in browsers. In Node
+// ES modules for browsers and Node (18+), no build step, no dependency in browsers: this one
+// (the client and its WebSocket transport) and kinto-push-sse.js beside it (the Server-Sent
+// Events transport, `transport: "sse"`, or `"auto"` when WebSocket cannot connect). In Node
 // without a global WebSocket it imports the `ws` package on first use, or takes a `WebSocket`
 // constructor option. Documentation: docs/js-client.md; types: kinto-push.d.ts.
 //
@@ -8,6 +10,10 @@
 // every channel from the last event it saw (no hole, no duplicate), keeps those positions in a
 // pluggable storage, and tells you with a `resync` event when the server's history no longer
 // covers the gap, so that you fetch the changes from Kinto with `_since=<timestamp>`.
+
+import { SseTransport, sseUrl } from './kinto-push-sse.js';
+
+export { sseUrl };
 
 /**
  * Where a client stands in one channel: the `epoch` of the server's history, the `offset` of
@@ -38,7 +44,11 @@
 /**
  * @typedef {object} ClientOptions
  * @property {string|null} [token] a JWT, or the value of a Kinto Authorization header
- *   (`Basic …`, `Bearer …`); sent as `?access_token=` in the upgrade request
+ *   (`Basic …`, `Bearer …`); sent as `?access_token=` in the upgrade (or SSE) request
+ * @property {'websocket'|'sse'|'auto'} [transport='auto'] WebSocket (`/v1/ws`), Server-Sent
+ *   Events (`/v1/sse`, read with fetch), or WebSocket with SSE as the fallback when no
+ *   WebSocket connection of this client ever opened (see docs/js-client.md)
+ * @property {typeof fetch} [fetch] the fetch function of the SSE transport (default: globalThis.fetch)
  * @property {PositionStorage} [storage] positions per channel (default: memoryStorage())
  * @property {any} [WebSocket] a WebSocket constructor (default: globalThis.WebSocket, else the
  *   `ws` package)
@@ -46,7 +56,7 @@
  * @property {number} [connectTimeoutMs=10000] a connection without `welcome` by then is retried
  * @property {number|null} [pingIntervalMs] send a `ping` frame after this much silence and
  *   reconnect when nothing answers within the same time (default: the server's `heartbeat`;
- *   0 disables)
+ *   0 disables); over SSE, reconnect after twice this much silence (default 45 s)
  * @property {boolean} [autoConnect=true] connect at once (otherwise call connect())
  */
 
@@ -128,6 +138,7 @@ const CLOSE_PROTOCOL_VIOLATION = 4000;
 const CLOSE_UNAUTHORIZED = 4001;
 // Codes after which the same request would fail again: no automatic reconnection.
 const NO_RETRY = new Set([1002, 1003, 1007, 1009, CLOSE_PROTOCOL_VIOLATION, CLOSE_UNAUTHORIZED]);
+const TRANSPORTS = ['websocket', 'sse', 'auto'];
 
 const EVENTS = ['connect', 'disconnect', 'event', 'resync', 'subscribed', 'unsubscribed', 'error', 'state',
   'authenticated'];
@@ -173,7 +184,16 @@ export class KintoPushClient {
    * @param {ClientOptions} [options]
    */
   constructor(url, options = {}) {
+    const transport = options.transport ?? 'auto';
+    if (!TRANSPORTS.includes(transport)) throw new TypeError(`kinto-push: transport must be one of ${TRANSPORTS.join(', ')}`);
     this.url = webSocketUrl(url);
+    this.sseUrl = sseUrl(url);
+    /** The transport in use: 'websocket' or 'sse' ('auto' starts with 'websocket'). */
+    this.transport = transport === 'sse' ? 'sse' : 'websocket';
+    this._transportOption = transport;
+    this._locked = transport === 'auto' ? null : transport;   // auto: the transport that answered
+    this._fetch = options.fetch ?? null;
+    this._sse = null;
     this.token = options.token ?? null;
     this.storage = options.storage ?? memoryStorage();
     this.backoff = { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) };
@@ -307,7 +327,7 @@ export class KintoPushClient {
           entry.position = null;
           this._emit('error', { type: 'storage', channel, error, message: `storage.get failed: ${error?.message ?? error}` });
         });
-      entry.ready.then(() => this._sendSubscribe(entry));
+      entry.ready.then(() => (this.transport === 'sse' ? this._sseTransport().update() : this._sendSubscribe(entry)));
     }
     if (handler) entry.handlers.add(handler);
     if (entry.status === 'subscribed' && entry.last) return Promise.resolve(entry.last);
@@ -331,6 +351,12 @@ export class KintoPushClient {
     if (!keepPosition && this.storage.delete) {
       Promise.resolve().then(() => this.storage.delete(channel)).catch((error) =>
         this._emit('error', { type: 'storage', channel, error, message: `storage.delete failed: ${error?.message ?? error}` }));
+    }
+    if (this.transport === 'sse') {
+      // The stream's channels are in its URL: a new stream without this one.
+      this._sse?.update();
+      if (entry.status !== 'pending') this._emit('unsubscribed', { type: 'unsubscribed', channel });
+      return Promise.resolve();
     }
     if (entry.status === 'pending' || !this._isOpen()) return Promise.resolve();
     return new Promise((resolve) => {
@@ -365,7 +391,10 @@ export class KintoPushClient {
     if (this._stopped) return;
     if (this.state === 'unauthorized') {
       this.attempt = 0;
-      this._openSocket();
+      if (this._sse) this._sse.tokenChanged();
+      this._open();
+    } else if (this.transport === 'sse') {
+      this._sseTransport().tokenChanged();   // a new stream with the new token
     } else if (this._isOpen() && token) {
       const id = this._send({ type: 'auth', token });
       if (id !== null) this._requests.set(id, { kind: 'auth' });
@@ -380,7 +409,22 @@ export class KintoPushClient {
     if (!this._stopped && this.state !== 'failed' && this.state !== 'unauthorized') return;
     this._stopped = false;
     this.attempt = 0;
-    this._openSocket();
+    this._open();
+  }
+
+  _open() {
+    if (this.transport === 'sse') return this._sseTransport().open();
+    return this._openSocket();
+  }
+
+  _sseTransport() {
+    if (!this._sse) this._sse = new SseTransport(this, this._fetch);
+    return this._sse;
+  }
+
+  // auto: a transport reached the server (a welcome, an HTTP answer of kinto-push): kept.
+  _answered(transport) {
+    if (!this._locked) this._locked = transport;
   }
 
   /**
@@ -394,6 +438,7 @@ export class KintoPushClient {
     for (const entry of this._channels.values()) clearTimeout(entry.retryTimer);
     const ws = this._ws;
     this._ws = null;
+    this._sse?.stop();
     this._failRequests();
     for (const entry of this._channels.values()) {
       entry.status = 'pending';
@@ -445,6 +490,12 @@ export class KintoPushClient {
     try {
       Impl = this._WebSocket ?? await defaultWebSocket();
     } catch (error) {
+      if (this._transportOption === 'auto' && !this._locked) {
+        this.transport = 'sse';   // no WebSocket here (Node 18-21 without ws): SSE needs none
+        this._locked = 'sse';
+        if (seq === this._socketSeq && !this._stopped) this._open();
+        return;
+      }
       this._emit('error', { type: 'transport', error, message: error.message });
       this._stopped = true;
       this._setState('failed');
@@ -483,8 +534,11 @@ export class KintoPushClient {
     if (this._ws === ws) this._onClose(1006, reason);
   }
 
-  _onClose(code, reason) {
+  // The connection (socket or stream) ended: reconnect with backoff, or stop. `extra` goes into
+  // the error event (the HTTP status of an SSE refusal).
+  _onClose(code, reason, extra = {}) {
     const hadWelcome = this.welcome !== null;
+    this.welcome = null;
     this._ws = null;
     this._clearTimers();
     this._failRequests();
@@ -496,7 +550,7 @@ export class KintoPushClient {
     if (NO_RETRY.has(code)) {
       const unauthorized = code === CLOSE_UNAUTHORIZED;
       this._emit('error', {
-        type: 'close', code, reason,
+        type: 'close', code, reason, ...extra,
         message: unauthorized
           ? `the server refused the credentials (${code}${reason ? ` ${reason}` : ''}): call setToken() with new ones`
           : `the server closed the connection with ${code}${reason ? ` (${reason})` : ''}: not retrying`,
@@ -506,14 +560,21 @@ export class KintoPushClient {
       return;
     }
     if (hadWelcome) this.attempt = 0;
-    const delayMs = backoffDelay(this.attempt, this.backoff);
+    let delayMs = backoffDelay(this.attempt, this.backoff);
+    if (this._transportOption === 'auto' && !this._locked && !hadWelcome && (code === 1006 || code === 1015 || extra.status)) {
+      // auto, before any transport reached the server: WebSocket failed before opening (a
+      // proxy that drops upgrades, or no server yet): SSE at once; SSE failed too: WebSocket
+      // again after the backoff, and so on until one of them answers.
+      this.transport = this.transport === 'websocket' ? 'sse' : 'websocket';
+      if (this.transport === 'sse') delayMs = 0;
+    }
     this.attempt += 1;
     this._setState('reconnecting');
     this._emit('disconnect', { code, reason, willReconnect: true, delayMs });
     if (this._stopped) return;   // a disconnect listener called close()
     this._timers.reconnect = setTimeout(() => {
       this._timers.reconnect = null;
-      if (!this._stopped) this._openSocket();
+      if (!this._stopped) this._open();
     }, delayMs);
   }
 
@@ -587,6 +648,7 @@ export class KintoPushClient {
   _onWelcome(frame) {
     clearTimeout(this._timers.connect);
     this.welcome = frame;
+    this._answered('websocket');
     this.attempt = 0;
     this.connections += 1;
     this._setState('open');
@@ -617,7 +679,11 @@ export class KintoPushClient {
     const request = this._takeRequest(frame.id);
     const entry = this._channels.get(frame.channel);
     if (!entry || (request && request.entry !== entry)) return;   // unsubscribed meanwhile
-    const since = request?.since ?? null;
+    this._applySubscribed(entry, frame, request?.since ?? null);
+  }
+
+  // A subscription took effect (either transport): `since` is what was asked for.
+  _applySubscribed(entry, frame, since) {
     entry.status = 'subscribed';
     entry.since = null;
     entry.retries = 0;
@@ -677,9 +743,7 @@ export class KintoPushClient {
         if (frame.code === 'unavailable' || frame.code === 'internal') {
           // The server could not answer now: retry this channel later on the same connection.
           entry.status = 'pending';
-          const delayMs = backoffDelay(entry.retries ?? 0, this.backoff);
-          entry.retries = (entry.retries ?? 0) + 1;
-          entry.retryTimer = setTimeout(() => this._sendSubscribe(entry), delayMs);
+          entry.retryTimer = setTimeout(() => this._sendSubscribe(entry), this._retryDelay(entry));
         } else if (frame.code === 'unauthorized') {
           // Kept: a token given with setToken() makes the next connection try again.
           entry.status = 'pending';
@@ -699,6 +763,13 @@ export class KintoPushClient {
       return this._emit('error', { ...frame, channel: request.channel });
     }
     return this._emit('error', frame);
+  }
+
+  // The delay before retrying a channel the server could not answer for.
+  _retryDelay(entry) {
+    const delayMs = backoffDelay(entry.retries ?? 0, this.backoff);
+    entry.retries = (entry.retries ?? 0) + 1;
+    return delayMs;
   }
 
   _setPosition(entry, position, quiet = false) {
