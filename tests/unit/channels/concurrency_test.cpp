@@ -5,6 +5,7 @@
 // also check for data races.
 
 #include "channels/channel_hub.hpp"
+#include "channels/message.hpp"
 #include "channels/publish_queue.hpp"
 #include "tests/unit/support/concurrency_support.hpp"
 
@@ -129,3 +130,24 @@ TEST_CASE("publish queue: four submitting threads, every request answered once, 
 // The subscription's side of the no-hole argument (docs/architecture.md): on its shard's
 // thread, register, plan, read the history in pages up to the head, and take live batches
 // above what was read; while another thread keeps publishing.
+
+TEST_CASE("message: shards asking for its SSE data line at once get one line, built once and kept", "[concurrency]") {
+    for (int round = 0; round < 50; ++round) {
+        auto m = kp::channels::message::from_record("/buckets/b", 7, 11, R"({"payload":{"n":1}})");
+        std::atomic<bool> go{false};
+        std::vector<std::shared_ptr<std::string const>> seen(4);
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+            threads.emplace_back([&, i] {
+                while (!go.load()) std::this_thread::yield();
+                seen[i] = m->sse_data(m);
+            });
+        }
+        go.store(true);
+        for (auto& t : threads) t.join();
+        for (auto const& s : seen) {
+            REQUIRE(s.get() == seen[0].get());
+            REQUIRE(*s == "data: " + std::string(m->frame()) + "\n");
+        }
+    }
+}
