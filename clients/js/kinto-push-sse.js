@@ -171,6 +171,16 @@ export class SseTransport {
     this.stop();
     const seq = this._seq;
     if (!quiet) c._setState(c.connections > 0 || c.attempt > 0 ? 'reconnecting' : 'connecting');
+    // After this tick: the channels subscribed right after `new KintoPushClient()` (their
+    // stored positions loaded meanwhile) go into the first stream.
+    this._timers.reopen = setTimeout(() => {
+      this._timers.reopen = null;
+      if (seq === this._seq && !c._stopped) this._begin(seq, quiet);
+    }, 0);
+  }
+
+  _begin(seq, quiet) {
+    const c = this.client;
     const fetchImpl = this._fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') {
       c._emit('error', { type: 'transport', message: 'kinto-push: no fetch here for the SSE transport: pass the fetch option' });
@@ -184,6 +194,7 @@ export class SseTransport {
         if (entry.parked === 'unavailable') { clearTimeout(entry.retryTimer); entry.parked = null; }
       }
     }
+    for (const channel of this._accepted) if (!c._channels.has(channel)) this._accepted.delete(channel);
     const entries = this._entries();
     const { url, asks } = this._request(entries);
     const stream = { seq, entries, asks, quiet, controller: new AbortController(), stale: false, tokenChanged: false };
@@ -346,6 +357,8 @@ export class SseTransport {
     // A position the query could not carry (another epoch; a timestamp beside a channel that
     // is not a collection) was not resumed: the same as recovered:false.
     c._applySubscribed(entry, ask.kind === 'lost' ? { ...frame, recovered: false } : frame, ask.since);
+    // One at a time: this stream is all accepted, the next channel may join.
+    if (this._oneAtATime && stream.entries.every((e) => this._accepted.has(e.channel))) this.update();
   }
 
   _event(frame) {
