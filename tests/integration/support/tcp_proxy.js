@@ -9,7 +9,7 @@ const net = require('node:net');
 
 async function startProxy(targetPort, { stripUpgrades = false } = {}) {
   const pairs = new Set();
-  const seen = { upgrades: 0, passed: 0 };
+  const seen = { upgrades: 0, passed: 0, heads: [] };   // heads: the first request of each connection
   const server = net.createServer((client) => {
     let head = Buffer.alloc(0);
     let upstream = null;
@@ -28,6 +28,7 @@ async function startProxy(targetPort, { stripUpgrades = false } = {}) {
       if (end < 0 && head.length < 64 * 1024) return;
       client.off('data', onData);
       const text = head.slice(0, end < 0 ? head.length : end).toString('latin1');
+      seen.heads.push(text);
       if (stripUpgrades && /^upgrade:/im.test(text)) {
         seen.upgrades += 1;
         client.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n' +
