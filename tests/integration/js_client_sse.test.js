@@ -350,6 +350,21 @@ test('auto: behind a proxy that strips WebSocket upgrades the client falls back 
   }
 });
 
+test('the server serves the client and its SSE transport as they are in clients/js/', async () => {
+  const server = await startServer();
+  try {
+    for (const file of ['kinto-push.js', 'kinto-push-sse.js']) {
+      const res = await fetch(`${server.url}/${file}`);
+      assert.equal(res.status, 200, file);
+      assert.match(res.headers.get('content-type'), /^text\/javascript/);
+      assert.equal(await res.text(), fs.readFileSync(path.join(__dirname, '..', '..', 'clients', 'js', file), 'utf8'),
+        `/${file} is clients/js/${file} (rebuild after editing it)`);
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // A scripted fetch: the test plays the server.
 
