@@ -401,9 +401,10 @@ export class SseTransport {
     if (kinto) c._answered('sse');
     const culprit = stream.entries.find((e) => message.startsWith(`${e.channel}: `))
       ?? stream.entries.find((e) => message.includes(`'${e.channel}'`));
-    if ((status === 401 || status === 503) && culprit && stream.entries.length > 1) {
+    if ((status === 401 || status === 503) && culprit) {
       // One channel the credentials do not open, or whose authorization cannot be checked now:
-      // it waits (for setToken(), or a retry with backoff), the others go on.
+      // it waits (for setToken(), or a retry with backoff), the others go on (as over
+      // WebSocket, where the connection stays open).
       this._park(culprit, status, message);
       return this.open(stream.quiet && c.state === 'open');
     }

@@ -274,6 +274,21 @@ test('over SSE: refusals: 403 and 400 reject that subscribe only, 401 waits for 
     assert.equal(client.state, 'open');
     await client.close();
 
+    // 401 about a channel (no credentials for it): the channel waits for setToken(), the
+    // client stays open (as over WebSocket, where the subscribe gets an `unauthorized` error).
+    client = sseClient(server.url);
+    rec = recorder(client);
+    const waiting = client.subscribe(allowed);
+    const [unauthorized] = await nextEvent(client, 'error', (e) => e.code === 'unauthorized');
+    assert.equal(unauthorized.status, 401);
+    assert.equal(unauthorized.channel, allowed);
+    await nextEvent(client, 'state', (s) => s === 'open');
+    const opened = nextEvent(client, 'subscribed');
+    client.setToken(token());
+    assert.equal((await withTimeout(waiting, 5_000, 'subscribed after setToken')).channel, allowed);
+    await opened;
+    await client.close();
+
     // 401: credentials the server refuses: the same as the 4001 close of WebSocket.
     client = sseClient(server.url, { token: 'not-a-jwt' });
     rec = recorder(client);
