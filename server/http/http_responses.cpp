@@ -19,6 +19,13 @@ http_response text_response(unsigned status, std::string_view content_type, std:
     return res;
 }
 
+http_response empty_response(unsigned status, unsigned version, bool keep_alive) {
+    http_response res{static_cast<http::status>(status), version};
+    res.set(http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
+    res.keep_alive(keep_alive);   // no prepare_payload(): it would write Content-Length: 0
+    return res;
+}
+
 http_response json_response(unsigned status, nlohmann::json const& body, unsigned version, bool keep_alive) {
     return text_response(status, "application/json", body.dump(), version, keep_alive);
 }

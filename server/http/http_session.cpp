@@ -121,10 +121,22 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
 
     auto& request = parser_->get();
-    if (beast::websocket::is_upgrade(request) && routes_.serves_websocket()) {
+    bool const upgrading = beast::websocket::is_upgrade(request);
+    // (The target is parsed here only when it matters: not for every POST of a publisher.)
+    if (routes_.serves_websocket() && (upgrading || context_.cors.checks_origins())) {
         auto target = boost::urls::parse_origin_form(request.target());
-        if (target && target->path() == "/v1/ws") return upgrade();
-        if (target && target->path() == "/v1/push" && context_.broadcasts) return upgrade_push();
+        std::string const path = target ? std::string(target->path()) : std::string();
+        // --allowed-origins, before any upgrade or stream: /v1/ws, /v1/push and /v1/sse
+        // (cors_policy::origin_checked), whatever their dispatch below or in the router.
+        if (auto refusal = context_.cors.origin_refusal(request, path)) {
+            spdlog::info("origin refused: {} on {} from {}",
+                         cors_policy::printable(request[http::field::origin]), path, peer_.address);
+            return send(std::move(*refusal));
+        }
+        if (upgrading) {
+            if (path == "/v1/ws") return upgrade();
+            if (path == "/v1/push" && context_.broadcasts) return upgrade_push();
+        }
     }
     routes_.handle(request, peer_, [self = shared_from_this()](http_response response) mutable {
         // Back to this session's shard, wherever the response was made. The reference moves
