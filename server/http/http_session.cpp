@@ -179,10 +179,15 @@ void http_session<Stream>::send(http_response response) {
         return http::async_write(stream_, *response_,
                                  beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
     }
-    // The head and the body in one gathered write (server/response_head.hpp).
+    // The head and the body in one gathered write (server/response_head.hpp). A HEAD request
+    // gets the head of the GET answer, Content-Length included, and no body (RFC 9110 9.3.2):
+    // bytes after the head would be read as the start of the next answer.
     response_head_.clear();   // keeps its capacity from one answer to the next
     append_response_head(response_head_, *response_);
-    std::array<asio::const_buffer, 2> const buffers{asio::buffer(response_head_), asio::buffer(response_->body())};
+    bool const head_only = parser_ && parser_->get().method() == http::verb::head;
+    std::array<asio::const_buffer, 2> const buffers{asio::buffer(response_head_),
+                                                    asio::buffer(response_->body().data(),
+                                                                 head_only ? 0 : response_->body().size())};
     asio::async_write(stream_, buffers, beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
 }
 
