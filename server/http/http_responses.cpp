@@ -27,7 +27,10 @@ http_response empty_response(unsigned status, unsigned version, bool keep_alive)
 }
 
 http_response json_response(unsigned status, nlohmann::json const& body, unsigned version, bool keep_alive) {
-    return text_response(status, "application/json", body.dump(), version, keep_alive);
+    // Messages may quote what a client sent (a path percent-decoded to bytes that are not
+    // UTF-8): replaced by U+FFFD instead of an exception from dump().
+    return text_response(status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                         version, keep_alive);
 }
 
 http_response error_response(unsigned status, int errno_value, std::string const& message, unsigned version,

@@ -172,6 +172,15 @@ describe('without a publish secret', () => {
     assert.equal((await getJSON(server.url, '/__lbheartbeat__')).status, 200, 'the server still serves');
   });
 
+  test('404 for a path that decodes to bytes that are not UTF-8, and the connection goes on', async () => {
+    const answer = await rawHttp(server.port,
+      'GET /%ff%fe HTTP/1.1\r\nHost: x\r\n\r\nGET /__lbheartbeat__ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const heads = answer.match(/HTTP\/1\.1 \d+/g);
+    assert.deepEqual(heads, ['HTTP/1.1 404', 'HTTP/1.1 200'], JSON.stringify(answer));
+    assert.match(answer, /"errno":111/);
+    assert.ok(Buffer.from(answer, 'latin1').toString('utf8').includes('no such endpoint: /\ufffd\ufffd'), answer);
+  });
+
   test('HEAD: the GET answer\'s head, Content-Length included, and no body; the connection goes on', async () => {
     const answer = await rawHttp(server.port,
       'HEAD /v1/ HTTP/1.1\r\nHost: x\r\n\r\nHEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n' +
