@@ -1,5 +1,6 @@
 #include "server/config/option_table.hpp"
 
+#include "auth/origin_list.hpp"
 #include "push/broadcast_registry.hpp"
 #include "store/store_factory.hpp"
 #include "text/unsigned_number.hpp"
@@ -116,6 +117,16 @@ std::optional<std::string> set_broadcasts(server_config& c, std::string const& t
     return std::nullopt;
 }
 
+// --cors-origins, --allowed-origins: `*` or origins (auth/origin_list), normalized.
+option_spec::setter origins_in(std::optional<auth::origin_list> server_config::*field) {
+    return [=](server_config& c, std::string const& text) -> std::optional<std::string> {
+        auto parsed = auth::origin_list::parse(text);
+        if (auto const* why = std::get_if<std::string>(&parsed)) return *why;
+        c.*field = std::get<auth::origin_list>(std::move(parsed));
+        return std::nullopt;
+    };
+}
+
 constexpr std::uint64_t gib = 1024ull * 1024 * 1024;
 
 }  // namespace
@@ -191,6 +202,14 @@ std::vector<option_spec> const& option_table::all() {
              c.kinto_url = v;
              return std::nullopt;
          }},
+        {"cors-origins", "O,...", "none",
+         "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js, /v1/webhooks and "
+         "/v1/channels (CORS fields and OPTIONS preflights): scheme://host[:port],... or * for any; none: no CORS",
+         origins_in(&server_config::cors_origins)},
+        {"allowed-origins", "O,...", "any",
+         "origins whose pages may open WebSockets (/v1/ws, /v1/push) and SSE streams (/v1/sse): a request "
+         "with another Origin gets 403; requests without Origin (not from a browser) always pass",
+         origins_in(&server_config::allowed_origins)},
         {"tls-cert", "FILE", "none", "certificate chain (PEM): serve https and wss only; SIGHUP reloads it",
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_cert, v); }},
         {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",

@@ -337,3 +337,33 @@ test('TLS: an SSE stream over https', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('browsers on other origins: CORS headers on the stream and on its refusals; --allowed-origins refuses others', async () => {
+  const page = 'http://127.0.0.1:9';
+  const server = await startServer(['--cors-origins', page, '--allowed-origins', `${page},http://localhost:9`]);
+  try {
+    const s = await openSse(server.url, q([bucketChannel('cors')]), { headers: { Origin: page } });
+    await s.until((x) => x.named('subscribed').length === 1);
+    assert.equal(s.headers['access-control-allow-origin'], page);
+    s.close();
+
+    const bad = await openSse(server.url, q(['/nope']), { headers: { Origin: page } });
+    await bad.waitEnd();
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers['access-control-allow-origin'], page);
+
+    // Allowed by --allowed-origins but not by --cors-origins: served, without a grant.
+    const other = await openSse(server.url, q([bucketChannel('cors')]), { headers: { Origin: 'http://localhost:9' } });
+    await other.until((x) => x.named('subscribed').length === 1);
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+    other.close();
+
+    const refused = await openSse(server.url, q([bucketChannel('cors')]), { headers: { Origin: 'http://evil.example' } });
+    await refused.waitEnd();
+    assert.equal(refused.status, 403);
+    assert.equal(JSON.parse(refused.body).errno, 121);
+    assert.equal(refused.named('subscribed').length, 0);
+  } finally {
+    await server.stop();
+  }
+});
