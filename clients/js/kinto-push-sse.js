@@ -115,7 +115,7 @@ export class SseTransport {
     this._fetch = fetchImpl ?? null;
     this._stream = null;
     this._seq = 0;
-    this._timers = { reopen: null, connect: null, silence: null };
+    this._timers = { reopen: null, silence: null };
     this._accepted = new Set();   // channels a stream accepted: not the cause of a later refusal
     this._oneAtATime = false;     // after a refusal naming no channel: add channels one by one
     this._epoch = null;           // the epoch of the last `subscribed`
@@ -157,6 +157,7 @@ export class SseTransport {
     const stream = this._stream;
     this._stream = null;
     if (stream) {
+      clearTimeout(stream.connectTimer);
       try { stream.controller.abort(); } catch { /* already done */ }
     }
   }
@@ -253,7 +254,7 @@ export class SseTransport {
   async _run(stream, fetchImpl, url) {
     const c = this.client;
     let timedOut = false;
-    this._timers.connect = setTimeout(() => { timedOut = true; stream.controller.abort(); }, c.connectTimeoutMs);
+    stream.connectTimer = setTimeout(() => { timedOut = true; stream.controller.abort(); }, c.connectTimeoutMs);
     let response;
     try {
       response = await fetchImpl(url, { headers: { Accept: stream.entries.length ? 'text/event-stream' : 'application/json' }, signal: stream.controller.signal });
@@ -262,7 +263,7 @@ export class SseTransport {
       const reason = timedOut ? 'no answer in time' : `cannot reach ${this.url}`;
       return this._lost(stream, 1006, reason, timedOut ? null : error);
     }
-    clearTimeout(this._timers.connect);
+    clearTimeout(stream.connectTimer);
     if (stream.seq !== this._seq) {
       response.body?.cancel?.().catch(() => {});
       return undefined;

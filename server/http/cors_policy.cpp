@@ -55,7 +55,8 @@ cors_policy::cors_policy(std::optional<auth::origin_list> cors_origins, std::opt
     : cors_(std::move(cors_origins)), allowed_(std::move(allowed_origins)) {}
 
 std::string_view cors_policy::methods_of(std::string_view path) {
-    if (path == "/v1" || path == "/v1/" || path == "/v1/history" || path == "/v1/sse" || path == "/kinto-push.js")
+    if (path == "/v1" || path == "/v1/" || path == "/v1/history" || path == "/v1/sse" || path == "/kinto-push.js" ||
+        path == "/kinto-push-sse.js")
         return read_only;
     if (path == "/v1/channels" || path.starts_with("/v1/channels/")) return read_only;
     if (path == "/v1/webhooks") return "GET, HEAD, POST";

@@ -73,7 +73,7 @@ void check_kinto_403(http_response const& response, std::string const& fragment)
 }  // namespace
 
 TEST_CASE("cors_policy: the CORS paths and the methods each serves", "[cors]") {
-    for (auto path : {"/v1", "/v1/", "/v1/history", "/v1/sse", "/kinto-push.js", "/v1/channels",
+    for (auto path : {"/v1", "/v1/", "/v1/history", "/v1/sse", "/kinto-push.js", "/kinto-push-sse.js", "/v1/channels",
                       "/v1/channels/%2Fbuckets%2Fmain", "/v1/webhooks/abc/deliveries"}) {
         CAPTURE(path);
         CHECK(cors_policy::methods_of(path) == "GET, HEAD");
