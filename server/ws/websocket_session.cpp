@@ -2,7 +2,6 @@
 
 #include "session/close_code.hpp"
 #include "store/store_error.hpp"
-#include "websocket/frame_encoder.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -162,12 +161,16 @@ void websocket_session<Stream>::watch_expiry(std::optional<std::int64_t> ends_s)
 
 template <class Stream>
 session::frame_ptr websocket_session<Stream>::reply_frame(std::string_view json_text) {
-    return std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, json_text));
+    return this->text_frame(json_text);   // compressed only with permessage-deflate, from 256 bytes
 }
 
 template <class Stream>
 session::frame_ptr websocket_session<Stream>::event_frame(channels::message_ptr const& m) {
-    return session::frame_ptr(m, &m->wire);   // the message's encoded frame, shared: no copy
+    // The message's encoded frame, shared: no copy. With permessage-deflate, its compressed
+    // frame, built once for every compressing session (none under 256 bytes: plain then).
+    if (this->deflating())
+        if (auto const& deflated = m->deflated(); !deflated.empty()) return session::frame_ptr(m, &deflated);
+    return session::frame_ptr(m, &m->wire);
 }
 
 template <class Stream>
