@@ -57,9 +57,9 @@ private:
 
 }  // namespace
 
-std::string message_deflater::deflate(std::string_view payload, int level) {
+std::string message_deflater::deflate(std::string_view payload, int zlib_level) {
     thread_local thread_deflater deflater;
-    return deflater.deflate(payload, level);
+    return deflater.deflate(payload, zlib_level);
 }
 
 std::string message_deflater::encode_frame(opcode op, std::string_view payload) {

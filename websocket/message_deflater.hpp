@@ -24,7 +24,7 @@ public:
     static constexpr int level = 6;
 
     // `payload` compressed on its own, without the trailing 00 00 ff ff.
-    static std::string deflate(std::string_view payload, int level = message_deflater::level);
+    static std::string deflate(std::string_view payload, int zlib_level = level);
 
     // A whole unfragmented frame (FIN and RSV1 set) carrying `payload` compressed, or an empty
     // string when the frame should go plain: `payload` is under the threshold, or compressed
