@@ -128,7 +128,7 @@ void websocket_session<Stream>::read_page(std::string const& channel, std::uint6
                                           paged done) {
     auto& context = this->context_;
     asio::post(context.blocking, [self = this->shared_from_this(), executor = this->executor(), &context, channel,
-                                  after, limit, done = std::move(done)]() mutable {
+                                  after, limit, deflate = this->deflating(), done = std::move(done)]() mutable {
         std::vector<channels::message_ptr> page;
         bool failed = false;
         try {
@@ -137,6 +137,10 @@ void websocket_session<Stream>::read_page(std::string const& channel, std::uint6
             spdlog::error("reading {} from the store: {}", channel, e.what());
             failed = true;
         }
+        // Events read from the disk are this page's own: compress them here, off the shard
+        // (those of the memory tail are shared, and most often compressed already).
+        if (deflate)
+            for (auto const& m : page) m->deflated();
         // The reference moves back with the page: the session must end on its shard.
         asio::post(executor, [self = std::move(self), done = std::move(done), page = std::move(page), failed]() mutable {
             done(std::move(page), failed);
