@@ -92,7 +92,7 @@ load_run::load_run(loadgen_options options)
     for (std::uint32_t i = 0; i < options_.subscribers; ++i) {
         std::uint32_t const channel = i % options_.channels;
         threads_[(i / options_.channels) % options_.threads]->add(
-            {channel, target_protocol::channel_name(channel), sources[i % sources.size()]});
+            {channel, target_protocol::channel_name(channel), sources[i % sources.size()], options_.deflate});
     }
     publisher_ = std::make_unique<publish_scheduler>(*protocol_, options_.urls, sources, options_.publishers,
                                                      options_.payload_bytes);

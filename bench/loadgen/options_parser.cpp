@@ -76,6 +76,12 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
         {"step-seconds", decimal(o.step_seconds, 0.5, 600)},
         {"max-lag-ms", decimal(o.max_lag_ms, 1, 600'000)},
         {"max-steps", whole(o.max_steps, 1, 100)},
+        {"deflate",
+         [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
+             if (v != "on" && v != "off") return usage_error{"--deflate " + v + ": must be on or off"};
+             o.deflate = v == "on";
+             return std::nullopt;
+         }},
         {"target",
          [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
              if (v == "kinto-push") o.target = target_kind::kinto_push;
@@ -224,6 +230,7 @@ Options:
   --max-lag-ms MS               saturate: p99 latency bound of a passing step (default 500)
   --max-steps N                 saturate: at most N steps (default 10)
   --json FILE                   also write the report as JSON (- for stdout)
+  --deflate on|off              subscribers offer permessage-deflate, as browsers do (default off)
 
 Exit status: 0 done, 1 the run ended early (--max-seconds) or no connection was established,
 2 bad command line.

@@ -43,6 +43,11 @@ void subscriber_connection::open(std::optional<resume_position> since, std::func
     ws_->read_message_max(max_frame_bytes);
     ws_->auto_fragment(false);
     ws_->set_option(websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
+    if (plan_.deflate) {
+        websocket::permessage_deflate offer;
+        offer.client_enable = true;
+        ws_->set_option(offer);
+    }
     auto const subprotocol = protocol_.subprotocol();
     ws_->set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
         req.set(beast::http::field::user_agent, "kp-loadgen");

@@ -29,6 +29,7 @@ public:
         std::uint32_t channel_index = 0;
         std::string channel;
         boost::asio::ip::address_v4 source;
+        bool deflate = false;   // offer permessage-deflate
     };
 
     subscriber_connection(boost::asio::io_context& io, plan p, target_protocol const& protocol,

@@ -171,6 +171,7 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["heartbeat"] = c.heartbeat_s;
     out["request-timeout"] = c.request_timeout_s;
     out["socket-send-buffer"] = c.socket_send_buffer;
+    out["compression"] = c.compression ? "on" : "off";
     out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
     out["jwt-secret"] = secret(c.jwt_secret);
     out["jwt-public-key"] = optional(c.jwt_public_key);

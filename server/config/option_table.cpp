@@ -77,6 +77,12 @@ std::optional<std::string> set_nonempty(std::optional<std::string>& field, std::
     return std::nullopt;
 }
 
+std::optional<std::string> set_compression(server_config& c, std::string const& text) {
+    if (text != "on" && text != "off") return "must be on or off";
+    c.compression = text == "on";
+    return std::nullopt;
+}
+
 std::optional<std::string> set_log_level(server_config& c, std::string const& text) {
     static constexpr char const* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find_if(std::begin(levels), std::end(levels), [&](char const* l) { return text == l; }) ==
@@ -185,6 +191,10 @@ std::vector<option_spec> const& option_table::all() {
              c.socket_send_buffer = static_cast<std::size_t>(*value);
              return std::nullopt;
          }},
+        {"compression", "on|off", "on",
+         "permessage-deflate (RFC 7692) on /v1/ws and /v1/push when the client offers it: messages of 256 bytes "
+         "or more are sent compressed, each on its own (one compressed frame shared by every client)",
+         set_compression},
         {"public-channels", "P,...", "none",
          "channel patterns anyone may subscribe to (* = one id; never the firehose /buckets)",
          [](server_config& c, std::string const& v) -> std::optional<std::string> {

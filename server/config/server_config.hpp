@@ -33,6 +33,7 @@ struct server_config {
     std::int64_t heartbeat_s = 25;
     std::int64_t request_timeout_s = 30;   // a whole HTTP request (and the TLS handshake)
     std::size_t socket_send_buffer = 0;    // SO_SNDBUF of accepted sockets; 0: the kernel's autotuning
+    bool compression = true;               // permessage-deflate when a WebSocket client offers it
     std::string public_channels;                 // comma-separated patterns, validated at start
     std::optional<std::string> jwt_secret;
     std::optional<std::string> jwt_public_key;   // PEM file

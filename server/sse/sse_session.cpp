@@ -200,7 +200,7 @@ void sse_session<Stream>::locate(std::string const& channel, std::int64_t timest
 template <class Stream>
 void sse_session<Stream>::read_page(std::string const& channel, std::uint64_t after, std::size_t limit, paged done) {
     session_answers::read_page(context_, stream_.get_executor(), this->shared_from_this(), channel, after, limit,
-                               std::move(done));
+                               false, std::move(done));
 }
 
 template <class Stream>

@@ -104,6 +104,7 @@ std::vector<option_case> const& option_cases() {
          [](server_config const& c) { return c.request_timeout_s == 3; }},
         {"socket-send-buffer", "KINTO_PUSH_SOCKET_SEND_BUFFER", "16384",
          [](server_config const& c) { return c.socket_send_buffer == 16384; }},
+        {"compression", "KINTO_PUSH_COMPRESSION", "off", [](server_config const& c) { return !c.compression; }},
         {"log-level", "KINTO_PUSH_LOG_LEVEL", "debug", [](server_config const& c) { return c.log_level == "debug"; }},
         {"metrics-listen", "KINTO_PUSH_METRICS_LISTEN", "10.0.0.5:9102",
          [](server_config const& c) { return c.metrics_host == std::optional<std::string>("10.0.0.5") && c.metrics_port == 9102; }},
@@ -147,6 +148,7 @@ TEST_CASE("defaults follow PROTOCOL.md section 5", "[config]") {
     CHECK(c.heartbeat_s == 25);
     CHECK(c.request_timeout_s == 30);
     CHECK(c.socket_send_buffer == 0);
+    CHECK(c.compression);
     CHECK(c.log_format == "text");
     CHECK(c.log_level == "info");
 }
@@ -284,6 +286,8 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"log-level", "loud"},
                                       bad_case{"metrics-listen", "9102"},
                                       bad_case{"metrics-listen", "[::1]:70000"},
+                                      bad_case{"compression", "yes"},
+                                      bad_case{"compression", "ON"},
                                       bad_case{"log-format", "xml"}}) {
         CAPTURE(flag, value);
         CHECK_THAT(load_error({"--" + flag, value}), Catch::Contains("--" + flag) && Catch::Contains(value));
