@@ -134,8 +134,7 @@ export class SseTransport {
   }
 
   /** The channel set or the credentials changed: reopen the stream soon (changes made in one tick go together). */
-  update(force = false) {
-    if (force && this._stream) this._stream.stale = true;
+  update() {
     if (this._timers.reopen) return;
     this._timers.reopen = setTimeout(() => {
       this._timers.reopen = null;
@@ -464,6 +463,17 @@ export class SseTransport {
   tokenChanged() {
     for (const entry of this.client._channels.values()) if (entry.parked === 'unauthorized') entry.parked = null;
     this._tokenChanged = true;
-    this.update(true);
+    if (this._stream) this._stream.stale = true;
+    this.update();
+  }
+
+  /**
+   * A channel went: a new stream without it (the stream's channels are in its URL).
+   * @returns {Promise<void>} resolved at once
+   */
+  unsubscribe(entry) {
+    this.update();
+    if (entry.status !== 'pending') this.client._emit('unsubscribed', { type: 'unsubscribed', channel: entry.channel });
+    return Promise.resolve();
   }
 }
