@@ -149,10 +149,7 @@ export class SseTransport {
   /** Ends the stream, if any, without reporting anything. */
   stop() {
     this._seq++;
-    for (const key of Object.keys(this._timers)) {
-      clearTimeout(this._timers[key]);
-      this._timers[key] = null;
-    }
+    this.client._clearTimers(this._timers);
     const stream = this._stream;
     this._stream = null;
     if (stream) {
@@ -183,9 +180,7 @@ export class SseTransport {
     const c = this.client;
     const fetchImpl = this._fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') {
-      c._emit('error', { type: 'transport', message: 'kinto-push: no fetch here for the SSE transport: pass the fetch option' });
-      c._stopped = true;
-      c._setState('failed');
+      c._fail('kinto-push: no fetch here for the SSE transport: pass the fetch option');
       return;
     }
     if (!quiet) {
@@ -310,10 +305,7 @@ export class SseTransport {
       if (stream.tokenChanged) c._emit('authenticated', { type: 'authenticated', sub: null, expires: null });
       return;
     }
-    c.welcome = { type: 'welcome', transport: 'sse', session: null, server: server ?? null, heartbeat: null };
-    c.attempt = 0;
-    c.connections += 1;
-    c._setState('open');
+    c._connected({ type: 'welcome', transport: 'sse', session: null, server: server ?? null, heartbeat: null });
     c._emit('connect', c.welcome);
     if (stream.tokenChanged) c._emit('authenticated', { type: 'authenticated', sub: null, expires: null });
   }
@@ -450,10 +442,8 @@ export class SseTransport {
   _refuse(entry, code, message, status) {
     const c = this.client;
     const wasAccepted = this._accepted.delete(entry.channel);
-    c._channels.delete(entry.channel);
     const frame = { type: 'error', code, message, status, channel: entry.channel };
-    const error = Object.assign(new Error(`${entry.channel}: ${code}: ${message}`), { code, frame });
-    for (const w of entry.waiters.splice(0)) w.reject(error);
+    c._drop(entry, frame);
     c._emit('error', frame);
     // Withdrawn authorization (a channel a stream had accepted): as over WebSocket.
     if (wasAccepted) c._emit('unsubscribed', { type: 'unsubscribed', channel: entry.channel, reason: code });
