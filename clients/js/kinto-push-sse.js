@@ -134,8 +134,7 @@ export class SseTransport {
   }
 
   /** The channel set or the credentials changed: reopen the stream soon (changes made in one tick go together). */
-  update(force = false) {
-    if (force && this._stream) this._stream.stale = true;
+  update() {
     if (this._timers.reopen) return;
     this._timers.reopen = setTimeout(() => {
       this._timers.reopen = null;
@@ -150,10 +149,7 @@ export class SseTransport {
   /** Ends the stream, if any, without reporting anything. */
   stop() {
     this._seq++;
-    for (const key of Object.keys(this._timers)) {
-      clearTimeout(this._timers[key]);
-      this._timers[key] = null;
-    }
+    this.client._clearTimers(this._timers);
     const stream = this._stream;
     this._stream = null;
     if (stream) {
@@ -184,9 +180,7 @@ export class SseTransport {
     const c = this.client;
     const fetchImpl = this._fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') {
-      c._emit('error', { type: 'transport', message: 'kinto-push: no fetch here for the SSE transport: pass the fetch option' });
-      c._stopped = true;
-      c._setState('failed');
+      c._fail('kinto-push: no fetch here for the SSE transport: pass the fetch option');
       return;
     }
     if (!quiet) {
@@ -311,10 +305,7 @@ export class SseTransport {
       if (stream.tokenChanged) c._emit('authenticated', { type: 'authenticated', sub: null, expires: null });
       return;
     }
-    c.welcome = { type: 'welcome', transport: 'sse', session: null, server: server ?? null, heartbeat: null };
-    c.attempt = 0;
-    c.connections += 1;
-    c._setState('open');
+    c._connected({ type: 'welcome', transport: 'sse', session: null, server: server ?? null, heartbeat: null });
     c._emit('connect', c.welcome);
     if (stream.tokenChanged) c._emit('authenticated', { type: 'authenticated', sub: null, expires: null });
   }
@@ -451,10 +442,8 @@ export class SseTransport {
   _refuse(entry, code, message, status) {
     const c = this.client;
     const wasAccepted = this._accepted.delete(entry.channel);
-    c._channels.delete(entry.channel);
     const frame = { type: 'error', code, message, status, channel: entry.channel };
-    const error = Object.assign(new Error(`${entry.channel}: ${code}: ${message}`), { code, frame });
-    for (const w of entry.waiters.splice(0)) w.reject(error);
+    c._drop(entry, frame);
     c._emit('error', frame);
     // Withdrawn authorization (a channel a stream had accepted): as over WebSocket.
     if (wasAccepted) c._emit('unsubscribed', { type: 'unsubscribed', channel: entry.channel, reason: code });
@@ -464,6 +453,17 @@ export class SseTransport {
   tokenChanged() {
     for (const entry of this.client._channels.values()) if (entry.parked === 'unauthorized') entry.parked = null;
     this._tokenChanged = true;
-    this.update(true);
+    if (this._stream) this._stream.stale = true;
+    this.update();
+  }
+
+  /**
+   * A channel went: a new stream without it (the stream's channels are in its URL).
+   * @returns {Promise<void>} resolved at once
+   */
+  unsubscribe(entry) {
+    this.update();
+    if (entry.status !== 'pending') this.client._emit('unsubscribed', { type: 'unsubscribed', channel: entry.channel });
+    return Promise.resolve();
   }
 }

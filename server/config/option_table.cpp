@@ -213,7 +213,8 @@ std::vector<option_spec> const& option_table::all() {
              return std::nullopt;
          }},
         {"cors-origins", "O,...", "none",
-         "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js (and /kinto-push-sse.js), "
+         "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js (and /kinto-push-sse.js, "
+         "/kinto-push-ws.js), "
          "/v1/webhooks and /v1/channels (CORS fields and OPTIONS preflights): scheme://host[:port],... or * for "
          "any; none: no CORS",
          origins_in(&server_config::cors_origins)},

@@ -56,7 +56,7 @@ cors_policy::cors_policy(std::optional<auth::origin_list> cors_origins, std::opt
 
 std::string_view cors_policy::methods_of(std::string_view path) {
     if (path == "/v1" || path == "/v1/" || path == "/v1/history" || path == "/v1/sse" || path == "/kinto-push.js" ||
-        path == "/kinto-push-sse.js")
+        path == "/kinto-push-sse.js" || path == "/kinto-push-ws.js")
         return read_only;
     if (path == "/v1/channels" || path.starts_with("/v1/channels/")) return read_only;
     if (path == "/v1/webhooks") return "GET, HEAD, POST";

@@ -98,7 +98,7 @@ describe('--cors-origins with listed origins', () => {
 
   test('the listed origin is echoed on every CORS path, with Vary: Origin', async () => {
     for (const origin of [PAGE, APP]) {
-      for (const path of ['/v1/', '/v1', HISTORY, '/kinto-push.js', '/kinto-push-sse.js']) {
+      for (const path of ['/v1/', '/v1', HISTORY, '/kinto-push.js', '/kinto-push-sse.js', '/kinto-push-ws.js']) {
         for (const method of ['GET', 'HEAD']) {
           const res = await send(server.port, method, path, { origin });
           assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);

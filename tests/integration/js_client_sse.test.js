@@ -365,10 +365,10 @@ test('auto: behind a proxy that strips WebSocket upgrades the client falls back 
   }
 });
 
-test('the server serves the client and its SSE transport as they are in clients/js/', async () => {
+test('the server serves the client and its transports as they are in clients/js/', async () => {
   const server = await startServer();
   try {
-    for (const file of ['kinto-push.js', 'kinto-push-sse.js']) {
+    for (const file of ['kinto-push.js', 'kinto-push-sse.js', 'kinto-push-ws.js']) {
       const res = await fetch(`${server.url}/${file}`);
       assert.equal(res.status, 200, file);
       assert.match(res.headers.get('content-type'), /^text\/javascript/);
