@@ -2,6 +2,8 @@
 
 #include "text/unsigned_number.hpp"
 
+#include <charconv>
+
 namespace kp::server {
 
 namespace {
@@ -49,7 +51,10 @@ void sse_event_id::append(std::string& out, std::string_view epoch,
     out += epoch;
     for (auto const& offset : offsets) {
         out += '_';
-        if (offset) out += std::to_string(*offset);
+        if (!offset) continue;
+        char digits[20];
+        auto const written = std::to_chars(digits, digits + sizeof digits, *offset);
+        out.append(digits, written.ptr);
     }
 }
 

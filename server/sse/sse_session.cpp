@@ -122,8 +122,8 @@ void sse_session<Stream>::run(request_type const& request) {
     queue_.push(sse_text::stream_start());
 
     for (auto const& s : wanted.subscribes) channels_.push_back(s.channel);
-    asked_ = std::move(wanted.asked);
-    positions_.resize(channels_.size());
+    // Until a channel's `subscribed` is sent, the stream's ids carry what it asked.
+    positions_ = std::move(wanted.asked);
     if (found) core_.set_identity(std::move(std::get<session::subscriber_identity>(*found)));
     for (auto& s : wanted.subscribes) core_.submit(std::move(s));
     queued();
@@ -221,6 +221,11 @@ session::frame_ptr sse_session<Stream>::reply_frame(json const& frame) {
     if (type == "subscribed") {
         ++answered_;
         if (epoch_.empty()) epoch_ = frame.at("epoch").get<std::string>();
+        // Where the subscription starts (after `since`, or the head): the stream's position
+        // for this channel until its events move it.
+        auto const& channel = frame.at("channel").get_ref<std::string const&>();
+        for (std::size_t i = 0; i < channels_.size(); ++i)
+            if (channels_[i] == channel) positions_[i] = core_.subscriptions().position(channel);
         return std::make_shared<std::string const>(sse_text::subscribed(frame));
     }
     if (type == "error" && answered_ < channels_.size()) {
@@ -238,13 +243,19 @@ session::frame_ptr sse_session<Stream>::reply_frame(json const& frame) {
 template <class Stream>
 void sse_session<Stream>::push_event(session::send_queue& queue, channels::message_ptr const& m) {
     queue.push(m->sse_data(m));   // built once per message, shared by every stream
+    // The stream's position moves on this channel only (a handful of channels: a scan).
     for (std::size_t i = 0; i < channels_.size(); ++i) {
-        auto position = core_.subscriptions().position(channels_[i]);
-        positions_[i] = position ? position : asked_[i];
+        if (channels_[i] == m->channel) {
+            positions_[i] = m->offset;
+            break;
+        }
     }
-    std::string id;
-    sse_event_id::append(id, epoch_, positions_);
-    queue.push(std::make_shared<std::string const>(sse_text::event_end(id)));
+    auto end = std::make_shared<std::string>();
+    end->reserve(8 + epoch_.size() + 21 * positions_.size());
+    end->append("id: ");
+    sse_event_id::append(*end, epoch_, positions_);
+    end->append("\n\n");
+    queue.push(std::move(end));
 }
 
 template <class Stream>

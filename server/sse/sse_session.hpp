@@ -95,8 +95,9 @@ private:
     session::close_state close_;
     session::session_core core_;
     std::vector<std::string> channels_;                   // the query's, in order
-    std::vector<std::optional<std::uint64_t>> asked_;     // what each asked (sse_request::asked)
-    std::vector<std::optional<std::uint64_t>> positions_; // scratch for each event's id
+    // The stream's position: per channel, its last event's offset, where its subscription
+    // started, or (before its `subscribed`) what the request asked (sse_request::asked).
+    std::vector<std::optional<std::uint64_t>> positions_;
     std::string epoch_;
     std::size_t answered_ = 0;                            // subscribes answered
     // The first refusal before the stream started (a subscribe's error, a close).

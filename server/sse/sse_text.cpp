@@ -25,13 +25,6 @@ std::string subscribed(json const& reply) {
     return "event: subscribed\ndata: " + data.dump() + "\n\n";
 }
 
-std::string event_end(std::string_view id) {
-    std::string out;
-    out.reserve(id.size() + 6);
-    out.append("id: ").append(id).append("\n\n");
-    return out;
-}
-
 std::string error(std::string_view code, std::string_view message) {
     // dump() escapes line breaks: the data stays on one line.
     return "event: error\ndata: " + json{{"code", code}, {"message", message}}.dump() + "\n\n";

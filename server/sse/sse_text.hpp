@@ -20,8 +20,6 @@ session::frame_ptr const& stream_start();
 session::frame_ptr const& ping();
 // `event: subscribed` from the core's `subscribed` reply: {"channel","epoch","offset","recovered"}.
 std::string subscribed(nlohmann::ordered_json const& reply);
-// The end of an event whose data line was queued: `id: <position>` and the blank line.
-std::string event_end(std::string_view id);
 // `event: error` / `data: {"code","message"}`, the stream's last message.
 std::string error(std::string_view code, std::string_view message);
 // The stream's error code for a connection's close code (session/close_code.hpp): too_slow,

@@ -9,14 +9,13 @@ namespace sse_text = kp::server::sse_text;
 namespace close_code = kp::session::close_code;
 using json = nlohmann::ordered_json;
 
-TEST_CASE("SSE texts: start, ping, subscribed, event end, error", "[sse]") {
+TEST_CASE("SSE texts: start, ping, subscribed, error", "[sse]") {
     CHECK(*sse_text::stream_start() == "retry: 2000\n\n");
     CHECK(*sse_text::ping() == ": ping\n\n");
     json reply{{"type", "subscribed"}, {"channel", "/buckets/b"}, {"epoch", "e1"}, {"offset", 4},
                {"recovered", true},    {"id", "ignored"}};
     CHECK(sse_text::subscribed(reply) ==
           "event: subscribed\ndata: {\"channel\":\"/buckets/b\",\"epoch\":\"e1\",\"offset\":4,\"recovered\":true}\n\n");
-    CHECK(sse_text::event_end("e1_4") == "id: e1_4\n\n");
     // A message with a line break stays on one data line.
     CHECK(sse_text::error("too_slow", "a\nb") == "event: error\ndata: {\"code\":\"too_slow\",\"message\":\"a\\nb\"}\n\n");
 }
