@@ -8,25 +8,47 @@
 
 namespace kp::channels {
 
+namespace {
+
+// The text `slot` holds, built by `build` at the first call from any thread. Two threads may
+// build it at once: the first one stored is kept, the other dropped.
+template <class Build>
+std::string const* built_once(std::atomic<std::string const*>& slot, Build&& build) {
+    auto const* text = slot.load(std::memory_order_acquire);
+    if (text) return text;
+    auto made = std::make_unique<std::string>(build());
+    std::string const* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel, std::memory_order_acquire))
+        return made.release();
+    return expected;
+}
+
+}  // namespace
+
 message::~message() {
     delete sse_data_.load(std::memory_order_acquire);
+    delete sse_event_.load(std::memory_order_acquire);
 }
 
 std::shared_ptr<std::string const> message::sse_data(std::shared_ptr<message const> const& self) const {
-    auto const* text = sse_data_.load(std::memory_order_acquire);
-    if (!text) {
-        auto made = std::make_unique<std::string>();
-        made->reserve(frame().size() + 7);
-        made->append("data: ").append(frame()).push_back('\n');
-        // Two shards may build it at once: the first one stored is kept, the other dropped.
-        std::string const* expected = nullptr;
-        if (sse_data_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel,
-                                              std::memory_order_acquire)) {
-            text = made.release();
-        } else {
-            text = expected;
-        }
-    }
+    auto const* text = built_once(sse_data_, [this] {
+        std::string out;
+        out.reserve(frame().size() + 7);
+        out.append("data: ").append(frame()).push_back('\n');
+        return out;
+    });
+    return std::shared_ptr<std::string const>(self, text);
+}
+
+std::shared_ptr<std::string const> message::sse_event(std::shared_ptr<message const> const& self,
+                                                      std::string_view epoch) const {
+    auto const* text = built_once(sse_event_, [this, epoch] {
+        std::string out;
+        out.reserve(frame().size() + epoch.size() + 32);
+        out.append("data: ").append(frame()).append("\nid: ").append(epoch).push_back('_');
+        out.append(std::to_string(offset)).append("\n\n");
+        return out;
+    });
     return std::shared_ptr<std::string const>(self, text);
 }
 

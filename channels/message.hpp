@@ -30,6 +30,7 @@ struct message {
 
 private:
     mutable std::atomic<std::string const*> sse_data_{nullptr};
+    mutable std::atomic<std::string const*> sse_event_{nullptr};
 
 public:
 
@@ -40,6 +41,12 @@ public:
     // the first SSE stream that sends it, on whichever shard, then shared by every stream
     // (the JSON text holds no line break: one line). `self` owns this message.
     std::shared_ptr<std::string const> sse_data(std::shared_ptr<message const> const& self) const;
+    // The whole Server-Sent Event for a stream of this one channel: the data line, then
+    // "id: <epoch>_<offset>" and the blank line. The same for every such stream (`epoch` is
+    // the store's, one for every stream that sends this message), so built once and shared
+    // too: a one-channel stream queues one shared buffer per event, as a WebSocket does.
+    std::shared_ptr<std::string const> sse_event(std::shared_ptr<message const> const& self,
+                                                 std::string_view epoch) const;
 
     // The same text as a whole compressed frame (RSV1, RFC 7692), built at the first call from
     // any thread, or empty when it goes plain (websocket::message_deflater::encode_frame).

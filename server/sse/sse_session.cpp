@@ -242,6 +242,12 @@ session::frame_ptr sse_session<Stream>::reply_frame(json const& frame) {
 
 template <class Stream>
 void sse_session<Stream>::push_event(session::send_queue& queue, channels::message_ptr const& m) {
+    if (channels_.size() == 1) {
+        // The stream's position is this event's: the whole message is shared by every stream.
+        positions_[0] = m->offset;
+        queue.push(m->sse_event(m, epoch_));
+        return;
+    }
     queue.push(m->sse_data(m));   // built once per message, shared by every stream
     // The stream's position moves on this channel only (a handful of channels: a scan).
     for (std::size_t i = 0; i < channels_.size(); ++i) {

@@ -40,4 +40,9 @@ TEST_CASE("an event's SSE data line is built once and shared", "[sse]") {
     CHECK(first.get() == second.get());
     CHECK(*first == "data: " + std::string(m->frame()) + "\n");
     CHECK(first->find('\n') == first->size() - 1);
+
+    // A one-channel stream's whole event: its id is the epoch and this offset, for every stream.
+    auto whole = m->sse_event(m, "e1");
+    CHECK(whole.get() == m->sse_event(m, "e1").get());
+    CHECK(*whole == "data: " + std::string(m->frame()) + "\nid: e1_3\n\n");
 }
