@@ -4,6 +4,7 @@
 #
 #   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e,f] [--stores memory,sqlite] [--shards 1] [--no-nchan]
 #                          [--before BIN] [--transports ws,ws-deflate,sse] [--payloads bench,typical,large]
+#                          [--tag NAME]
 #
 #   KINTO_PUSH_BIN         default build/release/server/kinto-push
 #   KP_LOADGEN_BIN         default build/release/bench/loadgen/kp-loadgen
@@ -36,7 +37,8 @@
 # bench/results/raw/<date>-transports/<shape>_<payload>_<transport>_<target>_<rep>.json; summary
 # bench/results/<date>-transports.md (bench/transport_summary.py: medians, bytes on the wire per
 # delivery, and the ratios kinto-push SSE / nchan SSE, SSE / WebSocket, deflate / uncompressed,
-# kinto-push deflate / nchan deflate); no charts.
+# kinto-push deflate / nchan deflate); no charts. --tag NAME: raw/<date>-NAME/ and
+# <date>-NAME.md instead (several such runs on one day).
 # Only the servers this script started are stopped, by PID, also on Ctrl-C.
 set -euo pipefail
 
@@ -50,7 +52,7 @@ SHAPES=a,b,c,d,e,f
 STORES=memory,sqlite
 NCHAN=1
 SHARDS=1
-TRANSPORTS='' PAYLOADS=''
+TRANSPORTS='' PAYLOADS='' TAG=''
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
     --before) BEFORE_BIN=$2; shift 2 ;;
     --transports) TRANSPORTS=$2; shift 2 ;;
     --payloads) PAYLOADS=$2; shift 2 ;;
+    --tag) TAG=$2; shift 2 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -91,6 +94,10 @@ DATE=$(date -u +%Y-%m-%d)
 NAME=$DATE-vs-nchan RAW=$ROOT/bench/results/raw/$DATE CHARTS=bench
 [ "$NCHAN" = 1 ] || { NAME=$DATE-stores RAW=$ROOT/bench/results/raw/$DATE-stores CHARTS=bench-stores; }
 [ "$TRANSPORT_MODE" = 0 ] || { NAME=$DATE-transports RAW=$ROOT/bench/results/raw/$DATE-transports; }
+if [ -n "$TAG" ]; then
+  [[ "$TAG" =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]] || { echo "--tag: lower-case letters, digits and dashes" >&2; exit 2; }
+  NAME=$DATE-$TAG RAW=$ROOT/bench/results/raw/$DATE-$TAG
+fi
 SUMMARY=$ROOT/bench/results/$NAME.md
 mkdir -p "$RAW" "$ROOT/docs/images"
 WORK=$(mktemp -d /tmp/kp-compare.XXXXXX)
