@@ -32,7 +32,8 @@
 # transport (ws: WebSocket; ws-deflate: WebSocket offering permessage-deflate, and nchan with
 # `nchan_deflate_message_for_websocket on`; sse: Server-Sent Events, nchan's EventSource
 # subscriber) and per payload (bench: the shapes' padded payload; typical: a Kinto record of a
-# handful of fields; large: about 32 KiB of record, for shape (g)), all of a shape's
+# handful of fields; large: about 32 KiB of record, run on shape (g) only, and (g) only with
+# it; (c) once, with the first payload), all of a shape's
 # (transport, target) pairs rotating within each repetition. Raw JSON:
 # bench/results/raw/<date>-transports/<shape>_<payload>_<transport>_<target>_<rep>.json; summary
 # bench/results/<date>-transports.md (bench/transport_summary.py: medians, bytes on the wire per
@@ -65,7 +66,7 @@ while [ $# -gt 0 ]; do
     --transports) TRANSPORTS=$2; shift 2 ;;
     --payloads) PAYLOADS=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -184,6 +185,10 @@ if [ "$TRANSPORT_MODE" = 1 ]; then
   for rep in $(seq "$REPS"); do
     for shape in "${shape_list[@]}"; do
       for payload in "${payload_list[@]}"; do
+        # large goes with (g) only (elsewhere it would be gigabytes per second), (g) with large
+        # only; idle (c) publishes nothing: once, with the first payload
+        case "$shape:$payload" in g:large) ;; g:*|*:large) continue ;; esac
+        [ "$shape" = c ] && [ "$payload" != "${payload_list[0]}" ] && continue
         pairs=()   # transport:target, rotated from one repetition to the next
         for transport in "${transport_list[@]}"; do
           [ "$NCHAN" = 1 ] && [ "$shape" != e ] && pairs+=("$transport:nchan")
