@@ -2,6 +2,7 @@
 
 #include "channels/json_string.hpp"
 #include "websocket/frame_encoder.hpp"
+#include "websocket/message_deflater.hpp"
 
 #include <cassert>
 
@@ -66,6 +67,12 @@ std::shared_ptr<message const> message::from_record(std::string channel, std::ui
     m->offset = offset;
     m->timestamp = timestamp;
     return m;
+}
+
+std::string const& message::deflated() const {
+    std::call_once(deflate_once_,
+                   [this] { deflated_ = websocket::message_deflater::encode_frame(websocket::opcode::text, frame()); });
+    return deflated_;
 }
 
 }  // namespace kp::channels

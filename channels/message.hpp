@@ -1,13 +1,15 @@
 #pragma once
 // One event of one channel as sent to clients: the frame is serialized once, as the bytes of a
 // whole WebSocket frame (header included: a server frame is never masked), and shared,
-// immutable, by every session that sends it.
+// immutable, by every session that sends it. Its permessage-deflate frame is built at most
+// once too, by the first session that wants it, then shared by every compressing session.
 
 #include "store/history_types.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,12 +41,20 @@ public:
     // (the JSON text holds no line break: one line). `self` owns this message.
     std::shared_ptr<std::string const> sse_data(std::shared_ptr<message const> const& self) const;
 
+    // The same text as a whole compressed frame (RSV1, RFC 7692), built at the first call from
+    // any thread, or empty when it goes plain (websocket::message_deflater::encode_frame).
+    std::string const& deflated() const;
+
     // Builds the frame around a stored body ({"payload":…,"impacted_objects":…}).
     static std::shared_ptr<message const> from_record(std::string channel, std::uint64_t offset,
                                                       std::int64_t timestamp, std::string const& body);
     static std::shared_ptr<message const> from_record(store::event_record const& record) {
         return from_record(record.channel, record.offset, record.timestamp, record.body);
     }
+
+private:
+    mutable std::once_flag deflate_once_;
+    mutable std::string deflated_;
 };
 
 using message_ptr = std::shared_ptr<message const>;

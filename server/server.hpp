@@ -47,6 +47,7 @@ private:
     auth::publisher_auth publishers_;
     channels::publish_queue ingest_;
     subscriber_access access_;
+    cors_policy cors_;
     boost::asio::thread_pool blocking_{2};
     server_context context_;
     router routes_;

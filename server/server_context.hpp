@@ -6,6 +6,7 @@
 #include "channels/channel_hub.hpp"
 #include "channels/publish_queue.hpp"
 #include "server/config/server_config.hpp"
+#include "server/http/cors_policy.hpp"
 #include "server/telemetry/server_metrics.hpp"
 #include "server/access/subscriber_access.hpp"
 #include "server/net/tls_context_provider.hpp"
@@ -26,6 +27,8 @@ struct server_context {
     auth::publisher_auth const& publishers;
     channels::publish_queue& ingest;
     subscriber_access& access;
+    // --cors-origins and --allowed-origins: CORS fields, preflights, the Origin check.
+    cors_policy const& cors;
     // Threads for work that may touch the disk (history reads, store probes): never a shard.
     boost::asio::thread_pool& blocking;
     // Set when --tls-cert/--tls-key are: the listener then speaks only TLS.

@@ -34,9 +34,10 @@ void locate(server_context& context, asio::any_io_executor executor, std::shared
 }
 
 void read_page(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,
-               std::string const& channel, std::uint64_t after, std::size_t limit, session::session_port::paged done) {
+               std::string const& channel, std::uint64_t after, std::size_t limit, bool deflate,
+               session::session_port::paged done) {
     asio::post(context.blocking, [keep = std::move(keep), executor = std::move(executor), &context, channel, after,
-                                  limit, done = std::move(done)]() mutable {
+                                  limit, deflate, done = std::move(done)]() mutable {
         std::vector<channels::message_ptr> page;
         bool failed = false;
         try {
@@ -45,6 +46,10 @@ void read_page(server_context& context, asio::any_io_executor executor, std::sha
             spdlog::error("reading {} from the store: {}", channel, e.what());
             failed = true;
         }
+        // Events read from the disk are this page's own: compress them here, off the shard
+        // (those of the memory tail are shared, and most often compressed already).
+        if (deflate)
+            for (auto const& m : page) m->deflated();
         // The reference moves back with the page: the session must end on its shard.
         asio::post(executor, [keep = std::move(keep), done = std::move(done), page = std::move(page), failed]() mutable {
             done(std::move(page), failed);

@@ -23,7 +23,10 @@ void authorize(server_context& context, boost::asio::any_io_executor executor, s
 void locate(server_context& context, boost::asio::any_io_executor executor, std::shared_ptr<void const> keep,
             std::string const& channel, std::int64_t timestamp, session::session_port::located done);
 
+// `deflate`: the session compresses its events (permessage-deflate): the page's compressed
+// frames are built on the pool too (pages read from the disk are the session's own).
 void read_page(server_context& context, boost::asio::any_io_executor executor, std::shared_ptr<void const> keep,
-               std::string const& channel, std::uint64_t after, std::size_t limit, session::session_port::paged done);
+               std::string const& channel, std::uint64_t after, std::size_t limit, bool deflate,
+               session::session_port::paged done);
 
 }  // namespace kp::server::session_answers

@@ -8,6 +8,8 @@ std::string_view index_html();
 std::string_view app_js();
 std::string_view style_css();
 std::string_view kinto_push_js();
+std::string_view kinto_push_sse_js();
+std::string_view kinto_push_ws_js();
 }  // namespace embedded
 
 namespace {
@@ -28,6 +30,9 @@ constexpr entry assets[] = {
     {"/app.js", javascript, embedded::app_js},
     {"/style.css", css, embedded::style_css},
     {"/kinto-push.js", javascript, embedded::kinto_push_js},
+    // Imported by /kinto-push.js (./kinto-push-sse.js, ./kinto-push-ws.js): its transports.
+    {"/kinto-push-sse.js", javascript, embedded::kinto_push_sse_js},
+    {"/kinto-push-ws.js", javascript, embedded::kinto_push_ws_js},
 };
 
 }  // namespace

@@ -13,7 +13,8 @@ struct asset {
 };
 
 // The embedded file served at `path`: "/" and "/index.html" (the dashboard), "/app.js",
-// "/style.css", "/kinto-push.js"; nullopt for any other path.
+// "/style.css", "/kinto-push.js", "/kinto-push-sse.js", "/kinto-push-ws.js"; nullopt for any
+// other path.
 std::optional<asset> find_asset(std::string_view path);
 
 }  // namespace kp::web_demo

@@ -2,10 +2,10 @@
 
 namespace kp::websocket {
 
-std::string frame_header(opcode op, std::size_t payload_size) {
+std::string frame_header(opcode op, std::size_t payload_size, bool compressed) {
     std::string header;
     header.reserve(10);
-    header += static_cast<char>(0x80 | static_cast<std::uint8_t>(op));   // FIN, no RSV bit
+    header += static_cast<char>(0x80 | (compressed ? 0x40 : 0) | static_cast<std::uint8_t>(op));   // FIN, RSV1
     if (payload_size < 126) {
         header += static_cast<char>(payload_size);
     } else if (payload_size <= 0xFFFF) {

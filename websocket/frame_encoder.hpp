@@ -19,8 +19,9 @@ enum class opcode : std::uint8_t {
     pong = 0xA,
 };
 
-// The header of an unfragmented, unmasked frame carrying `payload_size` bytes (2, 4 or 10 bytes).
-std::string frame_header(opcode op, std::size_t payload_size);
+// The header of an unfragmented, unmasked frame carrying `payload_size` bytes (2, 4 or 10 bytes);
+// `compressed`: RSV1 set, the payload is a permessage-deflate message (message_deflater).
+std::string frame_header(opcode op, std::size_t payload_size, bool compressed = false);
 
 // A whole frame: header then payload.
 std::string encode_frame(opcode op, std::string_view payload);

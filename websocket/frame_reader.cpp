@@ -1,6 +1,7 @@
 #include "websocket/frame_reader.hpp"
 
 #include "websocket/close_code.hpp"
+#include "websocket/message_inflater.hpp"
 #include "websocket/utf8_validator.hpp"
 
 #include <cstring>
@@ -52,7 +53,9 @@ frame_reader::result frame_reader::read(std::span<char> data) {
     auto const b1 = static_cast<unsigned char>(data[1]);
     bool const fin = b0 & 0x80;
     auto const op = static_cast<opcode>(b0 & 0x0F);
-    if (b0 & 0x70) return fail(close_code::protocol_error, "reserved bits set (no extension was negotiated)");
+    bool const rsv1 = b0 & 0x40;
+    if (b0 & 0x30) return fail(close_code::protocol_error, "reserved bits RSV2/RSV3 set (no extension uses them)");
+    if (rsv1 && !deflate_) return fail(close_code::protocol_error, "reserved bits set (no extension was negotiated)");
     if (!(b1 & 0x80)) return fail(close_code::protocol_error, "client frames must be masked");
 
     std::size_t const length_bytes = (b1 & 0x7F) == 126 ? 2 : (b1 & 0x7F) == 127 ? 8 : 0;
@@ -76,6 +79,7 @@ frame_reader::result frame_reader::read(std::span<char> data) {
             return fail(close_code::protocol_error, "unknown control opcode");
         if (!fin) return fail(close_code::protocol_error, "fragmented control frame");
         if (length > 125) return fail(close_code::protocol_error, "control frame over 125 bytes");
+        if (rsv1) return fail(close_code::protocol_error, "RSV1 set on a control frame (never compressed)");
     } else {
         if (op != opcode::continuation && op != opcode::text && op != opcode::binary)
             return fail(close_code::protocol_error, "unknown data opcode");
@@ -83,6 +87,8 @@ frame_reader::result frame_reader::read(std::span<char> data) {
             return fail(close_code::protocol_error, "continuation frame without a message");
         if (op != opcode::continuation && in_message_)
             return fail(close_code::protocol_error, "new message before the previous one ended");
+        if (rsv1 && op == opcode::continuation)
+            return fail(close_code::protocol_error, "RSV1 set on a continuation frame (only the first frame has it)");
         std::uint64_t const so_far = op == opcode::continuation ? fragments_.size() : 0;
         if (length > max_message_ || so_far + length > max_message_)
             return fail(close_code::too_big, "message too big");
@@ -125,19 +131,30 @@ frame_reader::result frame_reader::read(std::span<char> data) {
 
     std::string_view message;
     opcode message_op = op;
+    bool compressed = rsv1;
     if (op == opcode::continuation) {
         fragments_.append(bytes);
         if (!fin) return r;
         in_message_ = false;
         message = fragments_;
         message_op = message_op_;
+        compressed = compressed_;
     } else if (!fin) {
         in_message_ = true;
         message_op_ = op;
+        compressed_ = rsv1;
         fragments_.assign(bytes);
         return r;
     } else {
         message = bytes;
+    }
+    if (compressed) {
+        auto const inflated = message_inflater::inflate(message, max_message_);
+        if (inflated.what == message_inflater::status::too_big)
+            return fail(close_code::too_big, "message too big once inflated");
+        if (inflated.what == message_inflater::status::invalid)
+            return fail(close_code::invalid_payload, "invalid compressed data (permessage-deflate)");
+        message = inflated.text;
     }
     if (message_op == opcode::text) {
         if (!valid_utf8(message)) return fail(close_code::invalid_payload, "text message is not UTF-8");

@@ -6,6 +6,12 @@
 //
 // Limits are checked on the header, before the payload is buffered: a message over
 // `max_message` bytes is refused (1009) as soon as its length is known.
+//
+// permessage-deflate (RFC 7692), once accept_deflate() was called: RSV1 on the first frame of
+// a data message marks it compressed; the whole message is inflated (message_inflater) within
+// the same `max_message` bytes (past them: 1009) before its UTF-8 is checked; data that does
+// not inflate is 1007. RSV1 on a continuation or a control frame, or without the extension,
+// is a protocol error (1002); so are RSV2 and RSV3.
 
 #include "websocket/frame_encoder.hpp"
 
@@ -21,7 +27,8 @@ struct frame_event {
     enum class kind { none, text, binary, ping, pong, close, error };
     kind what = kind::none;
     // text/binary: the message; ping/pong: their payload; close: the reason; error: why.
-    // Valid until the next call to read().
+    // Valid until the next call to read() (an inflated message: until the thread's next
+    // read() of a compressed message, by any reader).
     std::string_view payload;
     // close: the peer's code (1005 when it sent none); error: the code to close with.
     std::uint16_t code = 0;
@@ -44,12 +51,17 @@ public:
     // How many bytes the buffer must hold for the next call to make progress.
     std::size_t wanted() const { return wanted_; }
 
+    // permessage-deflate was negotiated: compressed messages (RSV1) are read from now on.
+    void accept_deflate() { deflate_ = true; }
+
 private:
     result fail(std::uint16_t code, std::string_view why);
 
     std::size_t max_message_;
     std::size_t wanted_ = 2;
     bool in_message_ = false;      // a fragmented message has started
+    bool deflate_ = false;         // permessage-deflate negotiated
+    bool compressed_ = false;      // the fragmented message started with RSV1
     opcode message_op_ = opcode::text;
     std::string fragments_;        // the fragments received so far
 };

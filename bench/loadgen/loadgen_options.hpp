@@ -42,6 +42,7 @@ struct loadgen_options {
     double max_lag_ms = 500;                   // saturate: p99 latency bound of a passing step
     unsigned max_steps = 10;                   // saturate
     std::optional<std::string> json_out;
+    bool deflate = false;                      // --deflate on: the same as --transport ws-deflate
 };
 
 }  // namespace kp::loadgen

@@ -76,6 +76,12 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
         {"step-seconds", decimal(o.step_seconds, 0.5, 600)},
         {"max-lag-ms", decimal(o.max_lag_ms, 1, 600'000)},
         {"max-steps", whole(o.max_steps, 1, 100)},
+        {"deflate",
+         [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
+             if (v != "on" && v != "off") return usage_error{"--deflate " + v + ": must be on or off"};
+             o.deflate = v == "on";
+             return std::nullopt;
+         }},
         {"target",
          [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
              if (v == "kinto-push") o.target = target_kind::kinto_push;
@@ -179,6 +185,9 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
         if (auto error = it->second(name, *value)) return *error;
     }
 
+    if (o.deflate && o.transport == transport_kind::sse)
+        return usage_error{"--deflate on is for WebSocket subscribers, not --transport sse"};
+    if (o.deflate) o.transport = transport_kind::ws_deflate;
     if (!have_url) return usage_error{"--url is required (e.g. --url http://127.0.0.1:8080)"};
     if (o.threads % o.urls.size() != 0)
         return usage_error{"--threads must be a multiple of the number of --url nodes (each node gets whole threads)"};
@@ -248,6 +257,7 @@ Options:
   --max-lag-ms MS               saturate: p99 latency bound of a passing step (default 500)
   --max-steps N                 saturate: at most N steps (default 10)
   --json FILE                   also write the report as JSON (- for stdout)
+  --deflate on|off              on: the same as --transport ws-deflate (default off)
 
 Exit status: 0 done, 1 the run ended early (--max-seconds) or no connection was established,
 2 bad command line.

@@ -1,4 +1,5 @@
-// Types of kinto-push.js (the kinto-push WebSocket client). See docs/js-client.md.
+// Types of kinto-push.js (the kinto-push client, over WebSocket or Server-Sent Events, with its
+// transports in kinto-push-ws.js and kinto-push-sse.js). See docs/js-client.md.
 
 /** Where a client stands in one channel. */
 export interface Position {
@@ -28,9 +29,17 @@ export interface BackoffOptions {
   jitter?: boolean;
 }
 
+/** `auto`: WebSocket, falling back to SSE while no WebSocket connection of this client ever opened. */
+export type TransportOption = 'websocket' | 'sse' | 'auto';
+export type Transport = 'websocket' | 'sse';
+
 export interface ClientOptions {
   /** A JWT, or the value of a Kinto Authorization header; sent as ?access_token=. */
   token?: string | null;
+  /** WebSocket (/v1/ws), Server-Sent Events (/v1/sse, read with fetch), or auto (default). */
+  transport?: TransportOption;
+  /** The fetch function of the SSE transport (default globalThis.fetch). */
+  fetch?: typeof globalThis.fetch;
   /** Positions per channel (default memoryStorage()). */
   storage?: PositionStorage;
   /** A WebSocket constructor (default globalThis.WebSocket, else the `ws` package). */
@@ -38,7 +47,10 @@ export interface ClientOptions {
   backoff?: BackoffOptions;
   /** A connection without welcome by then is retried (default 10000). */
   connectTimeoutMs?: number;
-  /** Silence before a ping frame, and time to wait for its answer (default: the server's heartbeat; 0 disables). */
+  /**
+   * Silence before a ping frame, and time to wait for its answer (default: the server's
+   * heartbeat; 0 disables). Over SSE: reconnect after twice this much silence (default 45000).
+   */
   pingIntervalMs?: number | null;
   /** Connect at once (default true). */
   autoConnect?: boolean;
@@ -76,9 +88,14 @@ export interface EventFrame {
 
 export interface WelcomeFrame {
   type: 'welcome';
-  session: string;
-  server: string;
-  heartbeat: number;
+  /** null over SSE. */
+  session: string | null;
+  /** null over SSE when the browser hides the Server header (another origin). */
+  server: string | null;
+  /** null over SSE. */
+  heartbeat: number | null;
+  /** 'sse' when the connection is an SSE stream (absent over WebSocket). */
+  transport?: 'sse';
 }
 
 export interface SubscribedFrame {
@@ -94,12 +111,15 @@ export interface UnsubscribedFrame {
   type: 'unsubscribed';
   id?: string | number;
   channel: string;
+  /** Set when the server withdrew the channel (e.g. 'forbidden'). */
+  reason?: string;
 }
 
 export interface AuthenticatedFrame {
   type: 'authenticated';
   id?: string | number;
-  sub: string;
+  /** null over SSE. */
+  sub: string | null;
   expires: number | null;
 }
 
@@ -129,6 +149,10 @@ export interface ClientError {
   type: 'error' | 'transport' | 'close' | 'storage' | 'handler';
   /** The error frame's code (bad_request, unauthorized, forbidden, …) or the close code. */
   code?: string | number;
+  /** Over SSE: the HTTP status of a refusal (400, 401, 403, 429, 503, …). */
+  status?: number;
+  /** Over SSE: 'sse' on a close that ended a stream. */
+  transport?: 'sse';
   message?: string;
   id?: string | number;
   channel?: string;
@@ -175,9 +199,17 @@ export declare function localStorageStorage(prefix?: string, store?: Storage): P
 /** http(s)://host → ws(s)://host/v1/ws; a ws(s):// URL with a path is kept. */
 export declare function webSocketUrl(url: string): string;
 
+/** http(s)://host (or ws(s)://host/v1/ws) → http(s)://host/v1/sse; another path is kept. */
+export declare function sseUrl(url: string): string;
+
 export declare class KintoPushClient {
   constructor(url: string, options?: ClientOptions);
+  /** The WebSocket URL. */
   readonly url: string;
+  /** The SSE URL. */
+  readonly sseUrl: string;
+  /** The transport in use (with 'auto': 'websocket' until it falls back to 'sse'). */
+  readonly transport: Transport;
   token: string | null;
   readonly storage: PositionStorage;
   readonly backoff: Required<BackoffOptions>;

@@ -1,13 +1,22 @@
 // kinto-push client: subscribe to Kinto change events pushed by a kinto-push server.
 //
-// One ES module for browsers and Node (18+), no build step, no dependency in browsers. In Node
-// without a global WebSocket it imports the `ws` package on first use, or takes a `WebSocket`
-// constructor option. Documentation: docs/js-client.md; types: kinto-push.d.ts.
+// ES modules for browsers and Node (18+), no build step, no dependency in browsers: this one
+// (the client: positions, subscriptions, reconnection, the choice of transport) and its two
+// transports beside it, kinto-push-ws.js (WebSocket, `transport: "websocket"`, and first with
+// `"auto"`) and kinto-push-sse.js (Server-Sent Events, `transport: "sse"`, or `"auto"` when
+// WebSocket cannot connect). In Node without a global WebSocket it imports the `ws` package on
+// first use, or takes a `WebSocket` constructor option. Documentation: docs/js-client.md;
+// types: kinto-push.d.ts.
 //
 // What it does for you: connects, reconnects with exponential backoff and full jitter, resumes
 // every channel from the last event it saw (no hole, no duplicate), keeps those positions in a
 // pluggable storage, and tells you with a `resync` event when the server's history no longer
 // covers the gap, so that you fetch the changes from Kinto with `_since=<timestamp>`.
+
+import { SseTransport, sseUrl } from './kinto-push-sse.js';
+import { WebSocketTransport, webSocketUrl } from './kinto-push-ws.js';
+
+export { sseUrl, webSocketUrl };
 
 /**
  * Where a client stands in one channel: the `epoch` of the server's history, the `offset` of
@@ -38,7 +47,11 @@
 /**
  * @typedef {object} ClientOptions
  * @property {string|null} [token] a JWT, or the value of a Kinto Authorization header
- *   (`Basic …`, `Bearer …`); sent as `?access_token=` in the upgrade request
+ *   (`Basic …`, `Bearer …`); sent as `?access_token=` in the upgrade (or SSE) request
+ * @property {'websocket'|'sse'|'auto'} [transport='auto'] WebSocket (`/v1/ws`), Server-Sent
+ *   Events (`/v1/sse`, read with fetch), or WebSocket with SSE as the fallback when no
+ *   WebSocket connection of this client ever opened (see docs/js-client.md)
+ * @property {typeof fetch} [fetch] the fetch function of the SSE transport (default: globalThis.fetch)
  * @property {PositionStorage} [storage] positions per channel (default: memoryStorage())
  * @property {any} [WebSocket] a WebSocket constructor (default: globalThis.WebSocket, else the
  *   `ws` package)
@@ -46,7 +59,7 @@
  * @property {number} [connectTimeoutMs=10000] a connection without `welcome` by then is retried
  * @property {number|null} [pingIntervalMs] send a `ping` frame after this much silence and
  *   reconnect when nothing answers within the same time (default: the server's `heartbeat`;
- *   0 disables)
+ *   0 disables); over SSE, reconnect after twice this much silence (default 45 s)
  * @property {boolean} [autoConnect=true] connect at once (otherwise call connect())
  */
 
@@ -108,42 +121,15 @@ export function localStorageStorage(prefix = 'kinto-push:', store = globalThis.l
   };
 }
 
-/**
- * The WebSocket URL of a kinto-push server: `http(s)://host[:port]` becomes
- * `ws(s)://host[:port]/v1/ws`; a `ws(s)://` URL with a path is kept as it is.
- * @param {string} url
- * @returns {string}
- */
-export function webSocketUrl(url) {
-  const base = globalThis.location?.href;
-  const u = base ? new URL(url, base) : new URL(url);
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.pathname === '' || u.pathname === '/') u.pathname = '/v1/ws';
-  return u.toString();
-}
-
 // Close codes (PROTOCOL.md, section 3).
 const CLOSE_PROTOCOL_VIOLATION = 4000;
 const CLOSE_UNAUTHORIZED = 4001;
 // Codes after which the same request would fail again: no automatic reconnection.
 const NO_RETRY = new Set([1002, 1003, 1007, 1009, CLOSE_PROTOCOL_VIOLATION, CLOSE_UNAUTHORIZED]);
+const TRANSPORTS = ['websocket', 'sse', 'auto'];
 
 const EVENTS = ['connect', 'disconnect', 'event', 'resync', 'subscribed', 'unsubscribed', 'error', 'state',
   'authenticated'];
-
-let importedWs = null;
-async function defaultWebSocket() {
-  if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
-  if (!importedWs) {
-    importedWs = import('ws').then((m) => m.WebSocket ?? m.default, (e) => {
-      importedWs = null;
-      throw new Error(`kinto-push: no global WebSocket and the "ws" package cannot be imported (${e.message}); ` +
-        'install ws or pass the WebSocket option');
-    });
-  }
-  return importedWs;
-}
 
 function samePosition(a, b) {
   return a && b && a.epoch === b.epoch && a.offset === b.offset && a.timestamp === b.timestamp;
@@ -173,7 +159,16 @@ export class KintoPushClient {
    * @param {ClientOptions} [options]
    */
   constructor(url, options = {}) {
+    const transport = options.transport ?? 'auto';
+    if (!TRANSPORTS.includes(transport)) throw new TypeError(`kinto-push: transport must be one of ${TRANSPORTS.join(', ')}`);
     this.url = webSocketUrl(url);
+    this.sseUrl = sseUrl(url);
+    /** The transport in use: 'websocket' or 'sse' ('auto' starts with 'websocket'). */
+    this.transport = transport === 'sse' ? 'sse' : 'websocket';
+    this._transportOption = transport;
+    this._locked = transport === 'auto' ? null : transport;   // auto: the transport that answered
+    this._fetch = options.fetch ?? null;
+    this._sse = null;
     this.token = options.token ?? null;
     this.storage = options.storage ?? memoryStorage();
     this.backoff = { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) };
@@ -187,14 +182,10 @@ export class KintoPushClient {
     this.attempt = 0;
     /** Connections that reached welcome. */
     this.connections = 0;
-    this._WebSocket = options.WebSocket ?? null;
     this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
     this._channels = new Map();   // channel -> entry (see subscribe)
-    this._requests = new Map();   // frame id -> {kind, channel, entry}
-    this._nextId = 1;
-    this._ws = null;
-    this._socketSeq = 0;
-    this._timers = { reconnect: null, connect: null, ping: null, pong: null };
+    this._ws = new WebSocketTransport(this, options.WebSocket);
+    this._timers = { reconnect: null };
     this._stopped = true;
     if (options.autoConnect ?? true) this.connect();
   }
@@ -307,7 +298,7 @@ export class KintoPushClient {
           entry.position = null;
           this._emit('error', { type: 'storage', channel, error, message: `storage.get failed: ${error?.message ?? error}` });
         });
-      entry.ready.then(() => this._sendSubscribe(entry));
+      entry.ready.then(() => this._transportInUse().update(entry));
     }
     if (handler) entry.handlers.add(handler);
     if (entry.status === 'subscribed' && entry.last) return Promise.resolve(entry.last);
@@ -332,12 +323,8 @@ export class KintoPushClient {
       Promise.resolve().then(() => this.storage.delete(channel)).catch((error) =>
         this._emit('error', { type: 'storage', channel, error, message: `storage.delete failed: ${error?.message ?? error}` }));
     }
-    if (entry.status === 'pending' || !this._isOpen()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const id = this._send({ type: 'unsubscribe', channel });
-      if (id === null) return resolve();
-      this._requests.set(id, { kind: 'unsubscribe', channel, resolve });
-    });
+    const transport = this.transport === 'sse' ? this._sse : this._ws;
+    return transport ? transport.unsubscribe(entry) : Promise.resolve();
   }
 
   /** The channels subscribed to (including those waiting for a connection). */
@@ -365,10 +352,10 @@ export class KintoPushClient {
     if (this._stopped) return;
     if (this.state === 'unauthorized') {
       this.attempt = 0;
-      this._openSocket();
-    } else if (this._isOpen() && token) {
-      const id = this._send({ type: 'auth', token });
-      if (id !== null) this._requests.set(id, { kind: 'auth' });
+      if (this._sse) this._sse.tokenChanged();
+      this._open();
+    } else {
+      this._transportInUse().tokenChanged();   // an auth frame, or a new stream with the new token
     }
   }
 
@@ -380,7 +367,27 @@ export class KintoPushClient {
     if (!this._stopped && this.state !== 'failed' && this.state !== 'unauthorized') return;
     this._stopped = false;
     this.attempt = 0;
-    this._openSocket();
+    this._open();
+  }
+
+  _open() {
+    this._clearTimers();
+    return this._transportInUse().open();
+  }
+
+  // The transport in use. Both (kinto-push-ws.js, kinto-push-sse.js) have the same interface:
+  // open(), stop(), update(entry) (a channel's position loaded), unsubscribe(entry) and
+  // tokenChanged(); they call back into the client (_connected, _onClose, _applySubscribed,
+  // _onEvent, _emit…), which keeps the positions and decides on reconnection.
+  _transportInUse() {
+    if (this.transport === 'websocket') return this._ws;
+    if (!this._sse) this._sse = new SseTransport(this, this._fetch);
+    return this._sse;
+  }
+
+  // auto: a transport reached the server (a welcome, an HTTP answer of kinto-push): kept.
+  _answered(transport) {
+    if (!this._locked) this._locked = transport;
   }
 
   /**
@@ -392,9 +399,8 @@ export class KintoPushClient {
     this._stopped = true;
     this._clearTimers();
     for (const entry of this._channels.values()) clearTimeout(entry.retryTimer);
-    const ws = this._ws;
-    this._ws = null;
-    this._failRequests();
+    const closed = this._ws.stop();
+    this._sse?.stop();
     for (const entry of this._channels.values()) {
       entry.status = 'pending';
       entry.retries = 0;
@@ -404,90 +410,51 @@ export class KintoPushClient {
     this.welcome = null;
     this._setState('closed');
     if (wasOpen) this._emit('disconnect', { code: 1000, reason: 'client closed', willReconnect: false });
-    if (!ws) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); resolve(); };
-      const timer = setTimeout(done, 2_000);
-      ws.onmessage = null;
-      ws.onerror = () => {};   // the `ws` package throws on an error event nobody listens to
-      ws.onclose = () => done();
-      try {
-        if (ws.readyState === 3) done();
-        else ws.close(1000, 'client closed');
-      } catch {
-        done();
-      }
-    });
+    return closed;
   }
 
-  _isOpen() {
-    return this._ws !== null && this._ws.readyState === 1 && this.welcome !== null && this.state === 'open';
-  }
-
-  _clearTimers() {
-    for (const key of Object.keys(this._timers)) {
-      clearTimeout(this._timers[key]);
-      this._timers[key] = null;
+  // Clears the timers of `timers` (the client's own, or a transport's).
+  _clearTimers(timers = this._timers) {
+    for (const key of Object.keys(timers)) {
+      clearTimeout(timers[key]);
+      timers[key] = null;
     }
   }
 
-  _failRequests() {
-    for (const request of this._requests.values()) if (request.kind === 'unsubscribe') request.resolve();
-    this._requests.clear();
+  // A transport reached the server: `welcome` is its greeting (or, over SSE, what stands for it).
+  // The transport then emits `connect`.
+  _connected(welcome) {
+    this.welcome = welcome;
+    this.attempt = 0;
+    this.connections += 1;
+    this._setState('open');
   }
 
-  async _openSocket() {
-    this._clearTimers();
-    const seq = ++this._socketSeq;
-    this.welcome = null;
-    this._setState(this.connections > 0 || this.attempt > 0 ? 'reconnecting' : 'connecting');
-    let Impl;
-    try {
-      Impl = this._WebSocket ?? await defaultWebSocket();
-    } catch (error) {
-      this._emit('error', { type: 'transport', error, message: error.message });
-      this._stopped = true;
-      this._setState('failed');
+  // The transport in use cannot work here (no WebSocket, no fetch): the client fails.
+  _fail(message, error) {
+    this._emit('error', { type: 'transport', ...(error ? { error } : {}), message });
+    this._stopped = true;
+    this._setState('failed');
+  }
+
+  // No WebSocket here (Node 18-21 without ws): auto takes SSE, which needs none. `current`:
+  // the socket that found none is still the one wanted.
+  _noWebSocket(error, current) {
+    if (this._transportOption === 'auto' && !this._locked) {
+      this.transport = 'sse';
+      this._locked = 'sse';
+      if (current && !this._stopped) this._open();
       return;
     }
-    if (seq !== this._socketSeq || this._stopped) return;
-    const url = new URL(this.url);
-    if (this.token) url.searchParams.set('access_token', this.token);
-    let ws;
-    try {
-      ws = new Impl(url.toString());
-    } catch (error) {
-      this._emit('error', { type: 'transport', error, message: `cannot open ${this.url}: ${error.message}` });
-      this._stopped = true;
-      this._setState('failed');
-      return;
-    }
-    this._ws = ws;
-    this._timers.connect = setTimeout(() => {
-      if (this._ws === ws && !this.welcome) this._abandon(ws, 'no welcome in time');
-    }, this.connectTimeoutMs);
-    ws.onmessage = (e) => { if (this._ws === ws) this._onMessage(e.data); };
-    ws.onerror = (e) => {
-      if (this._ws !== ws) return;
-      const error = e?.error ?? new Error(e?.message ?? 'WebSocket error');
-      this._emit('error', { type: 'transport', error, message: `WebSocket error: ${error.message || 'connection failed'}` });
-    };
-    ws.onclose = (e) => { if (this._ws === ws) this._onClose(e?.code ?? 1006, String(e?.reason ?? '')); };
+    this._fail(error.message, error);
   }
 
-  // Gives up on a socket that went silent: closes it without waiting and treats it as a 1006.
-  _abandon(ws, reason) {
-    ws.onmessage = ws.onclose = null;
-    ws.onerror = () => {};   // the `ws` package throws on an error event nobody listens to
-    try { ws.close(1000, reason); } catch { /* already closing */ }
-    if (this._ws === ws) this._onClose(1006, reason);
-  }
-
-  _onClose(code, reason) {
+  // The connection (socket or stream) ended: reconnect with backoff, or stop. `extra` goes into
+  // the error event (the HTTP status of an SSE refusal).
+  _onClose(code, reason, extra = {}) {
     const hadWelcome = this.welcome !== null;
-    this._ws = null;
+    this.welcome = null;
     this._clearTimers();
-    this._failRequests();
     for (const entry of this._channels.values()) {
       clearTimeout(entry.retryTimer);
       if (entry.status !== 'pending') entry.status = 'pending';
@@ -496,7 +463,7 @@ export class KintoPushClient {
     if (NO_RETRY.has(code)) {
       const unauthorized = code === CLOSE_UNAUTHORIZED;
       this._emit('error', {
-        type: 'close', code, reason,
+        type: 'close', code, reason, ...extra,
         message: unauthorized
           ? `the server refused the credentials (${code}${reason ? ` ${reason}` : ''}): call setToken() with new ones`
           : `the server closed the connection with ${code}${reason ? ` (${reason})` : ''}: not retrying`,
@@ -506,118 +473,26 @@ export class KintoPushClient {
       return;
     }
     if (hadWelcome) this.attempt = 0;
-    const delayMs = backoffDelay(this.attempt, this.backoff);
+    let delayMs = backoffDelay(this.attempt, this.backoff);
+    if (this._transportOption === 'auto' && !this._locked && !hadWelcome && (code === 1006 || code === 1015 || extra.status)) {
+      // auto, before any transport reached the server: WebSocket failed before opening (a
+      // proxy that drops upgrades, or no server yet): SSE at once; SSE failed too: WebSocket
+      // again after the backoff, and so on until one of them answers.
+      this.transport = this.transport === 'websocket' ? 'sse' : 'websocket';
+      if (this.transport === 'sse') delayMs = 0;
+    }
     this.attempt += 1;
     this._setState('reconnecting');
     this._emit('disconnect', { code, reason, willReconnect: true, delayMs });
     if (this._stopped) return;   // a disconnect listener called close()
     this._timers.reconnect = setTimeout(() => {
       this._timers.reconnect = null;
-      if (!this._stopped) this._openSocket();
+      if (!this._stopped) this._open();
     }, delayMs);
   }
 
-  _send(frame) {
-    const ws = this._ws;
-    if (!ws || ws.readyState !== 1) return null;
-    const id = String(this._nextId++);
-    try {
-      ws.send(JSON.stringify({ ...frame, id }));
-    } catch (error) {
-      this._emit('error', { type: 'transport', error, message: `send failed: ${error.message}` });
-      return null;
-    }
-    return id;
-  }
-
-  _armPing() {
-    clearTimeout(this._timers.ping);
-    clearTimeout(this._timers.pong);
-    this._timers.pong = null;
-    const interval = this.pingIntervalMs ?? (this.welcome?.heartbeat ?? 25) * 1000;
-    if (!interval) return;
-    const ws = this._ws;
-    this._timers.ping = setTimeout(() => {
-      if (this._ws !== ws) return;
-      if (this._send({ type: 'ping' }) === null) return;
-      this._timers.pong = setTimeout(() => {
-        if (this._ws === ws) this._abandon(ws, 'no answer to ping');
-      }, interval);
-    }, interval);
-  }
-
-  _onMessage(data) {
-    let frame;
-    try {
-      frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
-    } catch {
-      this._emit('error', { type: 'transport', message: 'the server sent a frame that is not JSON' });
-      return;
-    }
-    if (!frame || typeof frame !== 'object') return;
-    this._armPing();
-    switch (frame.type) {
-      case 'welcome': return this._onWelcome(frame);
-      case 'subscribed': return this._onSubscribed(frame);
-      case 'event': return this._onEvent(frame);
-      case 'unsubscribed': {
-        const request = this._takeRequest(frame.id);
-        if (request?.kind === 'unsubscribe') request.resolve();
-        return this._emit('unsubscribed', frame);
-      }
-      case 'authenticated':
-        this._takeRequest(frame.id);
-        this._emit('authenticated', frame);
-        // Channels refused as unauthorized before are tried again with the new credentials.
-        for (const entry of this._channels.values()) if (entry.position !== undefined) this._sendSubscribe(entry);
-        return undefined;
-      case 'error': return this._onError(frame);
-      default: return undefined;   // pong and frames of later versions
-    }
-  }
-
-  _takeRequest(id) {
-    if (id === undefined || id === null) return undefined;
-    const key = String(id);
-    const request = this._requests.get(key);
-    this._requests.delete(key);
-    return request;
-  }
-
-  _onWelcome(frame) {
-    clearTimeout(this._timers.connect);
-    this.welcome = frame;
-    this.attempt = 0;
-    this.connections += 1;
-    this._setState('open');
-    this._armPing();
-    this._emit('connect', frame);
-    for (const entry of this._channels.values()) {
-      if (entry.status === 'pending' && entry.position !== undefined) this._sendSubscribe(entry);
-    }
-  }
-
-  _sendSubscribe(entry) {
-    if (this._channels.get(entry.channel) !== entry || entry.status !== 'pending' || !this._isOpen()) return;
-    const frame = { type: 'subscribe', channel: entry.channel };
-    let since = null;
-    if (entry.since) {
-      since = entry.since;
-    } else if (entry.position && typeof entry.position.epoch === 'string' && Number.isInteger(entry.position.offset)) {
-      since = { epoch: entry.position.epoch, offset: entry.position.offset };
-    }
-    if (since) frame.since = since;
-    const id = this._send(frame);
-    if (id === null) return;
-    entry.status = 'sent';
-    this._requests.set(id, { kind: 'subscribe', channel: entry.channel, entry, since });
-  }
-
-  _onSubscribed(frame) {
-    const request = this._takeRequest(frame.id);
-    const entry = this._channels.get(frame.channel);
-    if (!entry || (request && request.entry !== entry)) return;   // unsubscribed meanwhile
-    const since = request?.since ?? null;
+  // A subscription took effect (either transport): `since` is what was asked for.
+  _applySubscribed(entry, frame, since) {
     entry.status = 'subscribed';
     entry.since = null;
     entry.retries = 0;
@@ -669,36 +544,20 @@ export class KintoPushClient {
     for (const handler of [...entry.handlers]) this._call(handler, 'event', [frame, meta]);
   }
 
-  _onError(frame) {
-    const request = this._takeRequest(frame.id);
-    if (request?.kind === 'subscribe') {
-      const entry = request.entry;
-      if (this._channels.get(entry.channel) === entry) {
-        if (frame.code === 'unavailable' || frame.code === 'internal') {
-          // The server could not answer now: retry this channel later on the same connection.
-          entry.status = 'pending';
-          const delayMs = backoffDelay(entry.retries ?? 0, this.backoff);
-          entry.retries = (entry.retries ?? 0) + 1;
-          entry.retryTimer = setTimeout(() => this._sendSubscribe(entry), delayMs);
-        } else if (frame.code === 'unauthorized') {
-          // Kept: a token given with setToken() makes the next connection try again.
-          entry.status = 'pending';
-        } else {
-          // forbidden, bad_request, too_many_subscriptions, not_found: the channel is dropped.
-          this._channels.delete(entry.channel);
-          const error = Object.assign(new Error(`${entry.channel}: ${frame.code}: ${frame.message ?? ''}`),
-            { code: frame.code, frame });
-          for (const w of entry.waiters.splice(0)) w.reject(error);
-        }
-      }
-      return this._emit('error', { ...frame, channel: entry.channel });
-    }
-    if (request?.kind === 'unsubscribe') {
-      request.resolve();
-      if (frame.code === 'not_found') return undefined;
-      return this._emit('error', { ...frame, channel: request.channel });
-    }
-    return this._emit('error', frame);
+  // The server refused a channel for good (forbidden, bad_request, too_many_subscriptions,
+  // not_found): it is dropped and its subscribe() promises reject with the error frame.
+  _drop(entry, frame) {
+    this._channels.delete(entry.channel);
+    const error = Object.assign(new Error(`${entry.channel}: ${frame.code}: ${frame.message ?? ''}`),
+      { code: frame.code, frame });
+    for (const w of entry.waiters.splice(0)) w.reject(error);
+  }
+
+  // The delay before retrying a channel the server could not answer for.
+  _retryDelay(entry) {
+    const delayMs = backoffDelay(entry.retries ?? 0, this.backoff);
+    entry.retries = (entry.retries ?? 0) + 1;
+    return delayMs;
   }
 
   _setPosition(entry, position, quiet = false) {

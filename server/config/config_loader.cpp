@@ -91,7 +91,9 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             auto const* o = option_table::find(key);
             if (!o) return config_error{"--config " + *config_file + ": unknown option '" + it.key() + "'"};
             if (it->is_null()) continue;   // null: the default (what --print-config shows for unset options)
-            bool const list = it->is_array() && key == "broadcast";   // a list of ID=CHANNEL strings
+            // Lists: ID=CHANNEL strings (broadcast), origins (cors-origins, allowed-origins).
+            bool const list = it->is_array() &&
+                              (key == "broadcast" || key == "cors-origins" || key == "allowed-origins");
             if (!list && !it->is_string() && !it->is_number())
                 return config_error{*config_file + ": " + it.key() + "=" + it->dump() + ": must be a string or a number"};
             std::string value = it->is_string() ? it->get<std::string>() : it->dump();
@@ -99,7 +101,8 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
                 value.clear();
                 for (auto const& item : *it) {
                     if (!item.is_string())
-                        return config_error{*config_file + ": broadcast: must be a list of ID=CHANNEL strings"};
+                        return config_error{*config_file + ": " + it.key() + ": must be a list of " +
+                                            (key == "broadcast" ? "ID=CHANNEL strings" : "origin strings")};
                     value += (value.empty() ? "" : ",") + item.get<std::string>();
                 }
             }
@@ -168,10 +171,14 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["heartbeat"] = c.heartbeat_s;
     out["request-timeout"] = c.request_timeout_s;
     out["socket-send-buffer"] = c.socket_send_buffer;
+    out["compression"] = c.compression ? "on" : "off";
     out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
     out["jwt-secret"] = secret(c.jwt_secret);
     out["jwt-public-key"] = optional(c.jwt_public_key);
     out["kinto-url"] = optional(c.kinto_url);
+    auto origins = [](std::optional<auth::origin_list> const& v) { return v ? json(v->str()) : json(nullptr); };
+    out["cors-origins"] = origins(c.cors_origins);
+    out["allowed-origins"] = origins(c.allowed_origins);
     out["tls-cert"] = optional(c.tls_cert);
     out["tls-key"] = optional(c.tls_key);
     out["metrics-listen"] = c.metrics_host ? json(option_table::host_port(*c.metrics_host, c.metrics_port)) : json(nullptr);

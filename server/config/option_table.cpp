@@ -1,5 +1,6 @@
 #include "server/config/option_table.hpp"
 
+#include "auth/origin_list.hpp"
 #include "push/broadcast_registry.hpp"
 #include "store/store_factory.hpp"
 #include "text/unsigned_number.hpp"
@@ -76,6 +77,12 @@ std::optional<std::string> set_nonempty(std::optional<std::string>& field, std::
     return std::nullopt;
 }
 
+std::optional<std::string> set_compression(server_config& c, std::string const& text) {
+    if (text != "on" && text != "off") return "must be on or off";
+    c.compression = text == "on";
+    return std::nullopt;
+}
+
 std::optional<std::string> set_log_level(server_config& c, std::string const& text) {
     static constexpr char const* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find_if(std::begin(levels), std::end(levels), [&](char const* l) { return text == l; }) ==
@@ -114,6 +121,16 @@ std::optional<std::string> set_broadcasts(server_config& c, std::string const& t
         return "at most " + std::to_string(push::broadcast_registry::max_broadcasts) + " broadcasts";
     c.broadcasts = std::move(specs);
     return std::nullopt;
+}
+
+// --cors-origins, --allowed-origins: `*` or origins (auth/origin_list), normalized.
+option_spec::setter origins_in(std::optional<auth::origin_list> server_config::*field) {
+    return [=](server_config& c, std::string const& text) -> std::optional<std::string> {
+        auto parsed = auth::origin_list::parse(text);
+        if (auto const* why = std::get_if<std::string>(&parsed)) return *why;
+        c.*field = std::get<auth::origin_list>(std::move(parsed));
+        return std::nullopt;
+    };
 }
 
 constexpr std::uint64_t gib = 1024ull * 1024 * 1024;
@@ -174,6 +191,10 @@ std::vector<option_spec> const& option_table::all() {
              c.socket_send_buffer = static_cast<std::size_t>(*value);
              return std::nullopt;
          }},
+        {"compression", "on|off", "on",
+         "permessage-deflate (RFC 7692) on /v1/ws and /v1/push when the client offers it: messages of 256 bytes "
+         "or more are sent compressed, each on its own (one compressed frame shared by every client)",
+         set_compression},
         {"public-channels", "P,...", "none",
          "channel patterns anyone may subscribe to (* = one id; never the firehose /buckets)",
          [](server_config& c, std::string const& v) -> std::optional<std::string> {
@@ -191,6 +212,16 @@ std::vector<option_spec> const& option_table::all() {
              c.kinto_url = v;
              return std::nullopt;
          }},
+        {"cors-origins", "O,...", "none",
+         "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js (and /kinto-push-sse.js, "
+         "/kinto-push-ws.js), "
+         "/v1/webhooks and /v1/channels (CORS fields and OPTIONS preflights): scheme://host[:port],... or * for "
+         "any; none: no CORS",
+         origins_in(&server_config::cors_origins)},
+        {"allowed-origins", "O,...", "any",
+         "origins whose pages may open WebSockets (/v1/ws, /v1/push) and SSE streams (/v1/sse): a request "
+         "with another Origin gets 403; requests without Origin (not from a browser) always pass",
+         origins_in(&server_config::allowed_origins)},
         {"tls-cert", "FILE", "none", "certificate chain (PEM): serve https and wss only; SIGHUP reloads it",
          [](server_config& c, std::string const& v) { return set_nonempty(c.tls_cert, v); }},
         {"tls-key", "FILE", "none", "private key (PEM) of --tls-cert",

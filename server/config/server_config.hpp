@@ -1,6 +1,7 @@
 #pragma once
 // Every setting of the server, with PROTOCOL.md section 5's defaults.
 
+#include "auth/origin_list.hpp"
 #include "push/broadcast_spec.hpp"
 
 #include <cstddef>
@@ -32,10 +33,16 @@ struct server_config {
     std::int64_t heartbeat_s = 25;
     std::int64_t request_timeout_s = 30;   // a whole HTTP request (and the TLS handshake)
     std::size_t socket_send_buffer = 0;    // SO_SNDBUF of accepted sockets; 0: the kernel's autotuning
+    bool compression = true;               // permessage-deflate when a WebSocket client offers it
     std::string public_channels;                 // comma-separated patterns, validated at start
     std::optional<std::string> jwt_secret;
     std::optional<std::string> jwt_public_key;   // PEM file
     std::optional<std::string> kinto_url;
+    // Browsers on other origins (PROTOCOL.md section 4; server/http/cors_policy): the origins
+    // whose pages may read the CORS paths, and those whose WebSocket upgrades and SSE requests
+    // are taken (unset: no CORS fields; no Origin check).
+    std::optional<auth::origin_list> cors_origins;
+    std::optional<auth::origin_list> allowed_origins;
     std::optional<std::string> tls_cert;
     std::optional<std::string> tls_key;
     // --metrics-listen: a second, plain-HTTP address serving only /metrics and the Dockerflow

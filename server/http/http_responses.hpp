@@ -28,6 +28,8 @@ inline constexpr int undefined = 999;
 
 http_response text_response(unsigned status, std::string_view content_type, std::string body, unsigned version,
                             bool keep_alive);
+// A status without a body (204): no Content-Type, no Content-Length.
+http_response empty_response(unsigned status, unsigned version, bool keep_alive);
 http_response json_response(unsigned status, nlohmann::json const& body, unsigned version, bool keep_alive);
 http_response error_response(unsigned status, int errno_value, std::string const& message, unsigned version,
                              bool keep_alive);

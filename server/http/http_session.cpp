@@ -122,10 +122,22 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
 
     auto& request = parser_->get();
-    if (beast::websocket::is_upgrade(request) && routes_.serves_websocket()) {
+    bool const upgrading = beast::websocket::is_upgrade(request);
+    // (The target is parsed here only when it matters: not for every POST of a publisher.)
+    if (routes_.serves_websocket() && (upgrading || context_.cors.checks_origins())) {
         auto target = boost::urls::parse_origin_form(request.target());
-        if (target && target->path() == "/v1/ws") return upgrade();
-        if (target && target->path() == "/v1/push" && context_.broadcasts) return upgrade_push();
+        std::string const path = target ? std::string(target->path()) : std::string();
+        // --allowed-origins, before any upgrade or stream: /v1/ws, /v1/push and /v1/sse
+        // (cors_policy::origin_checked), whatever their dispatch below or in the router.
+        if (auto refusal = context_.cors.origin_refusal(request, path)) {
+            spdlog::info("origin refused: {} on {} from {}",
+                         cors_policy::printable(request[http::field::origin]), path, peer_.address);
+            return send(std::move(*refusal));
+        }
+        if (upgrading) {
+            if (path == "/v1/ws") return upgrade();
+            if (path == "/v1/push" && context_.broadcasts) return upgrade_push();
+        }
     }
     if (request.method() == http::verb::get && routes_.serves_websocket()) {
         auto target = boost::urls::parse_origin_form(request.target());
@@ -179,10 +191,15 @@ void http_session<Stream>::send(http_response response) {
         return http::async_write(stream_, *response_,
                                  beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
     }
-    // The head and the body in one gathered write (server/response_head.hpp).
+    // The head and the body in one gathered write (server/response_head.hpp). A HEAD request
+    // gets the head of the GET answer, Content-Length included, and no body (RFC 9110 9.3.2):
+    // bytes after the head would be read as the start of the next answer.
     response_head_.clear();   // keeps its capacity from one answer to the next
     append_response_head(response_head_, *response_);
-    std::array<asio::const_buffer, 2> const buffers{asio::buffer(response_head_), asio::buffer(response_->body())};
+    bool const head_only = parser_ && parser_->get().method() == http::verb::head;
+    std::array<asio::const_buffer, 2> const buffers{asio::buffer(response_head_),
+                                                    asio::buffer(response_->body().data(),
+                                                                 head_only ? 0 : response_->body().size())};
     asio::async_write(stream_, buffers, beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // One HTTP connection: reads requests with size limits and a deadline, answers them through
 // the router, and hands a WebSocket upgrade on /v1/ws to a websocket_session, on /v1/push
-// to a push_session, and GET /v1/sse to an sse_session.
+// to a push_session, and GET /v1/sse to an sse_session. Requests on /v1/ws, /v1/push and
+// /v1/sse whose Origin --allowed-origins refuses get 403 here, before any of that
+// (server/http/cors_policy).
 //
 // `Stream` is beast::tcp_stream (http://) or beast::ssl_stream<beast::tcp_stream> (https://,
 // after the TLS handshake); both are instantiated in the .cpp.

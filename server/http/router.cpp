@@ -28,6 +28,18 @@ void router::handle(http_request const& request, http_peer const& peer, responde
     if ((scope_ == scope::metrics_only && !service_path) || metrics_elsewhere)
         return respond(error_response(404, kinto_errno::missing_resource, "no such endpoint: " + path, version, keep_alive));
 
+    // --cors-origins (cors_policy): preflights answered here; every other answer on a CORS path,
+    // made now or later on another thread, carries the CORS fields.
+    if (context_.cors.enabled() && scope_ == scope::everything) {
+        if (auto answer = context_.cors.preflight(request, path)) return respond(std::move(*answer));
+        if (auto fields = context_.cors.response_headers(request, path); !fields.empty()) {
+            respond = [inner = std::move(respond), fields = std::move(fields)](http_response response) {
+                cors_policy::add_headers(fields, response);
+                inner(std::move(response));
+            };
+        }
+    }
+
     auto const method_not_allowed = [&] {
         respond(error_response(405, kinto_errno::method_not_allowed, "method not allowed", version, keep_alive));
     };

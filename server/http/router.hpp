@@ -1,7 +1,8 @@
 #pragma once
 // Answers every plain HTTP request (everything but the WebSocket upgrade): it dispatches
 // publishing and the history to their endpoints and answers the service endpoints and the web
-// demo itself.
+// demo itself. With --cors-origins it answers CORS preflights and adds the CORS fields to every
+// answer on a CORS path (server/http/cors_policy).
 
 #include "server/http/history_endpoint.hpp"
 #include "server/http/http_exchange.hpp"

@@ -1,5 +1,6 @@
 #include "server/sse/sse_session.hpp"
 
+#include "server/http/cors_policy.hpp"
 #include "server/http/http_responses.hpp"
 #include "server/http/response_head.hpp"
 #include "server/net/end_http_connection.hpp"
@@ -79,6 +80,8 @@ sse_session<Stream>::~sse_session() {
 template <class Stream>
 void sse_session<Stream>::run(request_type const& request) {
     version_ = request.version();
+    // --cors-origins: on the stream's head and on its refusals alike (a page reads either).
+    cors_headers_ = context_.cors.response_headers(request, "/v1/sse");
     std::optional<std::string_view> last_event_id;
     if (auto it = request.find("Last-Event-ID"); it != request.end())
         last_event_id = std::string_view(it->value().data(), it->value().size());
@@ -112,6 +115,7 @@ void sse_session<Stream>::run(request_type const& request) {
     head.set(http::field::cache_control, "no-cache");
     head.set("X-Accel-Buffering", "no");
     head.keep_alive(false);   // the stream ends with the connection
+    cors_policy::add_headers(cors_headers_, head);
     auto head_text = std::make_shared<std::string>();
     append_response_head(*head_text, head);
     queue_.push(std::move(head_text));
@@ -145,6 +149,7 @@ void sse_session<Stream>::refuse(unsigned status, int errno_value, std::string c
     finish();
     spdlog::debug("sse {}: refused with {}: {}", id_, status, message);
     refusal_ = std::make_unique<http_response>(error_response(status, errno_value, message, version_, false));
+    cors_policy::add_headers(cors_headers_, *refusal_);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
     http::async_write(stream_, *refusal_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) return;
@@ -195,7 +200,7 @@ void sse_session<Stream>::locate(std::string const& channel, std::int64_t timest
 template <class Stream>
 void sse_session<Stream>::read_page(std::string const& channel, std::uint64_t after, std::size_t limit, paged done) {
     session_answers::read_page(context_, stream_.get_executor(), this->shared_from_this(), channel, after, limit,
-                               std::move(done));
+                               false, std::move(done));
 }
 
 template <class Stream>

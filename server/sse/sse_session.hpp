@@ -13,6 +13,7 @@
 // `Stream` is beast::tcp_stream (http://) or beast::ssl_stream<beast::tcp_stream> (https://).
 
 #include "server/closeable.hpp"
+#include "server/http/cors_policy.hpp"
 #include "server/net/write_gather.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
@@ -103,6 +104,7 @@ private:
     int refusal_errno_ = 0;
     std::string refusal_message_;
     std::unique_ptr<boost::beast::http::response<boost::beast::http::string_body>> refusal_;
+    cors_policy::header_list cors_headers_;               // empty without --cors-origins
     std::unique_ptr<gather_array> gather_;
     std::unique_ptr<boost::asio::steady_timer> expiry_;
     std::array<char, 64> discard_{};                      // what a client sends after its request

@@ -6,6 +6,8 @@ server_metrics::server_metrics()
     : connections_total(registry_.add_counter("kinto_push_connections_total", "WebSocket connections accepted")),
       connections_refused(registry_.add_counter(
           "kinto_push_connections_refused_total", "WebSocket connections closed with 4029 (over --max-connections)")),
+      connections_deflate(registry_.add_counter("kinto_push_connections_deflate_total",
+                                                "WebSocket connections accepted with permessage-deflate")),
       events_received(registry_.add_counter("kinto_push_events_received_total",
                                             "Kinto events in POST /v1/events requests answered 202")),
       events_delivered(registry_.add_counter("kinto_push_events_delivered_total",

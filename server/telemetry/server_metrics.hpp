@@ -21,6 +21,7 @@ private:
 public:
     metrics::counter& connections_total;
     metrics::counter& connections_refused;           // over --max-connections (4029)
+    metrics::counter& connections_deflate;           // accepted with permessage-deflate
     metrics::counter& events_received;               // events in POSTs answered 202
     metrics::counter& events_delivered;              // live events queued to a connection
     metrics::counter& events_replayed;               // history events queued by a resume

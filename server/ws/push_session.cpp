@@ -172,8 +172,7 @@ void push_session<Stream>::send_broadcast(push::frame_ptr const& frame) {
 
 template <class Stream>
 void push_session<Stream>::reply(json const& frame) {
-    this->send(std::make_shared<std::string const>(kp::websocket::encode_frame(kp::websocket::opcode::text, frame.dump())),
-               true);
+    this->send(this->text_frame(frame.dump()), true);   // compressed only with permessage-deflate, from 256 bytes
 }
 
 template class push_session<beast::tcp_stream>;

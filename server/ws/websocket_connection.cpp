@@ -1,14 +1,14 @@
 #include "server/ws/websocket_connection.hpp"
 
-#include "server/http/http_responses.hpp"
 #include "server/net/io_errors.hpp"
 #include "server/net/lingering_close.hpp"
 #include "server/net/write_gather.hpp"
 #include "server/telemetry/log_event.hpp"
+#include "server/ws/upgrade_answer.hpp"
 #include "session/close_code.hpp"
 #include "store/random_hex.hpp"
 #include "websocket/frame_encoder.hpp"
-#include "websocket/handshake.hpp"
+#include "websocket/message_deflater.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -79,17 +79,11 @@ websocket_connection<Stream>::~websocket_connection() {
 template <class Stream>
 void websocket_connection<Stream>::run(request_type request) {
     // The opening handshake (RFC 6455 section 4.2.1); http_session checked the Upgrade.
-    if (request[http::field::sec_websocket_version] != "13")
-        return refuse_upgrade(426, "Sec-WebSocket-Version: only 13 is supported");
-    auto const key = request[http::field::sec_websocket_key];
-    if (!websocket::valid_client_key(std::string_view(key.data(), key.size())))
-        return refuse_upgrade(400, "Sec-WebSocket-Key: missing or not 16 bytes in base64");
-
-    handshake_ = std::make_unique<response_type>(http::status::switching_protocols, 11);
-    handshake_->set(http::field::server, "kinto-push/" KINTO_PUSH_VERSION);
-    handshake_->set(http::field::upgrade, "websocket");
-    handshake_->set(http::field::connection, "Upgrade");
-    handshake_->set(http::field::sec_websocket_accept, websocket::accept_key(std::string_view(key.data(), key.size())));
+    auto answer = upgrade_answer::to(request, context_.config.compression);
+    handshake_ = std::make_unique<response_type>(std::move(answer.response));
+    if (!answer.accepted) return refuse_upgrade();
+    deflate_ = answer.deflate;
+    if (deflate_) reader_.accept_deflate();
     on_upgrade(request, *handshake_);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
     http::async_write(stream_, *handshake_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -99,10 +93,7 @@ void websocket_connection<Stream>::run(request_type request) {
 }
 
 template <class Stream>
-void websocket_connection<Stream>::refuse_upgrade(unsigned status, std::string const& message) {
-    handshake_ = std::make_unique<response_type>(
-        error_response(status, kinto_errno::invalid_parameters, message, 11, false));
-    if (status == 426) handshake_->set(http::field::sec_websocket_version, "13");
+void websocket_connection<Stream>::refuse_upgrade() {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
     http::async_write(stream_, *handshake_, [self = shared_from_this()](beast::error_code, std::size_t) {
         self->handshake_.reset();
@@ -124,6 +115,7 @@ void websocket_connection<Stream>::on_accept(beast::error_code ec) {
     accepted_ = true;
     opened_ = clock::now();
     context_.metrics.connections_total.inc();
+    if (deflate_) context_.metrics.connections_deflate.inc();
     log_event_lazily(spdlog::level::info, "websocket.open",
                      [&] { return nlohmann::json{{"session", id_}, {"endpoint", endpoint_}, {"remote", remote_}}; });
     std::size_t const open = context_.websocket_connections.fetch_add(1) + 1;
@@ -251,6 +243,14 @@ void websocket_connection<Stream>::send(session::frame_ptr frame, bool capped) {
     if (queue_.push(std::move(frame)) && capped)
         return close_with(close_code::too_slow, "send queue over " + std::to_string(queue_.limit()) + " bytes");
     flush();
+}
+
+template <class Stream>
+session::frame_ptr websocket_connection<Stream>::text_frame(std::string_view text) const {
+    if (deflate_)
+        if (auto frame = websocket::message_deflater::encode_frame(websocket::opcode::text, text); !frame.empty())
+            return std::make_shared<std::string const>(std::move(frame));
+    return std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, text));
 }
 
 template <class Stream>

@@ -10,6 +10,11 @@
 // call; the read buffer starts small and grows only for a large message; the keep-alive is
 // driven by the shard's sweep (tick) rather than a timer per connection.
 //
+// permessage-deflate (upgrade_answer, websocket/): when negotiated, the connection keeps one
+// flag; compressed client messages are inflated by the frame reader with its thread's
+// z_stream, and text frames of 256 bytes or more leave compressed (text_frame(); an event's
+// compressed frame is built once, channels::message::deflated()).
+//
 // `Stream` is beast::tcp_stream (ws://) or beast::ssl_stream<beast::tcp_stream> (wss://).
 
 #include "server/closeable.hpp"
@@ -70,6 +75,10 @@ protected:
     // Queues a frame; `capped`: the queue's limit applies now (4008), else it is judged by
     // the caller (per transaction, or paced).
     void send(session::frame_ptr frame, bool capped);
+    // A text frame for this connection only: compressed when the connection negotiated
+    // permessage-deflate and it pays (websocket::message_deflater::encode_frame), else plain.
+    session::frame_ptr text_frame(std::string_view text) const;
+    bool deflating() const { return deflate_; }
     // Starts a write if frames wait and none is in flight.
     void flush();
     void close_with(std::uint16_t code, std::string const& reason);
@@ -86,7 +95,7 @@ protected:
     server_context& context_;
 
 private:
-    void refuse_upgrade(unsigned status, std::string const& message);
+    void refuse_upgrade();
     void on_accept(boost::beast::error_code ec);
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -121,6 +130,7 @@ private:
     bool paused_ = false;           // no read in flight until resume_reading() (accepting())
     bool ping_outstanding_ = false;
     bool finished_ = false;         // on_end() ran or is posted
+    bool deflate_ = false;          // permessage-deflate negotiated
 };
 
 }  // namespace kp::server

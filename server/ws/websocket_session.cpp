@@ -2,7 +2,6 @@
 
 #include "server/session_answers.hpp"
 #include "session/close_code.hpp"
-#include "websocket/frame_encoder.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -116,8 +115,9 @@ void websocket_session<Stream>::locate(std::string const& channel, std::int64_t 
 template <class Stream>
 void websocket_session<Stream>::read_page(std::string const& channel, std::uint64_t after, std::size_t limit,
                                           paged done) {
+    // With permessage-deflate, a page read from the disk is compressed there too, off the shard.
     session_answers::read_page(this->context_, this->executor(), this->shared_from_this(), channel, after, limit,
-                               std::move(done));
+                               this->deflating(), std::move(done));
 }
 
 template <class Stream>
@@ -137,12 +137,16 @@ void websocket_session<Stream>::watch_expiry(std::optional<std::int64_t> ends_s)
 
 template <class Stream>
 session::frame_ptr websocket_session<Stream>::reply_frame(json const& frame) {
-    return std::make_shared<std::string const>(websocket::encode_frame(websocket::opcode::text, frame.dump()));
+    return this->text_frame(frame.dump());   // compressed only with permessage-deflate, from 256 bytes
 }
 
 template <class Stream>
 void websocket_session<Stream>::push_event(session::send_queue& queue, channels::message_ptr const& m) {
-    queue.push(session::frame_ptr(m, &m->wire));   // the message's encoded frame, shared: no copy
+    // The message's encoded frame, shared: no copy. With permessage-deflate, its compressed
+    // frame, built once for every compressing session (none under 256 bytes: plain then).
+    if (this->deflating())
+        if (auto const& deflated = m->deflated(); !deflated.empty()) return void(queue.push(session::frame_ptr(m, &deflated)));
+    queue.push(session::frame_ptr(m, &m->wire));
 }
 
 template <class Stream>

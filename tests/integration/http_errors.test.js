@@ -172,6 +172,28 @@ describe('without a publish secret', () => {
     assert.equal((await getJSON(server.url, '/__lbheartbeat__')).status, 200, 'the server still serves');
   });
 
+  test('404 for a path that decodes to bytes that are not UTF-8, and the connection goes on', async () => {
+    const answer = await rawHttp(server.port,
+      'GET /%ff%fe HTTP/1.1\r\nHost: x\r\n\r\nGET /__lbheartbeat__ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const heads = answer.match(/HTTP\/1\.1 \d+/g);
+    assert.deepEqual(heads, ['HTTP/1.1 404', 'HTTP/1.1 200'], JSON.stringify(answer));
+    assert.match(answer, /"errno":111/);
+    assert.ok(Buffer.from(answer, 'latin1').toString('utf8').includes('no such endpoint: /\ufffd\ufffd'), answer);
+  });
+
+  test('HEAD: the GET answer\'s head, Content-Length included, and no body; the connection goes on', async () => {
+    const answer = await rawHttp(server.port,
+      'HEAD /v1/ HTTP/1.1\r\nHost: x\r\n\r\nHEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'GET /__lbheartbeat__ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const parts = answer.split('\r\n\r\n');
+    assert.equal(parts.length, 4, JSON.stringify(answer));
+    assert.match(parts[0], /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(parts[0], /\r\nContent-Length: [1-9]\d*(\r\n|$)/);
+    assert.match(parts[1], /^HTTP\/1\.1 404 /, 'the next answer starts right after the head');
+    assert.match(parts[2], /^HTTP\/1\.1 200 OK\r\n/);
+    assert.equal(parts[3], '{}');
+  });
+
   test('GET /v1/', async () => {
     const res = await getJSON(server.url, '/v1/');
     assert.equal(res.status, 200);

@@ -4,6 +4,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -327,7 +328,9 @@ test('a client that sends but never reads is closed with 4008 past --send-queue-
     c.send({ messageType: 'hello', broadcasts: {} });
     await c.next(byType('hello'));
     c.ws._socket.pause();   // stop reading: the server's replies pile up
-    const channelID = 'c'.repeat(60_000);   // each refusal echoes it: 60 kB per reply
+    // Each refusal echoes it: 60 kB per reply, random so that permessage-deflate (which ws
+    // negotiates) does not shrink it.
+    const channelID = crypto.randomBytes(45_000).toString('base64');
     for (let i = 0; i < 300; i++) c.send({ messageType: 'register', channelID });
     // Once the kernel's buffers are full the replies queue up in the server, until the cap.
     const deadline = Date.now() + 15_000;

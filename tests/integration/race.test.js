@@ -43,7 +43,10 @@ class Watcher {
   }
 
   async open() {
-    this.client = await connect(server.wsUrl, { timeoutMs: 10_000 });
+    // Uncompressed: the npm ws client inflates on Node's thread pool, at most 10 messages at a
+    // time for the whole process, and 44 clients replaying 1,500 events would measure that
+    // rather than the server (compressed delivery: permessage_deflate.test.js).
+    this.client = await connect(server.wsUrl, { timeoutMs: 10_000, wsOptions: { perMessageDeflate: false } });
     opened.push(this.client);
     this.client.tap((f) => {
       if (f.type !== 'event') return false;

@@ -5,6 +5,7 @@
 // also check for data races.
 
 #include "channels/channel_hub.hpp"
+#include "channels/message.hpp"
 #include "channels/publish_queue.hpp"
 #include "tests/unit/support/concurrency_support.hpp"
 
@@ -126,6 +127,39 @@ TEST_CASE("publish queue: four submitting threads, every request answered once, 
     for (std::size_t i = 0; i < offsets.size(); ++i) CHECK(offsets[i] == i + 1);
 }
 
-// The subscription's side of the no-hole argument (docs/architecture.md): on its shard's
-// thread, register, plan, read the history in pages up to the head, and take live batches
-// above what was read; while another thread keeps publishing.
+TEST_CASE("message: shards asking for its SSE data line at once get one line, built once and kept", "[concurrency]") {
+    for (int round = 0; round < 50; ++round) {
+        auto m = kp::channels::message::from_record("/buckets/b", 7, 11, R"({"payload":{"n":1}})");
+        std::atomic<bool> go{false};
+        std::vector<std::shared_ptr<std::string const>> seen(4);
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+            threads.emplace_back([&, i] {
+                while (!go.load()) std::this_thread::yield();
+                seen[i] = m->sse_data(m);
+            });
+        }
+        go.store(true);
+        for (auto& t : threads) t.join();
+        for (auto const& s : seen) {
+            REQUIRE(s.get() == seen[0].get());
+            REQUIRE(*s == "data: " + std::string(m->frame()) + "\n");
+        }
+    }
+}
+
+TEST_CASE("message: the compressed frame is built once while four shard threads ask for it", "[concurrency][deflate]") {
+    std::string body = R"({"payload":{"action":"update"},"impacted_objects":[)";
+    for (int i = 0; i < 40; ++i) body += R"({"new":{"id":"r)" + std::to_string(i) + R"(","last_modified":1717000000456}},)";
+    body.back() = ']';
+    body += '}';
+    for (int round = 0; round < 20; ++round) {
+        auto const m = kp::channels::message::from_record("/buckets/b/collections/c", 1, 1717000000456, body);
+        std::vector<std::string const*> seen(4);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] { seen[static_cast<std::size_t>(t)] = &m->deflated(); });
+        for (auto& th : threads) th.join();
+        REQUIRE_FALSE(seen[0]->empty());
+        for (auto const* s : seen) CHECK(s == seen[0]);   // one string, the same for every thread
+    }
+}

@@ -1,6 +1,8 @@
 // channels::message::from_record: the event frame of PROTOCOL.md section 3.
 
 #include "channels/message.hpp"
+#include "websocket/message_deflater.hpp"
+#include "websocket/message_inflater.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -109,4 +111,25 @@ TEST_CASE("a channel name that needs escaping is escaped in the frame", "[messag
     // Channel names are validated before they get here; the frame is still valid JSON if not.
     auto const m = message::from_record("/buckets/\"q\\\x01\xc3\xa9", 3, 4, "{}");
     CHECK(ordered::parse(m->frame())["channel"] == "/buckets/\"q\\\x01\xc3\xa9");
+}
+
+TEST_CASE("the compressed frame: built once, the same text, and none for a small event", "[message][deflate]") {
+    std::string body = R"({"payload":{"action":"update","uri":"/buckets/b/collections/c/records/r"},"impacted_objects":[)";
+    for (int i = 0; i < 20; ++i) body += R"({"new":{"id":"r)" + std::to_string(i) + R"(","last_modified":1717000000456}},)";
+    body.back() = ']';
+    body += '}';
+    auto const big = message::from_record("/buckets/b/collections/c", 7, 1717000000456, body);
+    auto const& deflated = big->deflated();
+    REQUIRE_FALSE(deflated.empty());
+    CHECK(&big->deflated() == &deflated);                            // built once
+    CHECK(static_cast<unsigned char>(deflated[0]) == 0xC1);          // FIN, RSV1, text
+    CHECK(deflated.size() < big->wire.size());
+    std::size_t const header = (deflated[1] & 0x7F) < 126 ? 2 : 4;
+    auto const back = kp::websocket::message_inflater::inflate(std::string_view(deflated).substr(header), 1 << 20);
+    REQUIRE(back.what == kp::websocket::message_inflater::status::ok);
+    CHECK(back.text == big->frame());
+
+    auto const small = message::from_record("/buckets/b/collections/c", 8, 1717000000456, R"({"payload":{}})");
+    REQUIRE(small->frame().size() < kp::websocket::message_deflater::threshold);
+    CHECK(small->deflated().empty());   // sent plain
 }

@@ -23,7 +23,8 @@ std::string error_of(std::vector<std::string> args) {
 TEST_CASE("a full command line is read", "[loadgen]") {
     auto r = parse({"--target", "nchan", "--url", "ws://127.0.0.1:18080/", "--channels=1000", "--subscribers", "5000",
                     "--rate", "1000", "--events", "20000", "--threads", "2", "--source-addrs", "127.0.0.1,127.0.0.2",
-                    "--server-pid", "10,11", "--server-pid", "12", "--mode", "saturate", "--json", "out.json"});
+                    "--server-pid", "10,11", "--server-pid", "12", "--mode", "saturate", "--json", "out.json",
+                    "--deflate", "on"});
     auto const* o = std::get_if<loadgen_options>(&r);
     REQUIRE(o);
     CHECK(o->target == target_kind::nchan);
@@ -38,6 +39,7 @@ TEST_CASE("a full command line is read", "[loadgen]") {
     CHECK(o->server_pids == std::vector<int>{10, 11, 12});
     CHECK(o->mode == run_mode::saturate);
     CHECK(o->json_out == "out.json");
+    CHECK(o->deflate);
 }
 
 TEST_CASE("several --url nodes: one list, whole threads per node", "[loadgen]") {
@@ -71,6 +73,10 @@ TEST_CASE("bad values and combinations are refused with the reason", "[loadgen]"
     CHECK(error_of({"--url", "http://127.0.0.1:80", "--subscribers", "1000000", "--events", "100000000"})
               .find("too large") != std::string::npos);
     CHECK(error_of({"--url", "http://127.0.0.1:80", "--rate"}).find("needs a value") != std::string::npos);
+    CHECK(error_of({"--url", "http://127.0.0.1:80", "--deflate", "yes"}).find("on or off") != std::string::npos);
+    auto plain = parse({"--url", "http://127.0.0.1:80"});
+    REQUIRE(std::holds_alternative<loadgen_options>(plain));
+    CHECK_FALSE(std::get<loadgen_options>(plain).deflate);
     CHECK(std::holds_alternative<help_request>(parse({"--bogus", "--help"})));
 }
 
@@ -89,4 +95,9 @@ TEST_CASE("transport and payload are read, and refused when unknown", "[loadgen]
     CHECK(std::get<loadgen_options>(defaults).payload == payload_kind::bench);
     CHECK(error_of({"--url", "http://127.0.0.1:1", "--transport", "h2"}).find("--transport h2") == 0);
     CHECK(error_of({"--url", "http://127.0.0.1:1", "--payload", "huge"}).find("--payload huge") == 0);
+    // --deflate on is --transport ws-deflate; it does not combine with SSE
+    auto const alias = parse({"--url", "http://127.0.0.1:1", "--deflate", "on"});
+    CHECK(std::get<loadgen_options>(alias).transport == transport_kind::ws_deflate);
+    CHECK(error_of({"--url", "http://127.0.0.1:1", "--transport", "sse", "--deflate", "on"}).find("not --transport sse") !=
+          std::string::npos);
 }

@@ -104,6 +104,7 @@ std::vector<option_case> const& option_cases() {
          [](server_config const& c) { return c.request_timeout_s == 3; }},
         {"socket-send-buffer", "KINTO_PUSH_SOCKET_SEND_BUFFER", "16384",
          [](server_config const& c) { return c.socket_send_buffer == 16384; }},
+        {"compression", "KINTO_PUSH_COMPRESSION", "off", [](server_config const& c) { return !c.compression; }},
         {"log-level", "KINTO_PUSH_LOG_LEVEL", "debug", [](server_config const& c) { return c.log_level == "debug"; }},
         {"metrics-listen", "KINTO_PUSH_METRICS_LISTEN", "10.0.0.5:9102",
          [](server_config const& c) { return c.metrics_host == std::optional<std::string>("10.0.0.5") && c.metrics_port == 9102; }},
@@ -115,6 +116,12 @@ std::vector<option_case> const& option_cases() {
          }},
         {"broadcast-debounce", "KINTO_PUSH_BROADCAST_DEBOUNCE", "300",
          [](server_config const& c) { return c.broadcast_debounce_s == 300; }},
+        {"cors-origins", "KINTO_PUSH_CORS_ORIGINS", "https://app.example.com,http://127.0.0.1:9000",
+         [](server_config const& c) {
+             return c.cors_origins && c.cors_origins->str() == "https://app.example.com,http://127.0.0.1:9000";
+         }},
+        {"allowed-origins", "KINTO_PUSH_ALLOWED_ORIGINS", "https://app.example.com",
+         [](server_config const& c) { return c.allowed_origins && c.allowed_origins->str() == "https://app.example.com"; }},
     };
     return cases;
 }
@@ -141,6 +148,7 @@ TEST_CASE("defaults follow PROTOCOL.md section 5", "[config]") {
     CHECK(c.heartbeat_s == 25);
     CHECK(c.request_timeout_s == 30);
     CHECK(c.socket_send_buffer == 0);
+    CHECK(c.compression);
     CHECK(c.log_format == "text");
     CHECK(c.log_level == "info");
 }
@@ -278,6 +286,8 @@ TEST_CASE("a bad flag value is an error naming the flag and the value", "[config
                                       bad_case{"log-level", "loud"},
                                       bad_case{"metrics-listen", "9102"},
                                       bad_case{"metrics-listen", "[::1]:70000"},
+                                      bad_case{"compression", "yes"},
+                                      bad_case{"compression", "ON"},
                                       bad_case{"log-format", "xml"}}) {
         CAPTURE(flag, value);
         CHECK_THAT(load_error({"--" + flag, value}), Catch::Contains("--" + flag) && Catch::Contains(value));
@@ -429,4 +439,40 @@ TEST_CASE("bad --broadcast values stop start-up with a message", "[config][broad
     for (int i = 0; i < 64; ++i) many += (i ? "," : "") + std::string("rs/b") + std::to_string(i) + "=/buckets";
     CHECK(config_ok({"--broadcast", many}).broadcasts.size() == 64);
     CHECK_THAT(load_error({"--broadcast", many + ",rs/b64=/buckets"}), Catch::Contains("at most 64"));
+}
+
+TEST_CASE("cors-origins and allowed-origins: unset by default, * or origins, a list in the file", "[config][cors]") {
+    auto const defaults = config_ok({});
+    CHECK_FALSE(defaults.cors_origins);
+    CHECK_FALSE(defaults.allowed_origins);
+    CHECK(config_loader::effective(defaults)["cors-origins"].is_null());
+    CHECK(config_loader::effective(defaults)["allowed-origins"].is_null());
+    CHECK(config_ok({"--cors-origins", "*"}).cors_origins->any());
+    // Shown normalized, as the server compares them.
+    auto const c = config_ok({"--cors-origins", "HTTPS://App.example.com:443",
+                              "--allowed-origins", " http://127.0.0.1:9000 , http://127.0.0.1:9000"});
+    CHECK(config_loader::effective(c)["cors-origins"] == "https://app.example.com");
+    CHECK(config_loader::effective(c)["allowed-origins"] == "http://127.0.0.1:9000");
+    temp_file const file(R"({"cors_origins": ["https://a.example", "https://b.example"], "allowed-origins": "*"})");
+    auto const from_file = config_ok({"--config", file.path()});
+    CHECK(from_file.cors_origins->str() == "https://a.example,https://b.example");
+    CHECK(from_file.allowed_origins->any());
+    // A stronger source replaces the whole list.
+    CHECK(config_ok({"--config", file.path()}, {{"KINTO_PUSH_CORS_ORIGINS", "https://c.example"}}).cors_origins->str() ==
+          "https://c.example");
+}
+
+TEST_CASE("bad origins stop start-up with a message naming the option and the origin", "[config][cors]") {
+    CHECK_THAT(load_error({"--cors-origins", "https://app.example.com/"}),
+               Catch::Contains("--cors-origins=https://app.example.com/") && Catch::Contains("trailing slash"));
+    CHECK_THAT(load_error({"--allowed-origins", "app.example.com"}),
+               Catch::Contains("--allowed-origins=app.example.com") && Catch::Contains("no scheme"));
+    CHECK_THAT(load_error({}, {{"KINTO_PUSH_CORS_ORIGINS", "https://ok.example,https://*.example"}}),
+               Catch::Contains("KINTO_PUSH_CORS_ORIGINS") && Catch::Contains("'https://*.example'"));
+    CHECK_THAT(load_error({"--cors-origins", ""}), Catch::Contains("names no origin"));
+    CHECK_THAT(load_error({"--cors-origins", "*,https://a.example"}), Catch::Contains("stands alone"));
+    temp_file const file(R"({"allowed_origins": ["https://a.example", 3]})");
+    CHECK_THAT(load_error({"--config", file.path()}), Catch::Contains("allowed_origins: must be a list of origin strings"));
+    temp_file const empty(R"({"cors_origins": []})");
+    CHECK_THAT(load_error({"--config", empty.path()}), Catch::Contains("names no origin"));
 }
