@@ -45,12 +45,16 @@ wait_port() {   # until 127.0.0.1:$1 accepts, at most 10 s
 # nginx with nchan, configured from bench/nchan.conf.in under the private prefix $1 (created),
 # listening on 127.0.0.1:$2; waits until it accepts. Sets NCHAN_MASTER (also in STARTED) and
 # NCHAN_WORKERS (comma-separated). The sourcing script sets HERE (the bench folder).
+# NCHAN_DEFLATE=1: the publisher location deflates each message for websocket subscribers.
 launch_nchan() {
   local prefix=$1 port=$2
   mkdir -p "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
   chmod 777 "$prefix" "$prefix"/{body,proxy,fastcgi,uwsgi,scgi}
   chmod 755 "$(dirname "$prefix")"   # nginx's workers run as another user
-  sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
+  local extra=''
+  [ "${NCHAN_DEFLATE:-0}" = 1 ] && extra='nchan_deflate_message_for_websocket on;'
+  sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" -e "s|@PUBLISHER_EXTRA@|$extra|g" \
+    "$HERE/nchan.conf.in" >"$prefix/nginx.conf"
   nginx -p "$prefix/" -c "$prefix/nginx.conf" 2>"$prefix/stderr.log" &
   NCHAN_MASTER=$!
   STARTED+=("$NCHAN_MASTER")

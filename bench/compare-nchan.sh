@@ -3,7 +3,8 @@
 # Builds nothing: give it the binaries (defaults: the Release build of this checkout).
 #
 #   bench/compare-nchan.sh [--reps 3] [--shapes a,b,c,d,e,f] [--stores memory,sqlite] [--shards 1] [--no-nchan]
-#                          [--before BIN]
+#                          [--before BIN] [--transports ws,ws-deflate,sse] [--payloads bench,typical,large]
+#                          [--tag NAME]
 #
 #   KINTO_PUSH_BIN         default build/release/server/kinto-push
 #   KP_LOADGEN_BIN         default build/release/bench/loadgen/kp-loadgen
@@ -27,6 +28,18 @@
 # kinto-push binary on the same stores (targets kinto-push-before-<store>), and the order of
 # nchan / before / this build rotates from one repetition to the next, so none always runs first;
 # the summary adds a table "this build vs the build before".
+# --transports / --payloads (issue 19: SSE and permessage-deflate): every shape runs once per
+# transport (ws: WebSocket; ws-deflate: WebSocket offering permessage-deflate, and nchan with
+# `nchan_deflate_message_for_websocket on`; sse: Server-Sent Events, nchan's EventSource
+# subscriber) and per payload (bench: the shapes' padded payload; typical: a Kinto record of a
+# handful of fields; large: about 32 KiB of record, run on shape (g) only, and (g) only with
+# it; (c) once, with the first payload), all of a shape's
+# (transport, target) pairs rotating within each repetition. Raw JSON:
+# bench/results/raw/<date>-transports/<shape>_<payload>_<transport>_<target>_<rep>.json; summary
+# bench/results/<date>-transports.md (bench/transport_summary.py: medians, bytes on the wire per
+# delivery, and the ratios kinto-push SSE / nchan SSE, SSE / WebSocket, deflate / uncompressed,
+# kinto-push deflate / nchan deflate); no charts. --tag NAME: raw/<date>-NAME/ and
+# <date>-NAME.md instead (several such runs on one day).
 # Only the servers this script started are stopped, by PID, also on Ctrl-C.
 set -euo pipefail
 
@@ -40,6 +53,7 @@ SHAPES=a,b,c,d,e,f
 STORES=memory,sqlite
 NCHAN=1
 SHARDS=1
+TRANSPORTS='' PAYLOADS='' TAG=''
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -49,7 +63,10 @@ while [ $# -gt 0 ]; do
     --shards) SHARDS=$2; shift 2 ;;
     --no-nchan) NCHAN=0; shift ;;
     --before) BEFORE_BIN=$2; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --transports) TRANSPORTS=$2; shift 2 ;;
+    --payloads) PAYLOADS=$2; shift 2 ;;
+    --tag) TAG=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,9 +82,23 @@ done
 [[ ",$STORES," != *,redis* ]] || command -v redis-server >/dev/null ||
   { echo "redis-server is needed: apt-get install -y redis-server" >&2; exit 2; }
 
+TRANSPORT_MODE=0   # --transports or --payloads given: runs per transport and payload, their own summary
+if [ -n "$TRANSPORTS$PAYLOADS" ]; then
+  TRANSPORT_MODE=1
+  TRANSPORTS=${TRANSPORTS:-ws} PAYLOADS=${PAYLOADS:-bench}
+  [[ ",$TRANSPORTS," =~ ^(,(ws|ws-deflate|sse))+,$ ]] || { echo "--transports: ws, ws-deflate, sse" >&2; exit 2; }
+  [[ ",$PAYLOADS," =~ ^(,(bench|typical|large))+,$ ]] || { echo "--payloads: bench, typical, large" >&2; exit 2; }
+  [ -z "$BEFORE_BIN" ] || { echo "--before does not combine with --transports / --payloads" >&2; exit 2; }
+fi
+
 DATE=$(date -u +%Y-%m-%d)
 NAME=$DATE-vs-nchan RAW=$ROOT/bench/results/raw/$DATE CHARTS=bench
 [ "$NCHAN" = 1 ] || { NAME=$DATE-stores RAW=$ROOT/bench/results/raw/$DATE-stores CHARTS=bench-stores; }
+[ "$TRANSPORT_MODE" = 0 ] || { NAME=$DATE-transports RAW=$ROOT/bench/results/raw/$DATE-transports; }
+if [ -n "$TAG" ]; then
+  [[ "$TAG" =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]] || { echo "--tag: lower-case letters, digits and dashes" >&2; exit 2; }
+  NAME=$DATE-$TAG RAW=$ROOT/bench/results/raw/$DATE-$TAG
+fi
 SUMMARY=$ROOT/bench/results/$NAME.md
 mkdir -p "$RAW" "$ROOT/docs/images"
 WORK=$(mktemp -d /tmp/kp-compare.XXXXXX)
@@ -106,10 +137,10 @@ start_kinto_push() {   # $1 = memory|sqlite|redis|redis2, $2 = run name, $3 = bi
   SERVER_URL=$(IFS=,; echo "${urls[*]}")
   SERVER_PIDS=$(IFS=,; echo "${pids[*]}")
 }
-start_nchan() {   # $1 = run name
+start_nchan() {   # $1 = run name, $2 = 1: deflate each message for websocket subscribers
   local port
   port=$(free_port)
-  launch_nchan "$WORK/nchan-$1" "$port" || return 1
+  NCHAN_DEFLATE=${2:-0} launch_nchan "$WORK/nchan-$1" "$port" || return 1
   SERVER_GROUP=("$NCHAN_MASTER")
   SERVER_URL=http://127.0.0.1:$port
   SERVER_PIDS=$NCHAN_MASTER${NCHAN_WORKERS:+,$NCHAN_WORKERS}
@@ -123,16 +154,24 @@ stop_server() {   # the nodes first, then redis-server (their store)
 }
 
 run_one() {   # $1 shape, $2 target (nchan | kinto-push-STORE | kinto-push-before-STORE), $3 rep
-  local shape=$1 target=$2 rep=$3 name=$1-$2-$3 loadgen_target=kinto-push
+              # [$4 transport, $5 payload: transport mode]
+  local shape=$1 target=$2 rep=$3 name=$1-$2-$3 loadgen_target=kinto-push transport=${4:-} payload=${5:-} extra=()
+  if [ -n "$transport" ]; then
+    name=${shape}_${payload}_${transport}_${target}_${rep}
+    extra=(--transport "$transport" --payload "$payload")
+  fi
   case "$target" in
-    nchan) start_nchan "$name"; loadgen_target=nchan ;;
+    nchan) start_nchan "$name" "$([ "$transport" = ws-deflate ] && echo 1 || echo 0)"; loadgen_target=nchan ;;
     kinto-push-before-*) start_kinto_push "${target#kinto-push-before-}" "$name" "$BEFORE_BIN" ;;
     kinto-push-*) start_kinto_push "${target#kinto-push-}" "$name" ;;
   esac
-  echo "== $name ($SERVER_URL, pids $SERVER_PIDS)"
+  local load_before
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "== $name ($SERVER_URL, pids $SERVER_PIDS; load average $load_before)"
   # shellcheck disable=SC2046
   timeout 300 "$KP_LOADGEN_BIN" --target "$loadgen_target" --url "$SERVER_URL" --server-pid "$SERVER_PIDS" \
-    $(shape_args "$shape") --json "$RAW/$name.json" >"$RAW/$name.txt" 2>&1 || echo "   (kp-loadgen exit status $?)"
+    $(shape_args "$shape") "${extra[@]}" --json "$RAW/$name.json" >"$RAW/$name.txt" 2>&1 || echo "   (kp-loadgen exit status $?)"
+  echo "load average before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/$name.txt"
   sed 's/^/   /' "$RAW/$name.txt"
   stop_server
   sleep 1
@@ -140,6 +179,36 @@ run_one() {   # $1 shape, $2 target (nchan | kinto-push-STORE | kinto-push-befor
 
 IFS=, read -r -a shape_list <<<"$SHAPES"
 IFS=, read -r -a store_list <<<"$STORES"
+if [ "$TRANSPORT_MODE" = 1 ]; then
+  IFS=, read -r -a transport_list <<<"$TRANSPORTS"
+  IFS=, read -r -a payload_list <<<"$PAYLOADS"
+  for rep in $(seq "$REPS"); do
+    for shape in "${shape_list[@]}"; do
+      for payload in "${payload_list[@]}"; do
+        # large goes with (g) only (elsewhere it would be gigabytes per second), (g) with large
+        # only; idle (c) publishes nothing: once, with the first payload
+        case "$shape:$payload" in g:large) ;; g:*|*:large) continue ;; esac
+        [ "$shape" = c ] && [ "$payload" != "${payload_list[0]}" ] && continue
+        pairs=()   # transport:target, rotated from one repetition to the next
+        for transport in "${transport_list[@]}"; do
+          [ "$NCHAN" = 1 ] && [ "$shape" != e ] && pairs+=("$transport:nchan")
+          for store in "${store_list[@]}"; do
+            case "$shape:$store" in c:sqlite|d:sqlite|c:redis*|d:redis*) continue ;; esac
+            pairs+=("$transport:kinto-push-$store")
+          done
+        done
+        for ((i = 0; i < ${#pairs[@]}; i++)); do
+          pair=${pairs[(i + rep - 1) % ${#pairs[@]}]}
+          run_one "$shape" "${pair#*:}" "$rep" "${pair%%:*}" "$payload"
+        done
+      done
+    done
+  done
+  python3 "$HERE/transport_summary.py" --raw "$RAW" --out "$SUMMARY" --kinto-push-bin "$KINTO_PUSH_BIN" \
+    --shards "$SHARDS" --checkout "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "summary: $SUMMARY; raw runs: $RAW"
+  exit 0
+fi
 for rep in $(seq "$REPS"); do
   for shape in "${shape_list[@]}"; do
     # groups of targets: nchan, the build before (--before), this build (each on every store)

@@ -1,13 +1,16 @@
 #include "bench/loadgen/client_thread.hpp"
 
+#include "bench/loadgen/sse_subscriber.hpp"
+#include "bench/loadgen/ws_subscriber.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include <future>
 
 namespace kp::loadgen {
 
-client_thread::client_thread(target_protocol const& protocol, http_base_url const& url)
-    : protocol_(protocol), url_(url), work_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+client_thread::client_thread(target_protocol const& protocol, http_base_url const& url, transport_kind transport)
+    : protocol_(protocol), url_(url), transport_(transport), work_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
 
 client_thread::~client_thread() {
     work_.reset();
@@ -18,7 +21,11 @@ client_thread::~client_thread() {
 void client_thread::add(subscriber_connection::plan p) {
     // only before open_all: the thread has nothing of its own yet that could race
     boost::asio::post(io_, [this, p = std::move(p)]() mutable {
-        connections_.push_back(std::make_shared<subscriber_connection>(io_, std::move(p), protocol_, url_, stats_));
+        if (transport_ == transport_kind::sse)
+            connections_.push_back(std::make_shared<sse_subscriber>(io_, std::move(p), protocol_, url_, stats_));
+        else
+            connections_.push_back(std::make_shared<ws_subscriber>(io_, std::move(p), protocol_, url_, stats_,
+                                                                   transport_ == transport_kind::ws_deflate));
     });
 }
 

@@ -4,6 +4,7 @@
 // (open, close, run_sync) and polls the atomic counters of its stats.
 
 #include "bench/loadgen/http_base_url.hpp"
+#include "bench/loadgen/loadgen_options.hpp"
 #include "bench/loadgen/subscriber_connection.hpp"
 #include "bench/loadgen/subscriber_stats.hpp"
 #include "bench/loadgen/target_protocol.hpp"
@@ -21,7 +22,7 @@ namespace kp::loadgen {
 
 class client_thread {
 public:
-    client_thread(target_protocol const& protocol, http_base_url const& url);
+    client_thread(target_protocol const& protocol, http_base_url const& url, transport_kind transport);
     ~client_thread();
     client_thread(client_thread const&) = delete;
     client_thread& operator=(client_thread const&) = delete;
@@ -48,6 +49,7 @@ private:
 
     target_protocol const& protocol_;
     http_base_url const& url_;
+    transport_kind transport_;
     boost::asio::io_context io_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     subscriber_stats stats_;

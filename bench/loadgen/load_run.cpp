@@ -3,9 +3,8 @@
 #include "bench/loadgen/kinto_push_protocol.hpp"
 #include "bench/loadgen/machine_cpu.hpp"
 #include "bench/loadgen/nchan_protocol.hpp"
+#include "bench/loadgen/run_figures.hpp"
 #include "bench/loadgen/steady_ns.hpp"
-
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,66 +17,16 @@ namespace kp::loadgen {
 namespace {
 
 using nlohmann::json;
+using namespace run_figures;
 constexpr double quiet_seconds = 2.0;   // drain ends early when nothing arrived for this long
-
-double client_cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// v rounded to a multiple of unit (a power of ten), as the nearest double
-double round_to(double v, double unit) {
-    return unit < 1 ? std::round(v / unit) / std::round(1 / unit) : std::round(v / unit) * unit;
-}
-
-double seconds_between(std::uint64_t a, std::uint64_t b) { return b > a ? static_cast<double>(b - a) / 1e9 : 0.0; }
-
-// server CPU, machine and client figures of a measured window
-struct window_sample {
-    process_sampler::sample server;
-    machine_cpu machine;
-    double client_cpu = 0;
-    std::uint64_t at_ns = 0;
-};
-
-window_sample sample_window(process_sampler const& server) {
-    return {server.take(), machine_cpu::read(), client_cpu_seconds(), steady_ns()};
-}
-
-json window_json(window_sample const& a, window_sample const& b, std::uint64_t work, char const* per) {
-    double const cpu = b.server.cpu_seconds - a.server.cpu_seconds;
-    double const user_cpu = b.server.user_cpu_seconds - a.server.user_cpu_seconds;
-    json j{{"window_seconds", round_to(seconds_between(a.at_ns, b.at_ns), 0.001)},
-           {"server_cpu_seconds", round_to(cpu, 0.01)},
-           {"server_user_cpu_seconds", round_to(user_cpu, 0.01)},
-           {"server_cpu_percent", seconds_between(a.at_ns, b.at_ns) > 0
-                                      ? round_to(100.0 * cpu / seconds_between(a.at_ns, b.at_ns), 0.1)
-                                      : 0.0},
-           {"client_cpu_seconds", round_to(b.client_cpu - a.client_cpu, 0.01)},
-           {"machine_busy_fraction", round_to(machine_cpu::busy_fraction(a.machine, b.machine), 0.001)}};
-    if (per) {
-        j[std::string("server_cpu_us_per_") + per] = work ? round_to(cpu * 1e6 / static_cast<double>(work), 0.01) : 0.0;
-        j[std::string("server_user_cpu_us_per_") + per] =
-            work ? round_to(user_cpu * 1e6 / static_cast<double>(work), 0.01) : 0.0;
-        j[std::string(per) + "s_per_server_cpu_second"] = cpu > 0 ? std::round(static_cast<double>(work) / cpu) : 0.0;
-    }
-    return j;
-}
-
-json urls_of(std::vector<http_base_url> const& urls) {
-    json out = json::array();
-    for (auto const& url : urls) out.push_back("http://" + url.host_header());
-    return out;
-}
 
 }  // namespace
 
 load_run::load_run(loadgen_options options)
     : options_(std::move(options)),
       protocol_(options_.target == target_kind::nchan
-                    ? std::unique_ptr<target_protocol>(std::make_unique<nchan_protocol>())
+                    ? std::unique_ptr<target_protocol>(
+                          std::make_unique<nchan_protocol>(options_.payload != payload_kind::bench))
                     : std::make_unique<kinto_push_protocol>(options_.secret)),
       server_(options_.server_pids) {
     start_ns_ = steady_ns();
@@ -86,16 +35,17 @@ load_run::load_run(loadgen_options options)
     std::vector<boost::asio::ip::address_v4> sources;
     for (auto const& s : options_.source_addrs) sources.push_back(boost::asio::ip::make_address_v4(s));
     for (unsigned t = 0; t < options_.threads; ++t)
-        threads_.push_back(std::make_unique<client_thread>(*protocol_, options_.urls[t % options_.urls.size()]));
+        threads_.push_back(
+            std::make_unique<client_thread>(*protocol_, options_.urls[t % options_.urls.size()], options_.transport));
     // subscriber i: channel i mod C, thread (i div C) mod T (a channel's subscribers spread
     // over every thread, so over every node), source address i mod A
     for (std::uint32_t i = 0; i < options_.subscribers; ++i) {
         std::uint32_t const channel = i % options_.channels;
         threads_[(i / options_.channels) % options_.threads]->add(
-            {channel, target_protocol::channel_name(channel), sources[i % sources.size()], options_.deflate});
+            {channel, target_protocol::channel_name(channel), sources[i % sources.size()]});
     }
     publisher_ = std::make_unique<publish_scheduler>(*protocol_, options_.urls, sources, options_.publishers,
-                                                     options_.payload_bytes);
+                                                     options_.payload_bytes, options_.payload);
     established_per_channel_.assign(options_.channels, 0);
 }
 
@@ -121,6 +71,14 @@ std::uint64_t load_run::sum(std::atomic<std::uint64_t> subscriber_stats::*counte
     return n;
 }
 
+wire_counters load_run::wire_total() {
+    wire_counters total;
+    for_each_thread([&](auto& connections, subscriber_stats&) {
+        for (auto& c : connections) total += c->wire();
+    });
+    return total;
+}
+
 void load_run::for_each_thread(
     std::function<void(std::vector<std::shared_ptr<subscriber_connection>>&, subscriber_stats&)> const& f) {
     for (auto& t : threads_) {
@@ -135,6 +93,7 @@ json load_run::connect_all(bool resume) {
         s.failed = 0;
         s.first_attempt_ns = std::numeric_limits<std::uint64_t>::max();
         s.last_subscribed_ns = 0;
+        s.deflate_negotiated = 0;
     });
     unsigned const per_thread = std::max(1u, options_.handshakes_in_flight / options_.threads);
     for (auto& t : threads_) t->open_all(per_thread, resume);
@@ -146,9 +105,10 @@ json load_run::connect_all(bool resume) {
     latency_histogram setup;
     std::uint64_t first = std::numeric_limits<std::uint64_t>::max(), last = 0;
     std::fill(established_per_channel_.begin(), established_per_channel_.end(), 0);
-    std::uint64_t open = 0;
+    std::uint64_t open = 0, deflated = 0;
     for_each_thread([&](auto& connections, subscriber_stats& s) {
         setup.merge(s.setup);
+        deflated += s.deflate_negotiated;
         first = std::min(first, s.first_attempt_ns);
         last = std::max(last, s.last_subscribed_ns);
         for (auto& c : connections) {
@@ -167,7 +127,8 @@ json load_run::connect_all(bool resume) {
             {"setup_per_second", seconds > 0 ? std::round(static_cast<double>(open) / seconds) : 0.0},
             {"setup_p50_ms", ms(setup.percentile(0.5))},
             {"setup_p99_ms", ms(setup.percentile(0.99))},
-            {"setup_max_ms", ms(setup.max())}};
+            {"setup_max_ms", ms(setup.max())},
+            {"deflate_negotiated", deflated}};
 }
 
 json load_run::live_step(std::uint32_t index, double rate, std::uint64_t events, double max_seconds) {
@@ -179,6 +140,7 @@ json load_run::live_step(std::uint32_t index, double rate, std::uint64_t events,
         s.stale_frames = 0;
     });
     std::uint64_t const dropped_before = sum(&subscriber_stats::dropped);
+    auto const wire_before = wire_total();
     auto const before = sample_window(server_);
     publisher_->start({index, rate, events, options_.channels, max_seconds});
     if (!wait_until([&] { return publisher_->finished(); }, deadline_ns_)) cut_by_deadline_ = true;
@@ -204,6 +166,7 @@ json load_run::live_step(std::uint32_t index, double rate, std::uint64_t events,
         },
         drain_deadline);
     auto const after = sample_window(server_);
+    auto const wire_after = wire_total();
 
     latency_histogram latency;
     std::uint64_t deliveries = 0, last_delivery = 0, lost_gaps = 0, lost_tail = 0, duplicates = 0, reordered = 0,
@@ -267,7 +230,8 @@ json load_run::live_step(std::uint32_t index, double rate, std::uint64_t events,
                 {"subscribers_with_loss", subscribers_with_loss},
                 {"subscribers_with_duplicates", subscribers_with_duplicates},
                 {"worst_subscriber_lost", worst_loss},
-                {"dropped_connections", sum(&subscriber_stats::dropped) - dropped_before}}},
+                {"dropped_connections", sum(&subscriber_stats::dropped) - dropped_before},
+                {"wire", wire_json(wire_before, wire_after, deliveries)}}},
               {"measured", window_json(before, after, deliveries, "delivery")}};
     return step;
 }
@@ -428,6 +392,12 @@ json load_run::execute() {
                 {"urls", urls_of(options_.urls)},
                 {"subscribers", options_.subscribers},
                 {"channels", options_.channels},
+                {"transport", options_.transport == transport_kind::sse          ? "sse"
+                              : options_.transport == transport_kind::ws_deflate ? "ws-deflate"
+                                                                                 : "ws"},
+                {"payload", options_.payload == payload_kind::typical ? "typical"
+                            : options_.payload == payload_kind::large ? "large"
+                                                                      : "bench"},
                 {"threads", options_.threads},
                 {"publishers", options_.publishers},
                 {"payload_bytes", options_.payload_bytes},

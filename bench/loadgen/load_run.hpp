@@ -10,6 +10,7 @@
 #include "bench/loadgen/process_sampler.hpp"
 #include "bench/loadgen/publish_scheduler.hpp"
 #include "bench/loadgen/target_protocol.hpp"
+#include "bench/loadgen/wire_counters.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,8 @@ private:
     std::uint64_t deadline_in(double seconds) const;
     bool out_of_time() const;
     std::uint64_t sum(std::atomic<std::uint64_t> subscriber_stats::*counter) const;
+    // What every open subscriber's socket received so far.
+    wire_counters wire_total();
     void for_each_thread(std::function<void(std::vector<std::shared_ptr<subscriber_connection>>&,
                                             subscriber_stats&)> const& f);
 

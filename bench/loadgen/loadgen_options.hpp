@@ -2,6 +2,7 @@
 // Everything kp-loadgen is told on its command line (see options_parser::usage()).
 
 #include "bench/loadgen/http_base_url.hpp"
+#include "bench/loadgen/record_payload.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -12,9 +13,13 @@ namespace kp::loadgen {
 
 enum class target_kind { kinto_push, nchan };
 enum class run_mode { live, idle, resume, saturate };
+// How subscribers connect: WebSocket, WebSocket offering permessage-deflate, Server-Sent Events.
+enum class transport_kind { ws, ws_deflate, sse };
 
 struct loadgen_options {
     target_kind target = target_kind::kinto_push;
+    transport_kind transport = transport_kind::ws;
+    payload_kind payload = payload_kind::bench;   // bench: padded to payload_bytes
     std::vector<http_base_url> urls;           // one per node: subscriber thread t and publisher p
                                                // use urls[t mod N] and urls[p mod N]
     std::uint32_t channels = 1;
@@ -37,7 +42,7 @@ struct loadgen_options {
     double max_lag_ms = 500;                   // saturate: p99 latency bound of a passing step
     unsigned max_steps = 10;                   // saturate
     std::optional<std::string> json_out;
-    bool deflate = false;                      // subscribers offer permessage-deflate (Beast's)
+    bool deflate = false;                      // --deflate on: the same as --transport ws-deflate
 };
 
 }  // namespace kp::loadgen

@@ -89,6 +89,22 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
              else return usage_error{"--target " + v + ": must be kinto-push or nchan"};
              return std::nullopt;
          }},
+        {"transport",
+         [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
+             if (v == "ws") o.transport = transport_kind::ws;
+             else if (v == "ws-deflate") o.transport = transport_kind::ws_deflate;
+             else if (v == "sse") o.transport = transport_kind::sse;
+             else return usage_error{"--transport " + v + ": must be ws, ws-deflate or sse"};
+             return std::nullopt;
+         }},
+        {"payload",
+         [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
+             if (v == "bench") o.payload = payload_kind::bench;
+             else if (v == "typical") o.payload = payload_kind::typical;
+             else if (v == "large") o.payload = payload_kind::large;
+             else return usage_error{"--payload " + v + ": must be bench, typical or large"};
+             return std::nullopt;
+         }},
         {"mode",
          [&](std::string const&, std::string const& v) -> std::optional<usage_error> {
              if (v == "live") o.mode = run_mode::live;
@@ -169,6 +185,9 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
         if (auto error = it->second(name, *value)) return *error;
     }
 
+    if (o.deflate && o.transport == transport_kind::sse)
+        return usage_error{"--deflate on is for WebSocket subscribers, not --transport sse"};
+    if (o.deflate) o.transport = transport_kind::ws_deflate;
     if (!have_url) return usage_error{"--url is required (e.g. --url http://127.0.0.1:8080)"};
     if (o.threads % o.urls.size() != 0)
         return usage_error{"--threads must be a multiple of the number of --url nodes (each node gets whole threads)"};
@@ -187,7 +206,7 @@ std::variant<loadgen_options, usage_error, help_request> options_parser::parse(s
 }
 
 std::string options_parser::usage() {
-    return R"(kp-loadgen: WebSocket load generator for kinto-push and nchan (loopback only, bounded in time)
+    return R"(kp-loadgen: WebSocket and SSE load generator for kinto-push and nchan (loopback only, bounded in time)
 
 Usage: kp-loadgen --url http://127.0.0.1:PORT [OPTIONS]
 
@@ -195,10 +214,14 @@ Subscriber i listens to channel c(i mod C) (c000, c001, ...). kinto-push: ws://H
 subscribe frame for /buckets/bench/collections/cNNN; nchan: ws://HOST/sub/cNNN, subprotocol
 ws+meta.nchan. Events are published round-robin over the channels (kinto-push: POST /v1/events,
 a Kinto record event; nchan: POST /pub/cNNN), each carrying its channel, a per-channel sequence
-number and its sending time (steady clock).
+number and its sending time (steady clock). --transport sse: kinto-push GET /v1/sse?channel=<path>,
+nchan GET /sub/cNNN with Accept: text/event-stream (its EventSource subscriber).
 
 Options:
   --target kinto-push|nchan     server protocol (default kinto-push)
+  --transport ws|ws-deflate|sse subscribers' transport (default ws): WebSocket; WebSocket offering
+                                permessage-deflate (client_no_context_takeover; server_no_context_takeover);
+                                Server-Sent Events
   --url URL[,URL...]            server base URL, http:// or ws:// with a 127.x.x.x address (required);
                                 several: the nodes of one cluster (subscriber thread t connects to
                                 URL t mod N, publisher connection p posts to URL p mod N)
@@ -215,6 +238,10 @@ Options:
   --events M                    events to publish (live: in all; resume: per channel) (default 1000)
   --max-seconds S               hard bound of the whole run; the tool stops by itself (default 60)
   --payload-bytes B             size of the bench payload (default 128)
+  --payload bench|typical|large what each event carries (default bench: the numbers padded to
+                                --payload-bytes); typical: a Kinto record of a handful of fields;
+                                large: a record of about 32 KiB of prose and line items. With
+                                typical and large, nchan is sent kinto-push's whole record event
   --threads T                   subscriber threads, one io_context each (default 1)
   --publishers P                keep-alive HTTP publisher connections, one request in flight each (default 4)
   --handshakes-in-flight H      connection attempts in flight over all threads (default 200)
@@ -230,7 +257,7 @@ Options:
   --max-lag-ms MS               saturate: p99 latency bound of a passing step (default 500)
   --max-steps N                 saturate: at most N steps (default 10)
   --json FILE                   also write the report as JSON (- for stdout)
-  --deflate on|off              subscribers offer permessage-deflate, as browsers do (default off)
+  --deflate on|off              on: the same as --transport ws-deflate (default off)
 
 Exit status: 0 done, 1 the run ended early (--max-seconds) or no connection was established,
 2 bad command line.

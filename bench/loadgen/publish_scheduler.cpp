@@ -21,8 +21,8 @@ constexpr auto tick_period = std::chrono::milliseconds(1);
 
 publish_scheduler::publish_scheduler(target_protocol const& protocol, std::vector<http_base_url> const& urls,
                                      std::vector<boost::asio::ip::address_v4> const& sources, unsigned connections,
-                                     std::size_t payload_bytes)
-    : protocol_(protocol), payload_bytes_(payload_bytes), work_(boost::asio::make_work_guard(io_)) {
+                                     std::size_t payload_bytes, payload_kind payload)
+    : protocol_(protocol), payload_bytes_(payload_bytes), payload_(payload), work_(boost::asio::make_work_guard(io_)) {
     for (unsigned i = 0; i < connections; ++i)
         connections_.push_back(
             std::make_shared<publisher_connection>(io_, urls[i % urls.size()], sources[i % sources.size()]));
@@ -98,8 +98,10 @@ void publish_scheduler::issue(std::shared_ptr<publisher_connection> const& c) {
     std::uint64_t const seq = k / step_.channels + 1;
     auto const now = steady_ns();
     if (!outcome_.first_send_ns) outcome_.first_send_ns = now;
-    auto const payload =
-        bench_payload::make(std::uint64_t{step_.index} * step_stride + channel, seq, now, payload_bytes_);
+    std::uint64_t const field_channel = std::uint64_t{step_.index} * step_stride + channel;
+    auto const payload = payload_ == payload_kind::bench
+                             ? bench_payload::make(field_channel, seq, now, payload_bytes_)
+                             : record_payload::make(payload_, field_channel, seq, now);
     auto const name = target_protocol::channel_name(channel);
     std::string const unique = std::to_string(::getpid()) + "-" + std::to_string(step_.index) + "-" + std::to_string(k);
     ++in_flight_;

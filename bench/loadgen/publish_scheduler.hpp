@@ -8,6 +8,7 @@
 #include "bench/loadgen/http_base_url.hpp"
 #include "bench/loadgen/latency_histogram.hpp"
 #include "bench/loadgen/publisher_connection.hpp"
+#include "bench/loadgen/record_payload.hpp"
 #include "bench/loadgen/seq_set.hpp"
 #include "bench/loadgen/target_protocol.hpp"
 
@@ -47,7 +48,7 @@ public:
     // Publisher connection p posts to urls[p mod N].
     publish_scheduler(target_protocol const& protocol, std::vector<http_base_url> const& urls,
                       std::vector<boost::asio::ip::address_v4> const& sources, unsigned connections,
-                      std::size_t payload_bytes);
+                      std::size_t payload_bytes, payload_kind payload = payload_kind::bench);
     ~publish_scheduler();
     publish_scheduler(publish_scheduler const&) = delete;
     publish_scheduler& operator=(publish_scheduler const&) = delete;
@@ -66,6 +67,7 @@ private:
 
     target_protocol const& protocol_;
     std::size_t payload_bytes_;
+    payload_kind payload_;
     boost::asio::io_context io_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     boost::asio::steady_timer timer_{io_};

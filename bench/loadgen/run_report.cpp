@@ -53,6 +53,12 @@ void delivery(std::ostringstream& out, json const& r) {
         << "; " << num(d, "subscribers_with_loss") << " subscribers, worst " << num(d, "worst_subscriber_lost")
         << "), duplicated " << num(d, "duplicated") << ", reordered " << num(d, "reordered") << ", dropped connections "
         << num(d, "dropped_connections") << "\n";
+    if (d.contains("wire")) {
+        auto const& w = d["wire"];
+        out << "wire              " << num(w, "bytes_received") << " bytes received by the subscribers, "
+            << num(w, "bytes_per_delivery") << " per delivery (" << num(w, "segments_per_delivery")
+            << " TCP segments)\n";
+    }
     measured(out, r["measured"], "delivery");
 }
 
@@ -68,11 +74,14 @@ std::string run_report::text(json const& r) {
         }
     out << "kp-loadgen " << r.value("mode", "") << " against " << r.value("target", "") << " at " << urls << ": "
         << num(r, "subscribers") << " subscribers on " << num(r, "channels") << " channels, " << num(r, "threads")
-        << " threads\n";
+        << " threads, transport " << r.value("transport", "ws") << ", payload " << r.value("payload", "bench") << "\n";
     auto const& c = r["connections"];
     out << "connections       " << num(c, "established") << " of " << num(c, "attempted") << " (" << num(c, "failed")
         << " failed), " << num(c, "setup_per_second") << " conn/s, set-up p50/p99 " << num(c, "setup_p50_ms") << "/"
-        << num(c, "setup_p99_ms") << " ms\n";
+        << num(c, "setup_p99_ms") << " ms"
+        << (r.value("transport", "") == "ws-deflate" ? ", permessage-deflate accepted on " + num(c, "deflate_negotiated")
+                                                     : std::string())
+        << "\n";
     auto const& m = r["server_memory"];
     out << "server memory     PSS " << num(m, "pss_kib_before") << " -> " << num(m, "pss_kib_connected") << " KiB ("
         << num(m, "pss_kib_per_connection") << " KiB per connection), peak RSS " << num(m, "hwm_kib") << " KiB, "

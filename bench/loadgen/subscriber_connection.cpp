@@ -2,9 +2,7 @@
 
 #include "bench/loadgen/steady_ns.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/post.hpp>
 
 #include <netinet/in.h>
 
@@ -15,13 +13,11 @@ namespace kp::loadgen {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
-constexpr auto connect_timeout = std::chrono::seconds(10);
-constexpr std::size_t max_frame_bytes = 16 * 1024 * 1024;
+// From the first connect to subscribed: the connect, the upgrade or request, the subscription.
+constexpr auto open_timeout = std::chrono::seconds(10);
 // The payload's channel field carries the saturation step too: step * step_stride + channel.
 constexpr std::uint64_t step_stride = 1'000'000;
 
@@ -36,77 +32,63 @@ void subscriber_connection::open(std::optional<resume_position> since, std::func
     state_ = state::opening;
     resuming_ = since.has_value();
     replay_done_ = false;
+    fd_ = -1;
     open_started_ns_ = steady_ns();
     if (open_started_ns_ < stats_.first_attempt_ns) stats_.first_attempt_ns = open_started_ns_;
-    buffer_.clear();
-    ws_ = std::make_unique<websocket_stream>(io_);
-    ws_->read_message_max(max_frame_bytes);
-    ws_->auto_fragment(false);
-    ws_->set_option(websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
-    if (plan_.deflate) {
-        websocket::permessage_deflate offer;
-        offer.client_enable = true;
-        ws_->set_option(offer);
-    }
-    auto const subprotocol = protocol_.subprotocol();
-    ws_->set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
-        req.set(beast::http::field::user_agent, "kp-loadgen");
-        if (!subprotocol.empty()) req.set(beast::http::field::sec_websocket_protocol, subprotocol);
-    }));
 
     // Bind the source address before connecting; IP_BIND_ADDRESS_NO_PORT lets the kernel pick
     // the port at connect time, per destination, so each source address offers ~28k ports to
     // every server port instead of ~28k in all.
-    auto& socket = beast::get_lowest_layer(*ws_).socket();
+    connecting_ = std::make_shared<tcp::socket>(io_);
     error_code ec;
-    socket.open(tcp::v4(), ec);
+    connecting_->open(tcp::v4(), ec);
     if (!ec) {
         int const one = 1;
-        ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        socket.bind(tcp::endpoint(plan_.source, 0), ec);
+        ::setsockopt(connecting_->native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        connecting_->bind(tcp::endpoint(plan_.source, 0), ec);
     }
     if (ec) {
         asio::post(io_, [self = shared_from_this()] { self->fail_open(); });
         return;
     }
-    beast::get_lowest_layer(*ws_).expires_after(connect_timeout);
-    tcp::endpoint const server(asio::ip::make_address_v4(url_.host), url_.port);
-    beast::get_lowest_layer(*ws_).async_connect(server, [self = shared_from_this(), since](error_code e) {
-        if (e) return self->fail_open();
-        beast::get_lowest_layer(*self->ws_).expires_never();
-        self->ws_->async_handshake(
-            self->url_.host_header(), self->protocol_.subscribe_target(self->plan_.channel),
-            [self, since](error_code he) {
-                if (he) return self->fail_open();
-                auto frame = self->protocol_.subscribe_frame(self->plan_.channel, since);
-                self->read_next();
-                if (!frame) {
-                    self->on_subscribed();
-                    return;
-                }
-                self->outgoing_ = std::move(*frame);
-                self->ws_->text(true);
-                self->ws_->async_write(asio::buffer(self->outgoing_), [self](error_code we, std::size_t) {
-                    if (we && self->state_ == state::opening) self->fail_open();
-                });
-            });
+    // Bounds the whole opening: a connection not subscribed by then fails (its socket closed).
+    open_timer_.expires_after(open_timeout);
+    open_timer_.async_wait([self = shared_from_this()](error_code e) {
+        if (!e && self->state_ == state::opening) self->fail_open();
     });
+    tcp::endpoint const server(asio::ip::make_address_v4(url_.host), url_.port);
+    connecting_->async_connect(server, [self = shared_from_this(), socket = connecting_, since](error_code e) {
+        if (self->state_ != state::opening || self->connecting_ != socket) return;
+        self->connecting_.reset();
+        if (e) return self->fail_open();
+        self->fd_ = socket->native_handle();
+        self->start(std::move(*socket), since);
+    });
+}
+
+void subscriber_connection::drop_socket() {
+    if (connecting_) {
+        error_code ignored;
+        connecting_->close(ignored);   // the pending connect ends with operation_aborted
+        connecting_.reset();
+    }
+    if (fd_ >= 0) close_socket();
+    fd_ = -1;
 }
 
 void subscriber_connection::fail_open() {
     if (state_ != state::opening) return;
     state_ = state::closed;
+    open_timer_.cancel();
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
-    if (ws_) {
-        error_code ignored;
-        beast::get_lowest_layer(*ws_).socket().close(ignored);
-    }
+    drop_socket();
     if (auto done = std::exchange(open_done_, nullptr)) done(false);
 }
 
 void subscriber_connection::on_subscribed() {
     if (state_ != state::opening) return;
     state_ = state::live;
+    open_timer_.cancel();
     auto const now = steady_ns();
     stats_.setup.record(now - open_started_ns_);
     if (now > stats_.last_subscribed_ns) stats_.last_subscribed_ns = now;
@@ -119,27 +101,16 @@ void subscriber_connection::on_subscribed() {
     if (auto done = std::exchange(open_done_, nullptr)) done(true);
 }
 
-void subscriber_connection::read_next() {
-    ws_->async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
-        if (ec) {
-            if (self->state_ == state::opening) return self->fail_open();
-            if (self->state_ == state::live) {
-                self->state_ = state::closed;
-                self->stats_.dropped.fetch_add(1, std::memory_order_relaxed);
-            }
-            if (self->state_ == state::closing) self->finish_close();
-            return;
-        }
-        auto const data = self->buffer_.cdata();
-        self->on_frame(std::string_view(static_cast<char const*>(data.data()), data.size()));
-        self->buffer_.consume(self->buffer_.size());
-        if (self->state_ == state::opening || self->state_ == state::live || self->state_ == state::closing)
-            self->read_next();
-    });
+void subscriber_connection::read_ended() {
+    if (state_ == state::opening) return fail_open();
+    if (state_ == state::live) {
+        state_ = state::closed;
+        stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (state_ == state::closing) finish_close();
 }
 
-void subscriber_connection::on_frame(std::string_view frame) {
-    auto const f = protocol_.decode(frame);
+void subscriber_connection::handle(received_frame const& f) {
     switch (f.type) {
     case received_frame::kind::event:
         on_event(f, steady_ns());
@@ -204,6 +175,10 @@ void subscriber_connection::track(std::uint32_t step, std::uint64_t max_seq) {
     tracker_.reset(max_seq);
 }
 
+wire_counters subscriber_connection::wire() const {
+    return state_ == state::live || state_ == state::closing ? wire_counters::of_socket(fd_) : wire_counters{};
+}
+
 void subscriber_connection::close(std::function<void()> done) {
     close_done_ = std::move(done);
     if (state_ != state::live && state_ != state::opening) {
@@ -214,21 +189,20 @@ void subscriber_connection::close(std::function<void()> done) {
         });
         return;
     }
+    bool const was_open = state_ == state::live;
     state_ = state::closing;
-    ws_->async_close(websocket::close_code::normal, [self = shared_from_this()](error_code ec) {
-        // the pending read ends with `closed` once the server answered; on a failed close, end it now
-        if (ec) {
-            error_code ignored;
-            beast::get_lowest_layer(*self->ws_).socket().close(ignored);
-        }
-    });
+    open_timer_.cancel();
+    if (was_open) return shut();
+    // still opening: no close handshake, the socket goes at once (its reads, if any, end)
+    bool const reads = fd_ >= 0;
+    drop_socket();
+    if (!reads) finish_close();
 }
 
 void subscriber_connection::finish_close() {
     state_ = state::closed;
     stats_.closed.fetch_add(1, std::memory_order_relaxed);
-    error_code ignored;
-    beast::get_lowest_layer(*ws_).socket().close(ignored);
+    drop_socket();
     if (auto d = std::exchange(close_done_, nullptr)) d();
 }
 

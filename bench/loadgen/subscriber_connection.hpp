@@ -1,20 +1,23 @@
 #pragma once
-// One subscriber: a WebSocket connection from a chosen loopback source address to one channel.
-// It connects, upgrades, subscribes, then reads frames until closed; each bench event is
-// timed (publish to receipt) and its sequence number recorded. On kinto-push it also keeps the
-// channel's position, so that it can come back with `since` and check the replay's offsets.
+// One subscriber: a connection from a chosen loopback source address to one channel, over a
+// transport (ws_subscriber: WebSocket, optionally with permessage-deflate; sse_subscriber:
+// Server-Sent Events). This base connects the TCP socket and keeps what every transport shares:
+// the subscriber's state, each bench event timed (publish to receipt) and its sequence number
+// recorded, and on kinto-push the channel's position, so that it can come back with `since` and
+// check the replay's offsets. The transport reads its frames or events and hands them over
+// decoded (handle()).
 // Lives on one client thread; every method is called on that thread.
 
 #include "bench/loadgen/http_base_url.hpp"
 #include "bench/loadgen/sequence_tracker.hpp"
 #include "bench/loadgen/subscriber_stats.hpp"
 #include "bench/loadgen/target_protocol.hpp"
+#include "bench/loadgen/wire_counters.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address_v4.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <memory>
@@ -29,11 +32,11 @@ public:
         std::uint32_t channel_index = 0;
         std::string channel;
         boost::asio::ip::address_v4 source;
-        bool deflate = false;   // offer permessage-deflate
     };
 
     subscriber_connection(boost::asio::io_context& io, plan p, target_protocol const& protocol,
                           http_base_url const& url, subscriber_stats& stats);
+    virtual ~subscriber_connection() = default;
 
     // Connects and subscribes (from `since` when given); `done(true)` once subscribed.
     void open(std::optional<resume_position> since, std::function<void(bool)> done);
@@ -50,17 +53,27 @@ public:
     // resume: the offset the replay must reach, and whether it did
     std::uint64_t replay_target() const { return replay_target_; }
     bool replay_complete() const { return replay_done_; }
+    // What the socket received so far (TCP payload bytes, segments); zero when not connected.
+    wire_counters wire() const;
 
-private:
-    using websocket_stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+protected:
     enum class state { idle, opening, live, closing, closed };
 
+    // The socket is connected: upgrade or request, then read until the connection ends.
+    virtual void start(boost::asio::ip::tcp::socket socket, std::optional<resume_position> since) = 0;
+    // The state is `closing`: end the connection; its reads end with read_ended().
+    virtual void shut() = 0;
+    // Closes the socket at once.
+    virtual void close_socket() = 0;
+
+    // For the transport: a frame or event decoded by the protocol; the end of the reads.
+    void handle(received_frame const& f);
+    void read_ended();
     void fail_open();
     void on_subscribed();
-    void read_next();
-    void on_frame(std::string_view frame);
-    void on_event(received_frame const& f, std::uint64_t now);
-    void finish_close();
+
+    state current() const { return state_; }
+    bool reading() const { return state_ == state::opening || state_ == state::live || state_ == state::closing; }
 
     boost::asio::io_context& io_;
     plan plan_;
@@ -68,10 +81,15 @@ private:
     http_base_url const& url_;
     subscriber_stats& stats_;
 
-    std::unique_ptr<websocket_stream> ws_;
-    boost::beast::flat_buffer buffer_;
-    std::string outgoing_;
+private:
+    void on_event(received_frame const& f, std::uint64_t now);
+    void finish_close();
+    void drop_socket();   // closes the socket, connecting or connected
+
     state state_ = state::idle;
+    int fd_ = -1;   // the connected socket's descriptor, for wire(); -1 before and after
+    std::shared_ptr<boost::asio::ip::tcp::socket> connecting_;   // until connected
+    boost::asio::steady_timer open_timer_{io_};
     std::function<void(bool)> open_done_;
     std::function<void()> close_done_;
     std::uint64_t open_started_ns_ = 0;

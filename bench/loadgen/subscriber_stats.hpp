@@ -33,6 +33,7 @@ struct subscriber_stats {
     std::uint64_t replay_gaps = 0;                 // resume: an offset skipped
     std::uint64_t replay_duplicates = 0;           // resume: an offset seen again
     std::uint64_t not_recovered = 0;               // resume: subscribed with recovered:false
+    std::uint64_t deflate_negotiated = 0;          // upgrades answered with permessage-deflate
 };
 
 }  // namespace kp::loadgen

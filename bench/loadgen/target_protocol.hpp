@@ -1,6 +1,7 @@
 #pragma once
-// How one server is spoken to: where a subscriber connects and what it sends, how an event is
-// published, and what a received frame is. The rest of the load generator is server-neutral,
+// How one server is spoken to: where a subscriber connects and what it sends (over WebSocket or
+// Server-Sent Events), how an event is published, and what a received frame or event-stream
+// message is. The rest of the load generator is server-neutral,
 // so kinto-push and nchan are measured by the same code.
 
 #include "bench/loadgen/bench_payload.hpp"
@@ -54,6 +55,12 @@ public:
     virtual bool publish_accepted(unsigned status) const = 0;
 
     virtual received_frame decode(std::string_view frame) const = 0;
+
+    // Server-Sent Events: the GET's target for a subscriber of `channel` (from `since` when
+    // given), and a message of the stream (its `event:` name, empty for none, and its data).
+    virtual std::string event_stream_target(std::string const& channel,
+                                            std::optional<resume_position> const& since) const = 0;
+    virtual received_frame decode_event(std::string_view event, std::string_view data) const = 0;
 
     // The channel's name on this server for channel index i (c000, c001, ...).
     static std::string channel_name(std::uint32_t index);

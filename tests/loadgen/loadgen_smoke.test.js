@@ -77,6 +77,44 @@ test('live fan-out: every accepted event reaches every subscriber of its channel
   }
 });
 
+test('SSE subscribers and a typical record payload: every event arrives once, bytes on the wire counted', async () => {
+  const server = await startServer();
+  try {
+    const r = await loadgen(['--url', server.url, '--transport', 'sse', '--payload', 'typical', '--subscribers', '40',
+      '--channels', '2', '--rate', '200', '--events', '400', '--threads', '2', '--publishers', '2',
+      '--max-seconds', '30', '--server-pid', String(server.pid)]);
+    assert.strictEqual(r.code, 0, `${r.out}\n${r.err}`);
+    const { connections, publish, delivery, transport, payload } = r.report;
+    assert.strictEqual(transport, 'sse');
+    assert.strictEqual(payload, 'typical');
+    assert.strictEqual(connections.established, 40);
+    assert.strictEqual(publish.accepted, 400);
+    // 400 events over 2 channels, 20 subscribers each
+    assert.strictEqual(delivery.deliveries, 8_000);
+    assert.strictEqual(delivery.lost, 0);
+    assert.strictEqual(delivery.duplicated, 0);
+    // each delivery is an SSE message of the record event: several hundred bytes
+    assert.ok(delivery.wire.bytes_per_delivery > 300 && delivery.wire.bytes_per_delivery < 2000,
+      `bytes per delivery ${delivery.wire.bytes_per_delivery}`);
+    assert.match(r.out, /transport sse, payload typical/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('SSE resume: the stream comes back from last_event_id and replays exactly what was missed', async () => {
+  const server = await startServer();
+  try {
+    const r = await loadgen(['--url', server.url, '--transport', 'sse', '--mode', 'resume', '--subscribers', '10',
+      '--channels', '2', '--events', '50', '--rate', '0', '--max-seconds', '30']);
+    assert.strictEqual(r.code, 0, `${r.out}\n${r.err}`);
+    assert.strictEqual(r.report.resume.replay.contiguous, true, r.out);
+    assert.strictEqual(r.report.resume.replay.replayed, 500);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('two nodes on one Redis: subscribers on either node get every event published to either, once', async () => {
   const redis = await startRedis();
   const nodes = [];

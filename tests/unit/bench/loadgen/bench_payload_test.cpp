@@ -4,6 +4,7 @@
 #include "bench/loadgen/bench_payload.hpp"
 #include "bench/loadgen/kinto_push_protocol.hpp"
 #include "bench/loadgen/nchan_protocol.hpp"
+#include "bench/loadgen/record_payload.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -73,4 +74,34 @@ TEST_CASE("nchan: the message follows the ws+meta.nchan headers", "[loadgen]") {
     CHECK(f.fields.channel == 12);
     CHECK(f.fields.seq == 2);
     CHECK(protocol.decode("id: 1:0\n\nnot ours").type == received_frame::kind::other);
+}
+
+TEST_CASE("record payloads: typical and large are realistic JSON records carrying the numbers", "[loadgen]") {
+    auto const typical = record_payload::make(payload_kind::typical, 2, 9, 1234);
+    auto const large = record_payload::make(payload_kind::large, 2, 9, 1234);
+    CHECK(typical.size() > 150);
+    CHECK(typical.size() < 400);
+    CHECK(large.size() > record_payload::large_bytes - 512);
+    CHECK(large.size() <= record_payload::large_bytes);
+    for (auto const* p : {&typical, &large}) {
+        auto const j = nlohmann::json::parse(*p);
+        CHECK(j["lg_seq"] == 9);
+        bench_fields f;
+        REQUIRE(bench_payload::scan(*p, f));
+        CHECK(f.channel == 2);
+        CHECK(f.sent_ns == 1234);
+    }
+    CHECK(nlohmann::json::parse(large)["items"].size() > 50);
+    // deterministic, and different from one event to the next
+    CHECK(record_payload::make(payload_kind::large, 2, 9, 1234) == large);
+    CHECK(record_payload::make(payload_kind::large, 2, 10, 1234) != large);
+}
+
+TEST_CASE("nchan with record payloads is sent kinto-push's record event", "[loadgen]") {
+    auto const payload = record_payload::make(payload_kind::typical, 1, 1, 1);
+    auto const shaped = nchan_protocol(true).publish("c001", payload, "u1");
+    auto const body = nlohmann::json::parse(shaped.body);
+    CHECK(body["payload"]["record_id"] == "ru1");
+    CHECK(body["impacted_objects"][0]["new"]["lg"]["lg_ch"] == 1);
+    CHECK(nchan_protocol().publish("c001", payload, "u1").body == payload);
 }

@@ -79,3 +79,25 @@ TEST_CASE("bad values and combinations are refused with the reason", "[loadgen]"
     CHECK_FALSE(std::get<loadgen_options>(plain).deflate);
     CHECK(std::holds_alternative<help_request>(parse({"--bogus", "--help"})));
 }
+
+TEST_CASE("transport and payload are read, and refused when unknown", "[loadgen]") {
+    auto r = parse({"--url", "http://127.0.0.1:1", "--transport", "sse", "--payload", "large"});
+    auto const* o = std::get_if<loadgen_options>(&r);
+    REQUIRE(o);
+    CHECK(o->transport == transport_kind::sse);
+    CHECK(o->payload == payload_kind::large);
+    auto d = parse({"--url", "http://127.0.0.1:1", "--transport", "ws-deflate", "--payload", "typical"});
+    REQUIRE(std::get_if<loadgen_options>(&d));
+    CHECK(std::get<loadgen_options>(d).transport == transport_kind::ws_deflate);
+    CHECK(std::get<loadgen_options>(d).payload == payload_kind::typical);
+    auto const defaults = parse({"--url", "http://127.0.0.1:1"});
+    CHECK(std::get<loadgen_options>(defaults).transport == transport_kind::ws);
+    CHECK(std::get<loadgen_options>(defaults).payload == payload_kind::bench);
+    CHECK(error_of({"--url", "http://127.0.0.1:1", "--transport", "h2"}).find("--transport h2") == 0);
+    CHECK(error_of({"--url", "http://127.0.0.1:1", "--payload", "huge"}).find("--payload huge") == 0);
+    // --deflate on is --transport ws-deflate; it does not combine with SSE
+    auto const alias = parse({"--url", "http://127.0.0.1:1", "--deflate", "on"});
+    CHECK(std::get<loadgen_options>(alias).transport == transport_kind::ws_deflate);
+    CHECK(error_of({"--url", "http://127.0.0.1:1", "--transport", "sse", "--deflate", "on"}).find("not --transport sse") !=
+          std::string::npos);
+}
