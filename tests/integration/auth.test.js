@@ -15,6 +15,7 @@ const WebSocket = require('ws');
 const {
   startServer, connect, publish, getJSON, recordEvent, collectionChannel, Client, withTimeout, delay,
 } = require('./support/server');
+const { makeCertificate } = require('./support/tls');
 const { jwt, nowS, b64url } = require('./support/jwt');
 
 function sign(secret, body, t = nowS()) {
@@ -280,13 +281,7 @@ test('Kinto delegation: 200 allows, 401/403/404 refuse, cache hits, slow and dow
 });
 
 test('TLS: wss and https with a certificate made at test time; a plaintext client fails cleanly', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinto-push-tls-'));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  const ca = fs.readFileSync(cert);
+  const { dir, cert, key, ca } = makeCertificate();
   const server = await startServer(['--tls-cert', cert, '--tls-key', key]);
   try {
     const port = server.port;

@@ -6,14 +6,12 @@
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const {
   startServer, connect, publishOk, getJSON, recordEvent, collectionChannel, bucketChannel, request, delay,
 } = require('./support/server');
 const { openSse } = require('./support/sse_client');
 const { jwt, nowS } = require('./support/jwt');
+const { makeCertificate } = require('./support/tls');
 const { parse, sample } = require('./support/prometheus');
 
 const q = (channels, extra = '') =>
@@ -307,13 +305,7 @@ describe('authorization', () => {
 });
 
 test('TLS: an SSE stream over https', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinto-push-sse-tls-'));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  const ca = fs.readFileSync(cert);
+  const { dir, cert, key, ca } = makeCertificate();
   const server = await startServer(['--tls-cert', cert, '--tls-key', key]);
   try {
     const base = `https://127.0.0.1:${server.port}`;
