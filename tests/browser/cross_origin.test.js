@@ -9,12 +9,10 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { chromium } = require('playwright-core');
+const { launchChromium, startOtherOriginPage } = require('./support/browser');
 const { startServer, publishOk, recordEvent, collectionChannel } = require('../integration/support/server');
 const { jwt, nowS } = require('../integration/support/jwt');
 
-const CHROMIUM = process.env.KINTO_PUSH_CHROMIUM || '/usr/bin/chromium';
 const SECRET = 'cross-origin-test-secret';
 const CHANNEL = collectionChannel('crossorigin', 'articles');
 const TOKEN = jwt({ sub: 'page', exp: nowS() + 3600, channels: ['/buckets/crossorigin/collections/*'] }, { secret: SECRET });
@@ -23,34 +21,15 @@ let browser;
 let page;      // the static server of the page (its own origin)
 let pageOrigin;
 
-// The static server: one empty HTML page; every request is recorded.
-function startPageServer() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html><head><title>another origin</title></head><body>page</body></html>');
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: server.address().port, requests }));
-  });
-}
-
 before(async () => {
-  page = await startPageServer();
-  pageOrigin = `http://127.0.0.1:${page.port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  page = await startOtherOriginPage();
+  pageOrigin = page.origin;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (page ? page.server.close(resolve) : resolve()));
+  await page?.close();
 });
 
 // A fresh tab on the page's origin; its console errors are collected.

@@ -9,24 +9,15 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./support/browser');
 const { startServer, publishOk, request } = require('../integration/support/server');
 
-const CHROMIUM = process.env.KINTO_PUSH_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.KINTO_PUSH_ARTIFACTS
   || path.join(path.dirname(process.env.KINTO_PUSH_BIN || '.'), '..', 'tests-artifacts');
 const WAIT_MS = 15_000;
 const ARTICLES = '/buckets/blog/collections/articles';
 
-async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
+const launch = launchChromium;
 
 function tempStore() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinto-push-dashboard-'));

@@ -11,13 +11,11 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launchChromium, startOtherOriginPage } = require('./support/browser');
 const { startServer, publishOk, recordEvent, collectionChannel } = require('../integration/support/server');
 
-const CHROMIUM = process.env.KINTO_PUSH_CHROMIUM || '/usr/bin/chromium';
 const CHANNEL = collectionChannel('ssebrowser', 'articles');
 const WAIT_MS = 20_000;
 
@@ -26,24 +24,14 @@ let pageServer;
 let pageOrigin;
 
 before(async () => {
-  pageServer = http.createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html><head><title>another origin</title></head><body>page</body></html>');
-  });
-  await new Promise((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-  pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  pageServer = await startOtherOriginPage();
+  pageOrigin = pageServer.origin;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (pageServer ? pageServer.close(resolve) : resolve()));
+  await pageServer?.close();
 });
 
 async function openPage() {
