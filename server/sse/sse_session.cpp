@@ -310,13 +310,9 @@ void sse_session<Stream>::flush() {
 
 template <class Stream>
 void sse_session<Stream>::do_write() {
-    std::size_t n = 0;
-    gather_ = take_gather();
-    auto& gather = *gather_;
-    queue_.start_write(gather.size(), [&](std::string const& text) { gather[n++] = asio::buffer(text); });
     last_write_ = clock::now();
-    asio::async_write(stream_, std::span<asio::const_buffer const>(gather.data(), n),
-                      beast::bind_front_handler(&sse_session::on_write, this->shared_from_this()));
+    write_queued(stream_, queue_, gather_,
+                 beast::bind_front_handler(&sse_session::on_write, this->shared_from_this()));
 }
 
 template <class Stream>

@@ -260,13 +260,8 @@ void websocket_connection<Stream>::flush() {
 
 template <class Stream>
 void websocket_connection<Stream>::do_write() {
-    // Every frame queued so far, up to the gather size, in one system call.
-    std::size_t n = 0;
-    gather_ = take_gather();
-    auto& gather = *gather_;
-    queue_.start_write(gather.size(), [&](std::string const& frame) { gather[n++] = asio::buffer(frame); });
-    asio::async_write(stream_, std::span<asio::const_buffer const>(gather.data(), n),
-                      beast::bind_front_handler(&websocket_connection::on_write, shared_from_this()));
+    write_queued(stream_, queue_, gather_,
+                 beast::bind_front_handler(&websocket_connection::on_write, shared_from_this()));
 }
 
 template <class Stream>
