@@ -56,8 +56,10 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             value = name.substr(eq + 1);
             name = name.substr(0, eq);
         }
-        if (name != "config" && !option_table::find(name))
+        auto const* spec = name == "config" ? nullptr : option_table::find(name);
+        if (name != "config" && !spec)
             return config_error{"unknown option --" + name + " (try --help)"};
+        if (!value && spec && *spec->placeholder == '\0') value = "true";   // a switch
         if (!value) {
             if (i + 1 >= args.size()) return config_error{"option --" + name + " needs a value"};
             value = args[++i];
@@ -94,7 +96,8 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             // Lists: ID=CHANNEL strings (broadcast), origins (cors-origins, allowed-origins).
             bool const list = it->is_array() &&
                               (key == "broadcast" || key == "cors-origins" || key == "allowed-origins");
-            if (!list && !it->is_string() && !it->is_number())
+            bool const switch_value = it->is_boolean() && *o->placeholder == '\0';   // a switch takes true/false
+            if (!list && !switch_value && !it->is_string() && !it->is_number())
                 return config_error{*config_file + ": " + it.key() + "=" + it->dump() + ": must be a string or a number"};
             std::string value = it->is_string() ? it->get<std::string>() : it->dump();
             if (list) {
@@ -134,7 +137,7 @@ std::string config_loader::help() {
     };
     line("--config FILE", "JSON object of options, keys as the flags' names", "none", "KINTO_PUSH_CONFIG");
     for (auto const& o : option_table::all())
-        line(std::string("--") + o.name + " " + o.placeholder, o.meaning, o.fallback, option_table::env_name(o.name));
+        line(std::string("--") + o.name + (*o.placeholder ? std::string(" ") + o.placeholder : std::string()), o.meaning, o.fallback, option_table::env_name(o.name));
     out << "  --print-config\n      print the effective configuration as JSON (secrets masked) and exit\n";
     out << "  --help, --version\n";
     out << "\nkinto-push tail --help: the command-line client (prints or runs a command for each event)\n";
@@ -176,6 +179,12 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["jwt-secret"] = secret(c.jwt_secret);
     out["jwt-public-key"] = optional(c.jwt_public_key);
     out["kinto-url"] = optional(c.kinto_url);
+    out["admin-secret"] = secret(c.admin_secret);
+    out["webhook-allow-private"] = c.webhook_allow_private;
+    out["webhook-disable-after"] = c.webhook_disable_after_s;
+    out["webhook-timeout"] = c.webhook_timeout_s;
+    out["webhook-backoff-initial-ms"] = c.webhook_backoff_initial_ms;
+    out["webhook-backoff-max"] = c.webhook_backoff_max_s;
     auto origins = [](std::optional<auth::origin_list> const& v) { return v ? json(v->str()) : json(nullptr); };
     out["cors-origins"] = origins(c.cors_origins);
     out["allowed-origins"] = origins(c.allowed_origins);

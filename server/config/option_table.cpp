@@ -83,6 +83,16 @@ std::optional<std::string> set_compression(server_config& c, std::string const& 
     return std::nullopt;
 }
 
+// A switch: true, false (also on/off, 1/0, yes/no, as the environment and --config write them).
+option_spec::setter switch_of(bool server_config::*field) {
+    return [=](server_config& c, std::string const& text) -> std::optional<std::string> {
+        if (text == "true" || text == "on" || text == "1" || text == "yes") c.*field = true;
+        else if (text == "false" || text == "off" || text == "0" || text == "no") c.*field = false;
+        else return "must be true or false";
+        return std::nullopt;
+    };
+}
+
 std::optional<std::string> set_log_level(server_config& c, std::string const& text) {
     static constexpr char const* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find_if(std::begin(levels), std::end(levels), [&](char const* l) { return text == l; }) ==
@@ -212,6 +222,26 @@ std::vector<option_spec> const& option_table::all() {
              c.kinto_url = v;
              return std::nullopt;
          }},
+        {"admin-secret", "S", "none",
+         "bearer secret of the admin endpoints, /v1/webhooks and /v1/channels (none: loopback callers only, "
+         "besides subscriber JWTs whose `webhooks` claim is true)",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.admin_secret, v); }},
+        {"webhook-allow-private", "", "false",
+         "let webhooks target loopback, private, link-local and unspecified addresses (refused otherwise, at "
+         "creation and at every connection)",
+         switch_of(&server_config::webhook_allow_private)},
+        {"webhook-disable-after", "SECONDS", "259200",
+         "a webhook whose deliveries fail for this long is disabled (410 Gone disables it at once)",
+         unsigned_in(&server_config::webhook_disable_after_s, 1, 365ull * 86400)},
+        {"webhook-timeout", "SECONDS", "10",
+         "time a webhook target has to accept the connection, read the request and answer; then the attempt "
+         "fails and is retried",
+         unsigned_in(&server_config::webhook_timeout_s, 1, 300)},
+        {"webhook-backoff-initial-ms", "MS", "1000",
+         "delay before the first retry of a failed webhook delivery; each retry doubles it, with jitter",
+         unsigned_in(&server_config::webhook_backoff_initial_ms, 1, 3'600'000)},
+        {"webhook-backoff-max", "SECONDS", "3600", "longest delay between two attempts of a webhook delivery",
+         unsigned_in(&server_config::webhook_backoff_max_s, 1, 86400)},
         {"cors-origins", "O,...", "none",
          "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js (and /kinto-push-sse.js, "
          "/kinto-push-ws.js), "

@@ -18,7 +18,7 @@ struct option_spec {
     using setter = std::function<std::optional<std::string>(server_config&, std::string const&)>;
 
     char const* name;          // flag without the leading dashes
-    char const* placeholder;
+    char const* placeholder;   // "" for a switch: `--name` alone means true (`--name=false` too)
     char const* fallback;      // the default, as --help shows it
     char const* meaning;
     setter apply;

@@ -38,6 +38,15 @@ struct server_config {
     std::optional<std::string> jwt_secret;
     std::optional<std::string> jwt_public_key;   // PEM file
     std::optional<std::string> kinto_url;
+    // Webhooks and channel information (PROTOCOL.md sections 7 and 8): the admin bearer secret
+    // (none: loopback callers, or a JWT with the `webhooks` claim), whether targets may be
+    // loopback or private addresses, and the delivery settings.
+    std::optional<std::string> admin_secret;
+    bool webhook_allow_private = false;
+    std::int64_t webhook_disable_after_s = 259200;
+    std::int64_t webhook_timeout_s = 10;            // connect + request + whole response
+    std::int64_t webhook_backoff_initial_ms = 1000; // first retry; doubles (with jitter) up to the max
+    std::int64_t webhook_backoff_max_s = 3600;
     // Browsers on other origins (PROTOCOL.md section 4; server/http/cors_policy): the origins
     // whose pages may read the CORS paths, and those whose WebSocket upgrades and SSE requests
     // are taken (unset: no CORS fields; no Origin check).

@@ -476,3 +476,16 @@ TEST_CASE("bad origins stop start-up with a message naming the option and the or
     temp_file const empty(R"({"cors_origins": []})");
     CHECK_THAT(load_error({"--config", empty.path()}), Catch::Contains("names no origin"));
 }
+
+TEST_CASE("A switch is true alone, and takes true or false from a value, the environment or the file", "[config]") {
+    CHECK_FALSE(config_ok({}).webhook_allow_private);
+    CHECK(config_ok({"--webhook-allow-private"}).webhook_allow_private);
+    CHECK(config_ok({"--webhook-allow-private", "--listen", "127.0.0.1:0"}).webhook_allow_private);
+    CHECK_FALSE(config_ok({"--webhook-allow-private=false"}).webhook_allow_private);
+    CHECK(config_ok({}, {{"KINTO_PUSH_WEBHOOK_ALLOW_PRIVATE", "1"}}).webhook_allow_private);
+    CHECK_THAT(load_error({"--webhook-allow-private=maybe"}), Catch::Contains("must be true or false"));
+    temp_file file(R"({"webhook-allow-private": true, "webhook-timeout": 3})");
+    auto config = config_ok({"--config", file.path()});
+    CHECK(config.webhook_allow_private);
+    CHECK(config.webhook_timeout_s == 3);
+}
