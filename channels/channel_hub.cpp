@@ -28,7 +28,7 @@ void channel_hub::post_to_shards(message_batch batch) {
         shards_[i](batch);
     }
     // Events published here and, with a shared store, on other nodes alike.
-    if (observer_) observer_(*batch);
+    for (auto const& observer : observers_) observer(*batch);
 }
 
 void channel_hub::delivered(std::size_t shard) {
@@ -55,8 +55,8 @@ void channel_hub::wait_until_caught_up(std::stop_token const& stop) {
     held_back_.fetch_sub(1);
 }
 
-void channel_hub::set_publish_observer(publish_observer observer) {
-    observer_ = std::move(observer);
+void channel_hub::add_publish_observer(publish_observer observer) {
+    observers_.push_back(std::move(observer));
 }
 
 publish_result channel_hub::publish(nlohmann::ordered_json const& body) {

@@ -78,9 +78,10 @@ public:
     // Sees the messages of every published transaction, in offset order, right after the
     // shards got them: on the publishing thread, under the publish lock (keep it short); with
     // a shared store, also those of other nodes, on the store's thread.
-    // Set before serving starts (the Autopush broadcasts follow channels through it).
+    // Added before serving starts (the Autopush broadcasts follow channels through one, the
+    // webhooks through another).
     using publish_observer = std::function<void(std::vector<message_ptr> const&)>;
-    void set_publish_observer(publish_observer observer);
+    void add_publish_observer(publish_observer observer);
 
     // Validates, maps, stores and fans out one POST body. Thread-safe.
     publish_result publish(nlohmann::ordered_json const& body);
@@ -141,7 +142,7 @@ private:
     std::mutex caught_up_mutex_;
     std::condition_variable_any caught_up_;
     std::atomic<unsigned> held_back_{0};   // threads in wait_until_caught_up
-    publish_observer observer_;
+    std::vector<publish_observer> observers_;
 
     std::mutex publish_mutex_;   // orders append + fan-out
 

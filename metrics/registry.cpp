@@ -111,6 +111,12 @@ void registry::add_gauge_function(std::string name, std::string help, std::funct
     entries_.push_back({std::move(name), std::move(help), std::move(read)});
 }
 
+void registry::add_gauge_collector(std::string name, std::string help, std::vector<std::string> label_names,
+                                   std::function<labelled_values()> read) {
+    check_new(name, label_names);
+    entries_.push_back({std::move(name), std::move(help), collector{std::move(label_names), std::move(read)}});
+}
+
 std::string registry::render() const {
     std::string out;
     for (auto const& e : entries_) {
@@ -143,6 +149,8 @@ std::string registry::render() const {
                 out += e.name + "_sum" + labels(names, values) + " " + number(s.sum) + "\n";
                 out += e.name + "_count" + labels(names, values) + " " + std::to_string(s.count) + "\n";
             });
+        } else if (auto const* c = std::get_if<collector>(&e.metrics)) {
+            for (auto const& [values, value] : c->read()) out += e.name + labels(c->labels, values) + " " + number(value) + "\n";
         } else {
             out += e.name + " " + number(std::get<std::function<double()>>(e.metrics)()) + "\n";
         }

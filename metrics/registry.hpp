@@ -32,13 +32,22 @@ public:
     histogram& add_histogram(std::string name, std::string help, std::vector<double> bounds);
     // A gauge read when scraped (a size kept elsewhere). `read` must be thread-safe.
     void add_gauge_function(std::string name, std::string help, std::function<double()> read);
+    // Gauges by label values, all read when scraped (figures kept elsewhere, members that come
+    // and go: one per webhook). `read` must be thread-safe and return values of `labels`' size.
+    using labelled_values = std::vector<std::pair<std::vector<std::string>, double>>;
+    void add_gauge_collector(std::string name, std::string help, std::vector<std::string> labels,
+                             std::function<labelled_values()> read);
 
     // The exposition text of every metric, in registration order.
     std::string render() const;
 
 private:
+    struct collector {
+        std::vector<std::string> labels;
+        std::function<labelled_values()> read;
+    };
     using family = std::variant<std::unique_ptr<metric_family<counter>>, std::unique_ptr<metric_family<gauge>>,
-                                std::unique_ptr<metric_family<histogram>>, std::function<double()>>;
+                                std::unique_ptr<metric_family<histogram>>, std::function<double()>, collector>;
     struct entry {
         std::string name;
         std::string help;

@@ -20,7 +20,7 @@ broadcast_service::broadcast_service(std::vector<push::broadcast_spec> specs, st
             asio::post(where->context(), [table, change] { table->deliver(*change); });
         });
     }
-    hub.set_publish_observer([this](std::vector<channels::message_ptr> const& batch) {
+    hub.add_publish_observer([this](std::vector<channels::message_ptr> const& batch) {
         if (auto due = registry_.observe(batch, push::broadcast_registry::clock::now()))
             asio::post(control_, [this, at = *due] { arm(at); });
     });

@@ -36,6 +36,13 @@ access_options access_options_of(server_config const& config) {
             .kinto_url = config.kinto_url};
 }
 
+store::store_options store_options_of(server_config const& config) {
+    return {{config.history_size, config.history_ttl_s * 1000},
+            config.durability == "normal" ? store::durability::normal : store::durability::full,
+            config.history_cache,
+            {config.redis_password, config.redis_tls_ca}};
+}
+
 std::int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -46,13 +53,7 @@ std::int64_t now_ms() {
 server::server(server_config config)
     : config_(std::move(config)),
       store_(std::make_unique<instrumented_store>(
-          store::store_factory::open(
-              config_.store,
-              {{config_.history_size, config_.history_ttl_s * 1000},
-               config_.durability == "normal" ? store::durability::normal : store::durability::full,
-               config_.history_cache,
-               {config_.redis_password, config_.redis_tls_ca}}),
-          metrics_)),
+          store::store_factory::open(config_.store, store_options_of(config_)), metrics_)),
       hub_(*store_, config_.max_replay),
       publishers_(config_.publish_secret),
       ingest_(hub_, 1024, 256,
@@ -102,6 +103,14 @@ server::server(server_config config)
                                                           hub_, control_, shards_);
         context_.broadcasts = broadcasts_.get();
     }
+    {
+        std::vector<asio::io_context*> loops;
+        for (auto& s : shards_) loops.push_back(&s->context());
+        webhooks_ = std::make_unique<webhook_system>(config_, hub_, store::store_factory::open_webhooks(static_cast<instrumented_store&>(*store_).inner(), config_.store,
+                                                                          store_options_of(config_)),
+                                                     blocking_, metrics_, loops, control_);
+        context_.webhooks = &webhooks_->admin();
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_host, ec);
     if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");
@@ -127,6 +136,7 @@ server::server(server_config config)
 }
 
 server::~server() {
+    if (webhooks_) webhooks_->stop();
     store_->set_announcer({}, {});   // nothing reaches the shards once they are gone
     ingest_.stop();
     // A pending accept holds a socket made on a shard's io_context: close the acceptors and let
@@ -151,6 +161,7 @@ int server::run() {
     // The sweep visits every connection four times per heartbeat (keep-alive, close deadlines).
     auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(config_.heartbeat_s * 1000 / 4));
     for (auto& s : shards_) s->start(sweep);
+    webhooks_->start();
     listener_->start();
     if (metrics_listener_) metrics_listener_->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -186,6 +197,7 @@ void server::on_signal() {
     trim_timer_.cancel();
     reload_signal_.cancel();
     for (auto& s : shards_) s->shutdown_sessions();
+    webhooks_->stop();   // the leases go back: another node takes over at once
     // A second signal stops at once.
     signals_.async_wait([this](boost::system::error_code ec, int) {
         if (!ec) control_.stop();

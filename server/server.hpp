@@ -12,6 +12,7 @@
 #include "server/telemetry/server_metrics.hpp"
 #include "server/shard.hpp"
 #include "server/net/tls_context_provider.hpp"
+#include "server/webhooks/webhook_system.hpp"
 #include "store/history_store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -59,6 +60,7 @@ private:
     std::unique_ptr<listener> metrics_listener_;   // --metrics-listen
     std::unique_ptr<tls_context_provider> tls_;
     std::unique_ptr<broadcast_service> broadcasts_;   // --broadcast
+    std::unique_ptr<webhook_system> webhooks_;
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;
     boost::asio::steady_timer timer_;

@@ -20,6 +20,7 @@
 namespace kp::server {
 
 class broadcast_service;
+class webhook_admin;
 
 struct server_context {
     server_config const& config;
@@ -36,6 +37,8 @@ struct server_context {
     server_metrics& metrics;
     // Set when --broadcast is: /v1/push serves the Autopush broadcast protocol.
     broadcast_service* broadcasts = nullptr;
+    // /v1/webhooks (PROTOCOL.md section 7): the operations behind the endpoint.
+    webhook_admin* webhooks = nullptr;
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };

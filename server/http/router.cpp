@@ -61,6 +61,7 @@ void router::handle(http_request const& request, http_peer const& peer, responde
         if (!readonly) return method_not_allowed();
         return history_.handle(request, std::move(respond));
     }
+    if (webhook_endpoint::serves(path)) return webhooks_.handle(request, peer, path, std::move(respond));
     if (path == "/v1/sse") {
         // GET is taken by the HTTP session before the router (sse_session); HEAD says what it is.
         return only(readonly, [&] {
@@ -111,6 +112,7 @@ json router::capabilities() const {
     if (context_.publishers.has_secret()) out.push_back("signed-publishing");
     if (context_.tls) out.push_back("tls");
     if (context_.broadcasts) out.push_back("broadcast");
+    if (context_.webhooks) out.push_back("webhooks");
     return out;
 }
 

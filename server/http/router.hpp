@@ -7,6 +7,7 @@
 #include "server/http/history_endpoint.hpp"
 #include "server/http/http_exchange.hpp"
 #include "server/http/publish_endpoint.hpp"
+#include "server/http/webhook_endpoint.hpp"
 #include "server/server_context.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,7 +23,7 @@ public:
     enum class scope { everything, metrics_only };
 
     explicit router(server_context& context, scope what = scope::everything)
-        : context_(context), scope_(what), publish_(context), history_(context) {}
+        : context_(context), scope_(what), publish_(context), history_(context), webhooks_(context) {}
 
     // False on the metrics address: WebSocket upgrades are not taken there.
     bool serves_websocket() const { return scope_ == scope::everything; }
@@ -39,6 +40,7 @@ private:
     scope scope_;
     publish_endpoint publish_;
     history_endpoint history_;
+    webhook_endpoint webhooks_;
 };
 
 }  // namespace kp::server

@@ -19,6 +19,8 @@ public:
 
     std::string kind() const override { return inner_->kind(); }
     std::string epoch() const override { return inner_->epoch(); }
+    // The store it measures (the webhook store shares its connection or file).
+    store::history_store& inner() { return *inner_; }
     std::vector<std::vector<store::appended_event>> append_group(
         std::span<std::vector<store::append_event> const> transactions) override;
     bool read_in_memory(std::string const& channel, std::uint64_t after) override {

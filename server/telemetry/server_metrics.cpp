@@ -46,6 +46,13 @@ server_metrics::server_metrics()
                                                {"operation"}, metrics::histogram::latency_bounds())),
       store_errors(registry_.counter_family("kinto_push_store_errors_total", "history store operations that failed",
                                             {"operation"})),
+      webhook_deliveries(registry_.counter_family(
+          "kinto_push_webhook_deliveries_total",
+          "webhook requests answered or failed, by result (success, http_error, redirect, gone, timeout, error)",
+          {"result"})),
+      webhook_events(registry_.add_counter("kinto_push_webhook_events_total", "events acknowledged by webhook targets")),
+      webhook_retries(registry_.add_counter("kinto_push_webhook_retries_total",
+                                            "webhook requests scheduled again after a failure")),
       session{events_delivered, events_replayed, replays_recovered, replays_not_recovered,
               bytes_queued,     replay_read_ahead_bytes, auth_failures} {}
 

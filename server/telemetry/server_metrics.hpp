@@ -39,6 +39,9 @@ public:
     metrics::metric_family<metrics::counter>& auth_failures;   // {kind}
     metrics::metric_family<metrics::histogram>& store_seconds;   // {operation}
     metrics::metric_family<metrics::counter>& store_errors;      // {operation}
+    metrics::metric_family<metrics::counter>& webhook_deliveries;   // {result}: one per attempt
+    metrics::counter& webhook_events;                // events acknowledged by webhook targets
+    metrics::counter& webhook_retries;               // attempts scheduled again after a failure
     // The same references, for the subscription sessions (session/).
     session::session_metrics session;
 };

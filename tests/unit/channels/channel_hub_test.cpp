@@ -495,7 +495,7 @@ TEST_CASE("the publish observer sees each stored transaction once, after the sha
     hub.add_shard(shard.sink());
     std::vector<pairs> observed;
     std::size_t batches_at_observe = 0;
-    hub.set_publish_observer([&](std::vector<kp::channels::message_ptr> const& messages) {
+    hub.add_publish_observer([&](std::vector<kp::channels::message_ptr> const& messages) {
         batches_at_observe = shard.batches.size();
         auto& out = observed.emplace_back();
         for (auto const& m : messages) out.emplace_back(m->channel, m->offset);
