@@ -216,3 +216,116 @@ def test_reconnect_gives_up_after_max_retries(push_bin):
             await client.run()
 
     run_async(main())
+
+
+class KintoStandIn:
+    """A Kinto that knows one account, alice:s3cret, allowed to read ARTICLES only."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        expected = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.headers.get("Authorization") != expected:
+                    status, body = 401, {"code": 401, "errno": 104, "error": "Unauthorized",
+                                         "message": "Please authenticate yourself to use this endpoint."}
+                elif self.path.rstrip("/") == "/v1":
+                    status, body = 200, {"user": {"id": "account:alice"}}
+                elif self.path == "/v1" + ARTICLES:
+                    status, body = 200, {"data": {"id": "articles", "last_modified": 1}}
+                else:
+                    status, body = 403, {"code": 403, "errno": 121, "error": "Forbidden",
+                                         "message": "forbidden"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_kinto_credentials_in_an_auth_frame(start_server):
+    kinto = KintoStandIn()
+    try:
+        server = start_server("--kinto-url", kinto.url)
+
+        async def main():
+            from kinto_push_client import ForbiddenError
+            got = Collector()
+            async with Client(server.url, [ARTICLES], kinto_auth=("alice", "s3cret"),
+                              **got.callbacks()) as c:
+                await c.wait_subscribed(timeout=10)
+                await publish(server, record_event())
+                await got.until(lambda: len(got.events) == 1, what="1 event")
+            assert c.authenticated["sub"] == "account:alice"
+            assert got.offsets() == [1]
+
+            with pytest.raises(UnauthorizedError):
+                await asyncio.wait_for(Client(server.url, [ARTICLES],
+                                              authorization="Basic bm9ib2R5OnB3").run(), 10)
+            with pytest.raises(ForbiddenError):
+                await asyncio.wait_for(Client(server.url, [NOTES],
+                                              kinto_auth=("alice", "s3cret")).run(), 10)
+
+        run_async(main())
+    finally:
+        kinto.close()
+
+
+def test_state_file_shared_with_kinto_push_tail(start_server, push_bin, tmp_path):
+    """The CLI resumes from a file this client wrote (and this client reads what it wrote)."""
+    import subprocess
+    import threading
+    server = start_server()
+    state = tmp_path / "state.json"
+
+    async def first():
+        got = Collector()
+        async with Client(server.url, [ARTICLES], state_file=state, **got.callbacks()) as c:
+            await c.wait_subscribed(timeout=10)
+            await publish(server, record_event(), record_event())
+            await got.until(lambda: len(got.events) == 2, what="2 events")
+
+    run_async(first())
+    server.publish(record_event())   # offset 3, while nobody listens
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINTO_PUSH_")}
+    tail = subprocess.Popen([push_bin, "tail", "--url", server.url, "--channel", ARTICLES,
+                             "--state", str(state)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    lines = []
+    try:
+        reader = threading.Thread(target=lambda: lines.append(tail.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(10)
+    finally:
+        tail.terminate()
+        try:
+            tail.wait(8)
+        except subprocess.TimeoutExpired:
+            tail.kill()
+            tail.wait(8)
+    assert lines and json.loads(lines[0])["offset"] == 3, lines
+    assert json.loads(state.read_text())[ARTICLES]["offset"] == 3   # saved by tail
+    server.publish(record_event())   # offset 4
+
+    async def second():
+        got = Collector()
+        async with Client(server.url, [ARTICLES], state_file=state, **got.callbacks()):
+            await got.until(lambda: len(got.events) == 1, what="the event after tail's")
+        assert got.offsets() == [4]
+
+    run_async(second())
