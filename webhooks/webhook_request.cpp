@@ -26,8 +26,9 @@ request_error error(std::string field, std::string message) {
 // The first key of `body` that is not among `known`.
 std::optional<request_error> unknown_field(json const& body, std::initializer_list<std::string_view> known) {
     for (auto const& [key, value] : body.items()) {
+        // An empty key ("") cannot name the field: the body is at fault then.
         if (std::find(known.begin(), known.end(), key) == known.end())
-            return error(key, "unknown field '" + key + "'");
+            return error(key.empty() ? "body" : key, "unknown field '" + key + "'");
     }
     return std::nullopt;
 }

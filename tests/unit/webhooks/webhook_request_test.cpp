@@ -187,6 +187,10 @@ TEST_CASE("patch: refusals name their field", "[webhooks]") {
     CHECK(field({{"max_batch", 0}}) == "max_batch");
     CHECK(field({{"description", false}}) == "description");
     CHECK(refusal(webhook_request::parse_patch({{"bar", 1}}, limits)).message == "unknown field 'bar'");
+    // Found by fuzz/webhook_request: an empty key still gets a field to blame.
+    auto const empty_key = refusal(webhook_request::parse_patch(json::parse(R"({"": false})"), limits));
+    CHECK(empty_key.field == "body");
+    CHECK(empty_key.message == "unknown field ''");
 }
 
 TEST_CASE("replay: a channel and exactly one of a position or a timestamp", "[webhooks]") {
