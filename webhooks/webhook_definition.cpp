@@ -49,6 +49,13 @@ std::string webhook_definition::to_store_text() const {
     out["disabled_reason"] = disabled_reason ? nlohmann::ordered_json(*disabled_reason) : nlohmann::ordered_json(nullptr);
     out["secret"] = secret;
     out["created_ms"] = created_ms;
+    if (revision) {
+        out["revision"] = revision;
+        auto& marks = out["replays"] = nlohmann::ordered_json::object();
+        for (auto const& [channel, mark] : replays)
+            marks[channel] = {{"epoch", mark.at.epoch}, {"offset", mark.at.offset}, {"timestamp", mark.at.timestamp},
+                              {"revision", mark.revision}};
+    }
     return out.dump();
 }
 
@@ -98,6 +105,22 @@ std::optional<webhook_definition> webhook_definition::from_store_text(std::strin
     if (created->is_number_unsigned() && created->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         return std::nullopt;
     out.created_ms = created->get<std::int64_t>();
+    // Absent before the first replay.
+    if (auto const* revision = field("revision")) {
+        auto const* marks = field("replays");
+        if (!revision->is_number_unsigned() || !marks || !marks->is_object()) return std::nullopt;
+        out.revision = revision->get<std::uint64_t>();
+        for (auto it = marks->begin(); it != marks->end(); ++it) {
+            auto const& m = it.value();
+            if (!m.is_object() || !m.contains("epoch") || !m["epoch"].is_string() || !m.contains("offset") ||
+                !m["offset"].is_number_unsigned() || !m.contains("timestamp") || !m["timestamp"].is_number_integer() ||
+                !m.contains("revision") || !m["revision"].is_number_unsigned())
+                return std::nullopt;
+            out.replays[it.key()] = {{m["epoch"].get<std::string>(), m["offset"].get<std::uint64_t>(),
+                                      m["timestamp"].get<std::int64_t>()},
+                                     m["revision"].get<std::uint64_t>()};
+        }
+    }
     return out;
 }
 

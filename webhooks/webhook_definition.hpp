@@ -2,9 +2,12 @@
 // One registered webhook (PROTOCOL.md section 7): what the store keeps of it, and what the
 // admin endpoints show of it. Delivery state (positions, failures) lives elsewhere.
 
+#include "webhooks/delivery_plan.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +27,15 @@ struct webhook_definition {
     std::optional<std::string> disabled_reason;   // nullopt while not disabled
     std::string secret;                           // "whsec_" + base64
     std::int64_t created_ms = 0;                  // Unix milliseconds
+    // POST …/replay: each asks the delivering node to go back on a channel. The revision
+    // counts them; a runner applies the replays newer than the revision it last saw (the
+    // position is also saved, for a node that starts delivering afterwards).
+    struct replay_mark {
+        cursor_position at;
+        std::uint64_t revision = 0;
+    };
+    std::uint64_t revision = 0;
+    std::map<std::string, replay_mark> replays;   // by channel: the latest replay asked
 
     // A new random id (OpenSSL's RAND_bytes; throws std::runtime_error when it fails).
     static std::string new_id();

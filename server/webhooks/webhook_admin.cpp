@@ -93,7 +93,7 @@ std::variant<webhooks::cursor_position, std::string> webhook_admin::start_of(
 }
 
 admin_answer webhook_admin::create(admin_access::caller const& caller, nlohmann::json const& body) {
-    auto parsed = webhooks::parse_creation(body, limits_of(context_.config));
+    auto parsed = webhooks::webhook_request::parse_creation(body, limits_of(context_.config));
     if (auto const* e = std::get_if<webhooks::request_error>(&parsed)) return bad(*e);
     auto& request = std::get<webhooks::creation_request>(parsed);
     if (!admin_access::covers_all(caller, request.channels))
@@ -193,7 +193,7 @@ admin_answer webhook_admin::get(admin_access::caller const& caller, std::string 
 }
 
 admin_answer webhook_admin::patch(admin_access::caller const& caller, std::string const& id, nlohmann::json const& body) {
-    auto parsed = webhooks::parse_patch(body, limits_of(context_.config));
+    auto parsed = webhooks::webhook_request::parse_patch(body, limits_of(context_.config));
     if (auto const* e = std::get_if<webhooks::request_error>(&parsed)) return bad(*e);
     auto const& request = std::get<webhooks::patch_request>(parsed);
     auto found = visible(caller, id);
@@ -252,7 +252,7 @@ admin_answer webhook_admin::remove(admin_access::caller const& caller, std::stri
 }
 
 admin_answer webhook_admin::replay(admin_access::caller const& caller, std::string const& id, nlohmann::json const& body) {
-    auto parsed = webhooks::parse_replay(body);
+    auto parsed = webhooks::webhook_request::parse_replay(body);
     if (auto const* e = std::get_if<webhooks::request_error>(&parsed)) return bad(*e);
     auto const& request = std::get<webhooks::replay_request>(parsed);
     auto found = visible(caller, id);

@@ -241,7 +241,7 @@ void webhook_runner::on_sent(std::string const& id, std::uint64_t generation, st
     auto const& d = *c.pending;
     auto const outcome = result_of(result);
     context_.metrics.webhook_deliveries.with({outcome}).inc();
-    context_.board.add_attempt(id, {now_ms(), channel, d.first, d.last, d.type, d.delivery_id, result.status,
+    context_.board.add_attempt(id, {now_ms() - static_cast<std::int64_t>(result.duration.count()), channel, d.first, d.last, d.type, d.delivery_id, result.status,
                                     result.error, static_cast<std::int64_t>(result.duration.count())});
     if (outcome != "success") return fail(*run, c, channel, result);
     context_.metrics.webhook_events.inc(d.events);

@@ -114,3 +114,21 @@ TEST_CASE("the public JSON never shows the secret", "[webhooks]") {
     active.disabled_reason.reset();
     CHECK(active.public_json()["disabled_reason"].is_null());
 }
+
+TEST_CASE("replays asked survive the store's text with their revision; absent before the first", "[webhooks]") {
+    auto d = sample();
+    CHECK(d.to_store_text().find("revision") == std::string::npos);
+    d.revision = 2;
+    d.replays["/buckets/a"] = {{"e1", 4, 40}, 1};
+    d.replays["/buckets/b"] = {{"e1", 0, 0}, 2};
+    auto back = webhook_definition::from_store_text(d.to_store_text());
+    REQUIRE(back);
+    CHECK(back->revision == 2);
+    REQUIRE(back->replays.size() == 2);
+    CHECK(back->replays.at("/buckets/a").at == kp::webhooks::cursor_position{"e1", 4, 40});
+    CHECK(back->replays.at("/buckets/a").revision == 1);
+    CHECK(back->replays.at("/buckets/b").revision == 2);
+    auto text = d.to_store_text();
+    auto broken = text.replace(text.find("\"offset\":4"), 10, "\"offset\":-4");
+    CHECK_FALSE(webhook_definition::from_store_text(broken));
+}
