@@ -14,11 +14,17 @@ namespace kp::server {
 namespace http = boost::beast::http;
 using ordered_json = nlohmann::ordered_json;
 
+namespace {
+constexpr char const* needs_secret = "admin credentials needed: Authorization: Bearer <admin secret>";
+constexpr char const* needs_loopback = "admin credentials needed: a loopback client, or a token with the webhooks claim";
+}  // namespace
+
 void channel_endpoint::handle(http_request const& request, http_peer const& peer, http_responder respond) const {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
     if (context_.admin == nullptr)
-        return respond(error_response(503, kinto_errno::backend, "admin access is not configured", version, keep_alive));
+        return respond(
+            error_response(503, kinto_errno::backend, "admin access is not configured", version, keep_alive));
     auto const now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
     auto identified = context_.admin->identify(request[http::field::authorization], peer.loopback, now);
@@ -28,10 +34,8 @@ void channel_endpoint::handle(http_request const& request, http_peer const& peer
                                           "this token does not allow the admin endpoints (no webhooks claim)", version,
                                           keep_alive));
         auto response = error_response(401, kinto_errno::missing_auth_token,
-                                       context_.admin->has_secret()
-                                           ? "admin credentials needed: Authorization: Bearer <admin secret>"
-                                           : "admin credentials needed: a loopback client, or a token with the webhooks claim",
-                                       version, keep_alive);
+                                       context_.admin->has_secret() ? needs_secret : needs_loopback, version,
+                                       keep_alive);
         response.set(http::field::www_authenticate, "Bearer");
         return respond(std::move(response));
     }

@@ -1,8 +1,8 @@
 #pragma once
 // Answers every plain HTTP request (everything but the WebSocket upgrade): it dispatches
-// publishing, the history and the channel information to their endpoints and answers the service endpoints and the web
-// demo itself. With --cors-origins it answers CORS preflights and adds the CORS fields to every
-// answer on a CORS path (server/http/cors_policy).
+// publishing, the history and the channel information to their endpoints and answers the
+// service endpoints and the web demo itself. With --cors-origins it answers CORS preflights
+// and adds the CORS fields to every answer on a CORS path (server/http/cors_policy).
 
 #include "server/http/channel_endpoint.hpp"
 #include "server/http/history_endpoint.hpp"
