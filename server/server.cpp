@@ -113,6 +113,12 @@ server::server(server_config config)
                                                      blocking_, metrics_, loops, control_);
         context_.webhooks = &webhooks_->admin();
     }
+    if (auto shared = store::store_factory::open_cluster_subscribers(static_cast<instrumented_store&>(*store_).inner())) {
+        census_ = std::make_unique<subscriber_census>(std::move(shared), hub_, control_, blocking_);
+        context_.cluster_subscriber_totals = [this](std::vector<std::string> const& channels) {
+            return census_->totals(channels);
+        };
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_host, ec);
     if (ec) throw std::invalid_argument("--listen: '" + config_.listen_host + "' is not an IP address");
@@ -164,6 +170,7 @@ int server::run() {
     auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(config_.heartbeat_s * 1000 / 4));
     for (auto& s : shards_) s->start(sweep);
     webhooks_->start();
+    if (census_) census_->start();
     listener_->start();
     if (metrics_listener_) metrics_listener_->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -199,6 +206,7 @@ void server::on_signal() {
     trim_timer_.cancel();
     reload_signal_.cancel();
     for (auto& s : shards_) s->shutdown_sessions();
+    if (census_) census_->stop();
     webhooks_->stop();   // the leases go back: another node takes over at once
     // A second signal stops at once.
     signals_.async_wait([this](boost::system::error_code ec, int) {

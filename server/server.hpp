@@ -11,6 +11,7 @@
 #include "server/server_context.hpp"
 #include "server/telemetry/server_metrics.hpp"
 #include "server/shard.hpp"
+#include "server/subscriber_census.hpp"
 #include "server/net/tls_context_provider.hpp"
 #include "server/webhooks/webhook_system.hpp"
 #include "store/history_store.hpp"
@@ -62,6 +63,7 @@ private:
     std::unique_ptr<tls_context_provider> tls_;
     std::unique_ptr<broadcast_service> broadcasts_;   // --broadcast
     std::unique_ptr<webhook_system> webhooks_;
+    std::unique_ptr<subscriber_census> census_;   // with a shared store (redis)
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;
     boost::asio::steady_timer timer_;
