@@ -10,6 +10,8 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 namespace kp::server {
 namespace {
@@ -26,6 +28,14 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 
 bool has_line_break(std::string const& text) {
     return text.find_first_of("\r\n") != std::string::npos;
+}
+
+// A field name is an HTTP token (RFC 9110 section 5.6.2).
+bool is_field_name(std::string const& name) {
+    static constexpr std::string_view punctuation = "!#$%&'*+-.^_`|~";
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || punctuation.find(static_cast<char>(c)) != std::string_view::npos;
+    });
 }
 
 }  // namespace
@@ -98,7 +108,7 @@ void outbound_client::post(outbound_request request, std::function<void(outbound
     };
     if (shut_down_) return refuse("shutdown");
     for (auto const& [name, value] : request.headers) {
-        if (name.empty() || has_line_break(name) || has_line_break(value)) {
+        if (!is_field_name(name) || has_line_break(value)) {
             return refuse("invalid request header " + name);
         }
     }
@@ -240,6 +250,10 @@ void outbound_client::send(std::shared_ptr<pending> const& attempt, std::shared_
 void outbound_client::finish(std::shared_ptr<pending> const& attempt, unsigned status, std::string error) {
     if (attempt->finished) return;
     attempt->finished = true;
+    if (attempt->shutting_down) {
+        status = 0;
+        error = "shutdown";
+    }
     ++attempt->timer_generation;
     attempt->timer.cancel();
     attempt->connection.reset();

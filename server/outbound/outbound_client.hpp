@@ -50,6 +50,7 @@ struct outbound_result {
 
 class outbound_client : public std::enable_shared_from_this<outbound_client> {
 public:
+    // `tls` null = default_tls_context(). Made with std::make_shared (posts use shared_from_this).
     outbound_client(boost::asio::any_io_executor executor, outbound_options options,
                     std::shared_ptr<boost::asio::ssl::context> tls);
     ~outbound_client();

@@ -139,8 +139,14 @@ void outbound_connection::read_response(std::size_t max_response_bytes, exchange
                                                      done(self->read_failure(read_ec, max_response_bytes));
                                                      return;
                                                  }
-                                                 exchange_result answered;
                                                  auto const& response = self->parser_->get();
+                                                 // An interim answer (100 Continue, 103 Early
+                                                 // Hints…): the final one follows.
+                                                 if (response.result_int() / 100 == 1 && response.result_int() != 101) {
+                                                     self->read_response(max_response_bytes, std::move(done));
+                                                     return;
+                                                 }
+                                                 exchange_result answered;
                                                  answered.status = response.result_int();
                                                  // Bytes after the response: the peer does not
                                                  // speak HTTP/1.1 as expected, start afresh.

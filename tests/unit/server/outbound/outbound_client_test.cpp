@@ -319,5 +319,19 @@ TEST_CASE("outbound: headers with line breaks are refused", "[outbound]") {
     test_http_server server{io, [](auto const&) { return test_http_server::ok(200); }};
     auto client = make_client(io);
     CHECK(deliver(io, *client, server.url(), "{}", {{"x-a", "b\r\nInjected: 1"}}).error == "invalid request header x-a");
+    CHECK(deliver(io, *client, server.url(), "{}", {{"x a", "b"}}).error == "invalid request header x a");
+    CHECK(deliver(io, *client, server.url(), "{}", {{"", "b"}}).error == "invalid request header ");
     CHECK(server.accepted == 0);
+    CHECK(deliver(io, *client, server.url(), "{}", {{"webhook-signature", "v1,abc="}}).status == 200);
+}
+
+TEST_CASE("outbound: interim 1xx answers are skipped for the final one", "[outbound]") {
+    asio::io_context io;
+    test_http_server server{io, [](auto const&) {
+                                auto reply = test_http_server::ok(201, "Created");
+                                reply.bytes = "HTTP/1.1 100 Continue\r\n\r\n" + reply.bytes;
+                                return reply;
+                            }};
+    auto client = make_client(io);
+    CHECK(deliver(io, *client, server.url()).status == 201);
 }
