@@ -306,11 +306,11 @@ void webhook_runner::fail(webhook_run& run, channel_run& c, std::string const& c
     c.retry->async_wait([self = shared_from_this(), id = run.definition.id, generation = run.generation,
                          channel](boost::system::error_code ec) {
         if (ec) return;
-        auto* run = self->find(id, generation);
-        if (!run || !run->channels.contains(channel)) return;
-        auto& c = run->channels.at(channel);
-        if (c.now != phase::waiting || !c.pending || !run->definition.enabled) return;
-        self->send(*run, channel);
+        auto* current = self->find(id, generation);
+        if (!current || !current->channels.contains(channel)) return;
+        auto& state = current->channels.at(channel);
+        if (state.now != phase::waiting || !state.pending || !current->definition.enabled) return;
+        self->send(*current, channel);
     });
 }
 
@@ -328,7 +328,7 @@ void webhook_runner::disable(webhook_run& run, std::string reason) {
         try {
             context.store.update_definition(definition.id, definition.to_store_text());
         } catch (std::exception const& e) {
-            log_event(spdlog::level::error, "webhook.save_failed", {{"webhook", definition.id}, {"error", e.what()}});
+            log_event(spdlog::level::err, "webhook.save_failed", {{"webhook", definition.id}, {"error", e.what()}});
         }
         context.changed(definition.id);
     });

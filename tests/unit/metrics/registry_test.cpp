@@ -133,3 +133,18 @@ TEST_CASE("the registry refuses bad or repeated names", "[metrics]") {
     CHECK_THROWS_AS(r.counter_family("y_total", "x", {"__reserved"}), std::invalid_argument);
     CHECK_THROWS_AS(r.histogram_family("z_seconds", "x", {}, {2, 1}), std::invalid_argument);
 }
+
+TEST_CASE("a gauge collector renders the members it reads at each scrape, and only those", "[metrics]") {
+    kp::metrics::registry r;
+    std::vector<std::pair<std::vector<std::string>, double>> now = {{{"wh_a"}, 3}, {{"wh_b"}, 0.5}};
+    r.add_gauge_collector("kp_lag", "lag per webhook", {"webhook"}, [&] { return now; });
+    auto text = r.render();
+    CHECK(text.find("# TYPE kp_lag gauge\n") != std::string::npos);
+    CHECK(text.find("kp_lag{webhook=\"wh_a\"} 3\n") != std::string::npos);
+    CHECK(text.find("kp_lag{webhook=\"wh_b\"} 0.5\n") != std::string::npos);
+    now = {{{"wh_b"}, 1}};   // wh_a deleted: gone from the next scrape
+    text = r.render();
+    CHECK(text.find("wh_a") == std::string::npos);
+    CHECK(text.find("kp_lag{webhook=\"wh_b\"} 1\n") != std::string::npos);
+    CHECK_THROWS_AS(r.add_gauge_collector("kp_lag", "again", {"webhook"}, [&] { return now; }), std::invalid_argument);
+}
