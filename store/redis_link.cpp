@@ -2,6 +2,9 @@
 
 #include "store/redis_connection.hpp"
 #include "store/store_error.hpp"
+#include "text/hex.hpp"
+
+#include <openssl/sha.h>
 
 #include <spdlog/spdlog.h>
 
@@ -155,6 +158,21 @@ void redis_link::eval(std::size_t script, std::vector<std::string> args, reply_h
         again.insert(again.end(), args.begin(), args.end());
         send(std::move(again), std::move(handler));
     });
+}
+
+void redis_link::eval_source(std::string_view source, std::vector<std::string> arguments, reply_handler handler) {
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    ::SHA1(reinterpret_cast<unsigned char const*>(source.data()), source.size(), digest);
+    std::vector<std::string> command{
+        "EVALSHA", text::hex_encode(std::string_view(reinterpret_cast<char const*>(digest), sizeof digest))};
+    command.insert(command.end(), arguments.begin(), arguments.end());
+    send(std::move(command),
+         [this, source, arguments = std::move(arguments), handler](redis_reply reply) mutable {
+             if (!reply.is_error() || !reply.text.starts_with("NOSCRIPT")) return handler(std::move(reply));
+             std::vector<std::string> again{"EVAL", std::string(source)};
+             again.insert(again.end(), arguments.begin(), arguments.end());
+             send(std::move(again), std::move(handler));
+         });
 }
 
 void redis_link::close() {

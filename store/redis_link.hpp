@@ -57,6 +57,9 @@ public:
     void send(std::vector<std::string> args, reply_handler handler);
     // A script by its index in `scripts`.
     void eval(std::size_t script, std::vector<std::string> args, reply_handler handler);
+    // A script not among `scripts`: by its SHA1, by its source after a NOSCRIPT. `arguments`
+    // start with the number of keys, as EVAL's do; `source` outlives the call (a literal).
+    void eval_source(std::string_view source, std::vector<std::string> arguments, reply_handler handler);
 
     // Bumped at each connection attempt and loss: callbacks of an older one are ignored. Any thread.
     std::uint64_t generation() const { return generation_.load(); }

@@ -259,6 +259,28 @@ std::vector<redis_reply> redis_store::call_each(std::size_t script, std::vector<
         });
 }
 
+std::vector<redis_reply> redis_store::pipeline(std::vector<std::vector<std::string>> commands) {
+    if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
+    auto const count = commands.size();
+    return bridge_.call(count, [this, commands = std::move(commands)](
+                                   std::size_t i, redis_blocking_bridge::reply_handler done) mutable {
+        link_.send(std::move(commands[i]), std::move(done));
+    });
+}
+
+redis_reply redis_store::script(std::string_view source, std::vector<std::string> const& keys,
+                                std::vector<std::string> const& args) {
+    if (!ready_) throw store_error(endpoint_.describe() + ": Redis unavailable");
+    std::vector<std::string> arguments{std::to_string(keys.size())};
+    arguments.insert(arguments.end(), keys.begin(), keys.end());
+    arguments.insert(arguments.end(), args.begin(), args.end());
+    auto replies = bridge_.call(1, [this, source, arguments = std::move(arguments)](
+                                       std::size_t, redis_blocking_bridge::reply_handler done) mutable {
+        link_.eval_source(source, std::move(arguments), std::move(done));
+    });
+    return std::move(replies.front());
+}
+
 std::vector<std::vector<appended_event>> redis_store::append_group(
     std::span<std::vector<append_event> const> transactions) {
     if (!ready_) {

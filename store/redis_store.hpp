@@ -70,6 +70,19 @@ public:
     bool announces_events() const override { return true; }
     void set_announcer(event_sink announce, std::function<void()> history_lost) override;
 
+    // For the other stores that share this node's Redis link (redis_webhook_store,
+    // redis_cluster_subscribers). Any thread but the store's own; they block until Redis
+    // answers and throw store_error when it is unavailable or does not answer within the
+    // command timeout. Error replies are returned, not thrown.
+    std::string const& key_prefix() const { return options_.prefix; }
+    std::string describe() const { return endpoint_.describe(); }
+    // Commands sent together (pipelined), one reply each, in order.
+    std::vector<redis_reply> pipeline(std::vector<std::vector<std::string>> commands);
+    // A Lua script by its source (EVALSHA, EVAL after a NOSCRIPT); `source` must outlive the call
+    // (a string literal).
+    redis_reply script(std::string_view source, std::vector<std::string> const& keys,
+                       std::vector<std::string> const& args);
+
 private:
     // Event-loop thread: syncing the view after each connection, then feeding it.
     void on_subscribed();

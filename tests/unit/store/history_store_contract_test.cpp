@@ -17,24 +17,16 @@
 #include "store/redis_store.hpp"
 #include "store/sqlite_store.hpp"
 
+#include "tests/unit/store/store_test_servers.hpp"
 #include "tests/unit/store/store_test_support.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <string>
-#include <system_error>
 #include <vector>
 
 using kp::store::append_event;
@@ -47,30 +39,10 @@ using kp::store::timestamp_position;
 
 namespace {
 
-namespace fs = std::filesystem;
+using store_test::redis_server;
+using store_test::temp_dir;
 
 constexpr std::int64_t start_ms = 1'700'000'000'000;
-
-// A directory under the system temp dir, removed with everything in it at the end.
-class temp_dir {
-public:
-    temp_dir() {
-        std::random_device rd;
-        std::uniform_int_distribution<std::uint64_t> dist;
-        path_ = fs::temp_directory_path() / ("kp-contract-" + std::to_string(dist(rd)));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(temp_dir const&) = delete;
-    temp_dir& operator=(temp_dir const&) = delete;
-    fs::path const& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 // The wall clock the stores see; tests move it by hand. It outlives the store (the backend
 // owns both, and the store is destroyed first).
@@ -101,49 +73,6 @@ struct sqlite_backend_with_cache {
 
 using sqlite_backend = sqlite_backend_with_cache<1000>;
 using sqlite_small_cache_backend = sqlite_backend_with_cache<2>;
-
-// A free loopback port: bound to port 0, read back, released.
-std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    bool const ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
-    ::close(fd);
-    REQUIRE(ok);
-    return ntohs(address.sin_port);
-}
-
-// A redis-server of its own, without persistence, in a temp dir; killed by its PID at the end.
-class redis_server {
-public:
-    redis_server() : port_(free_port()) {
-        std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                      "--dir", dir_.path().string(), "--save", "", "--appendonly", "no",
-                                      "--logfile", (dir_.path() / "redis.log").string()};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        INFO("redis-server must be installed (scripts/install-deps test)");
-        REQUIRE(::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) == 0);
-    }
-    ~redis_server() {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-    redis_server(redis_server const&) = delete;
-    redis_server& operator=(redis_server const&) = delete;
-    std::uint16_t port() const { return port_; }
-
-private:
-    temp_dir dir_;
-    std::uint16_t port_;
-    pid_t pid_ = -1;
-};
 
 template <std::size_t CacheSize>
 struct redis_backend_with_cache {
