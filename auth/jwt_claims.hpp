@@ -20,6 +20,9 @@ struct jwt_claims {
     std::optional<std::int64_t> nbf;
     // From the `channels` claim; empty when absent. May include the firehose /buckets.
     std::vector<channel_pattern> channels;
+    // From the `webhooks` claim (a boolean; false when absent): the token may also manage
+    // webhooks and read channel information for its channels (PROTOCOL.md sections 7 and 8).
+    bool webhooks = false;
 };
 
 }  // namespace kp::auth

@@ -265,6 +265,10 @@ std::variant<jwt_claims, jwt_failure> jwt_verifier::verify(std::string_view toke
             claims.channels.push_back(std::move(*pattern));
         }
     }
+    if (auto it = payload.find("webhooks"); it != payload.end()) {
+        if (!it->is_boolean()) return jwt_failure::bad_claims;
+        claims.webhooks = it->get<bool>();
+    }
 
     // Written so that no addition can overflow, whatever exp and nbf hold.
     if (now_s - leeway_s >= claims.exp) return jwt_failure::expired;

@@ -20,7 +20,7 @@
 //   bad_claims             the payload is not an object, or `exp`/`nbf` are not numbers
 //                          (integer or fraction, within +-2^53), `sub` not a string, `channels`
 //                          not a list of valid channel patterns (channel_pattern; `/buckets`,
-//                          the firehose, is allowed here)
+//                          the firehose, is allowed here), `webhooks` not a boolean
 //   missing_exp            no `exp` (checked before the types of the other claims)
 //   expired                now_s >= exp + 30 (30 s leeway for clock skew)
 //   not_yet_valid          now_s < nbf - 30

@@ -185,6 +185,20 @@ channel_hub::subscription_count channel_hub::subscription_counts() {
     return out;
 }
 
+std::size_t channel_hub::subscriber_count(std::string const& channel) {
+    std::lock_guard lock(subscribed_mutex_);
+    auto it = subscribed_.find(channel);
+    return it == subscribed_.end() ? 0 : it->second;
+}
+
+std::vector<std::string> channel_hub::subscribed_with_prefix(std::string const& prefix) {
+    std::vector<std::string> out;
+    std::lock_guard lock(subscribed_mutex_);
+    for (auto const& [name, count] : subscribed_)
+        if (name.starts_with(prefix)) out.push_back(name);
+    return out;
+}
+
 std::vector<std::string> channel_hub::known_collections(std::string const& bucket_id) {
     std::string const prefix = "/buckets/" + bucket_id + "/collections/";
     auto out = store_.channels_with_prefix(prefix);

@@ -119,6 +119,10 @@ public:
         std::size_t subscriptions = 0;
     };
     subscription_count subscription_counts();
+    // Sessions (WebSocket and SSE, every shard) subscribed to exactly `channel` on this node,
+    // and the channels with subscribers whose name starts with `prefix`. Any thread.
+    std::size_t subscriber_count(std::string const& channel);
+    std::vector<std::string> subscribed_with_prefix(std::string const& prefix);
 
     store::history_store& history() { return store_; }
 

@@ -59,6 +59,7 @@ server::server(server_config config)
               store_->appends_in_memory() ? channels::publish_queue::mode::direct : channels::publish_queue::mode::grouped),
       access_(access_options_of(config_),
               [](std::string const& base_url) { return std::make_unique<kinto_client>(base_url); }),
+      admin_(config_.admin_secret, access_),
       cors_(config_.cors_origins, config_.allowed_origins),
       context_{config_, hub_, publishers_, ingest_, access_, cors_, blocking_, nullptr, metrics_},
       routes_(context_),
@@ -67,6 +68,7 @@ server::server(server_config config)
       reload_signal_(control_, SIGHUP),
       timer_(control_),
       trim_timer_(control_) {
+    context_.admin = &admin_;
     if (config_.tls_cert) {
         tls_ = std::make_unique<tls_context_provider>(*config_.tls_cert, *config_.tls_key);
         context_.tls = tls_.get();

@@ -47,6 +47,7 @@ private:
     auth::publisher_auth publishers_;
     channels::publish_queue ingest_;
     subscriber_access access_;
+    admin_access admin_;   // after access_, whose JWT verifier it uses
     cors_policy cors_;
     boost::asio::thread_pool blocking_{2};
     server_context context_;

@@ -8,6 +8,7 @@
 #include "server/config/server_config.hpp"
 #include "server/http/cors_policy.hpp"
 #include "server/telemetry/server_metrics.hpp"
+#include "server/access/admin_access.hpp"
 #include "server/access/subscriber_access.hpp"
 #include "server/net/tls_context_provider.hpp"
 
@@ -15,7 +16,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace kp::server {
 
@@ -36,6 +40,13 @@ struct server_context {
     server_metrics& metrics;
     // Set when --broadcast is: /v1/push serves the Autopush broadcast protocol.
     broadcast_service* broadcasts = nullptr;
+    // The admin endpoints' credentials (--admin-secret, loopback, JWTs with `webhooks: true`);
+    // set by the server before serving.
+    admin_access const* admin = nullptr;
+    // With a cluster (Redis): the subscribers of each channel on every node, in the order of
+    // the names; empty without a cluster (GET /v1/channels then answers `cluster: null`).
+    // Called on the blocking pool.
+    std::function<std::vector<std::uint64_t>(std::vector<std::string> const&)> cluster_subscriber_totals;
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };

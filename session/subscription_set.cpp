@@ -30,8 +30,8 @@ std::optional<std::uint64_t> subscription_set::position(std::string const& chann
 }
 
 void subscription_set::enter(std::string const& channel) {
-    table_.add(channel, self_);
-    hub_.subscribed(channel);
+    // Counted once per session, as leave() uncounts it: the hub's count is of sessions.
+    if (table_.add(channel, self_)) hub_.subscribed(channel);
 }
 
 void subscription_set::start(std::string const& channel, channels::resume_plan const& plan) {

@@ -104,6 +104,13 @@ std::variant<subscriber_identity, access_decision> subscriber_access::from_crede
     return subscriber_identity{std::nullopt, "Bearer " + std::string(token), std::nullopt, std::nullopt};
 }
 
+std::optional<auth::jwt_claims> subscriber_access::verify_jwt(std::string_view token, std::int64_t now_s) const {
+    if (!jwt_) return std::nullopt;
+    auto verified = jwt_->verify(token, now_s);
+    if (auto* claims = std::get_if<auth::jwt_claims>(&verified)) return std::move(*claims);
+    return std::nullopt;
+}
+
 std::optional<std::variant<subscriber_identity, access_decision>> subscriber_access::from_upgrade(
     std::string_view authorization, std::string_view access_token, std::int64_t now_s) const {
     if (!authorization.empty()) return from_credential(authorization, now_s);

@@ -49,6 +49,10 @@ public:
     std::optional<std::variant<subscriber_identity, access_decision>> from_upgrade(
         std::string_view authorization, std::string_view access_token, std::int64_t now_s) const;
 
+    // A bare JWT (no "Bearer "), verified with --jwt-secret / --jwt-public-key: its claims, or
+    // nullopt when it does not verify or no JWT key is configured (the admin endpoints use it).
+    std::optional<auth::jwt_claims> verify_jwt(std::string_view token, std::int64_t now_s) const;
+
     // The token of an `auth` frame: a JWT, or the value of a Kinto Authorization header. A
     // Kinto credential is checked against Kinto (GET {kinto}/) for the user id; `done` runs on
     // `executor`.

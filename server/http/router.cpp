@@ -61,6 +61,10 @@ void router::handle(http_request const& request, http_peer const& peer, responde
         if (!readonly) return method_not_allowed();
         return history_.handle(request, std::move(respond));
     }
+    if (path == "/v1/channels" || path.starts_with("/v1/channels/")) {
+        if (!readonly) return method_not_allowed();
+        return channels_.handle(request, peer, std::move(respond));
+    }
     if (path == "/v1/sse") {
         // GET is taken by the HTTP session before the router (sse_session); HEAD says what it is.
         return only(readonly, [&] {
@@ -104,7 +108,7 @@ void router::handle(http_request const& request, http_peer const& peer, responde
 }
 
 json router::capabilities() const {
-    json out = json::array({"history"});
+    json out = json::array({"history", "channels"});
     if (context_.access.has_public_channels()) out.push_back("public-channels");
     if (context_.access.has_jwt()) out.push_back("jwt");
     if (context_.access.has_kinto()) out.push_back("kinto-auth");

@@ -1,9 +1,10 @@
 #pragma once
 // Answers every plain HTTP request (everything but the WebSocket upgrade): it dispatches
-// publishing and the history to their endpoints and answers the service endpoints and the web
-// demo itself. With --cors-origins it answers CORS preflights and adds the CORS fields to every
-// answer on a CORS path (server/http/cors_policy).
+// publishing, the history and the channel information to their endpoints and answers the
+// service endpoints and the web demo itself. With --cors-origins it answers CORS preflights
+// and adds the CORS fields to every answer on a CORS path (server/http/cors_policy).
 
+#include "server/http/channel_endpoint.hpp"
 #include "server/http/history_endpoint.hpp"
 #include "server/http/http_exchange.hpp"
 #include "server/http/publish_endpoint.hpp"
@@ -22,7 +23,7 @@ public:
     enum class scope { everything, metrics_only };
 
     explicit router(server_context& context, scope what = scope::everything)
-        : context_(context), scope_(what), publish_(context), history_(context) {}
+        : context_(context), scope_(what), publish_(context), history_(context), channels_(context) {}
 
     // False on the metrics address: WebSocket upgrades are not taken there.
     bool serves_websocket() const { return scope_ == scope::everything; }
@@ -39,6 +40,7 @@ private:
     scope scope_;
     publish_endpoint publish_;
     history_endpoint history_;
+    channel_endpoint channels_;
 };
 
 }  // namespace kp::server

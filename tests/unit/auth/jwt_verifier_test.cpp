@@ -374,6 +374,10 @@ TEST_CASE("jwt: claims of the wrong type are bad_claims", "[auth]") {
              R"({"exp":)" + e + R"(,"channels":["/buckets/blog-*"]})",
              R"({"exp":)" + e + R"(,"channels":["buckets/blog"]})",
              R"({"exp":)" + e + R"(,"channels":["/buckets/blog/records/r1"]})",
+             R"({"exp":)" + e + R"(,"webhooks":"true"})",
+             R"({"exp":)" + e + R"(,"webhooks":1})",
+             R"({"exp":)" + e + R"(,"webhooks":null})",
+             R"({"exp":)" + e + R"(,"webhooks":[true]})",
              std::string(R"([{"exp":1717000060}])"),
              std::string(R"("exp")"),
              std::string("42"),
@@ -388,6 +392,18 @@ TEST_CASE("jwt: claims of the wrong type are bad_claims", "[auth]") {
     // An empty channel list is valid and grants nothing.
     auto claims = must_verify(v, token(hs_header, R"({"exp":)" + e + R"(,"channels":[]})", hs256(secret)));
     CHECK(claims.channels.empty());
+}
+
+TEST_CASE("jwt: the webhooks claim is a boolean, false when absent", "[auth]") {
+    auto v = must_make(secret, std::nullopt);
+    std::string const e = std::to_string(now + 60);
+    CHECK_FALSE(must_verify(v, token(hs_header, exp_payload(now + 60), hs256(secret))).webhooks);
+    auto yes = must_verify(
+        v, token(hs_header, R"({"exp":)" + e + R"(,"webhooks":true,"channels":["/buckets/blog"]})", hs256(secret)));
+    CHECK(yes.webhooks);
+    REQUIRE(yes.channels.size() == 1);
+    CHECK(yes.channels[0].str() == "/buckets/blog");
+    CHECK_FALSE(must_verify(v, token(hs_header, R"({"exp":)" + e + R"(,"webhooks":false})", hs256(secret))).webhooks);
 }
 
 TEST_CASE("jwt: tampering breaks the signature", "[auth]") {

@@ -319,6 +319,30 @@ TEST_CASE("a bucket delete reaches collection channels with history or local sub
     CHECK(y.published == std::vector<channel_offset>{{"/buckets/y", 1}, {firehose, 4}});
 }
 
+TEST_CASE("subscriber_count and subscribed_with_prefix follow subscribed/unsubscribed", "[hub]") {
+    kp::store::memory_store store(kp::store::retention{});
+    channel_hub hub(store, 1000);
+    CHECK(hub.subscriber_count("/buckets/a") == 0);
+    hub.subscribed("/buckets/a");
+    hub.subscribed("/buckets/a");
+    hub.subscribed("/buckets/a/collections/c");
+    hub.subscribed("/buckets/ab");
+    CHECK(hub.subscriber_count("/buckets/a") == 2);
+    CHECK(hub.subscriber_count("/buckets/a/collections/c") == 1);
+    CHECK(hub.subscriber_count("/buckets") == 0);
+    auto names = hub.subscribed_with_prefix("/buckets/a/");
+    CHECK(names == std::vector<std::string>{"/buckets/a/collections/c"});
+    names = hub.subscribed_with_prefix("/buckets/a");
+    std::sort(names.begin(), names.end());
+    CHECK(names == std::vector<std::string>{"/buckets/a", "/buckets/a/collections/c", "/buckets/ab"});
+    hub.unsubscribed("/buckets/a");
+    CHECK(hub.subscriber_count("/buckets/a") == 1);
+    hub.unsubscribed("/buckets/a");
+    CHECK(hub.subscriber_count("/buckets/a") == 0);
+    CHECK(hub.subscribed_with_prefix("/buckets/a/").size() == 1);
+    CHECK(hub.subscribed_with_prefix("/buckets/a").size() == 2);
+}
+
 TEST_CASE("plan_live starts at the channel's head with nothing to replay", "[hub]") {
     memory_store store(retention{});
     channel_hub hub(store, 10000);
