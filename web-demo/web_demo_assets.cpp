@@ -7,6 +7,12 @@ namespace embedded {
 std::string_view index_html();
 std::string_view app_js();
 std::string_view style_css();
+std::string_view dom_js();
+std::string_view event_feed_js();
+std::string_view poller_js();
+std::string_view admin_api_js();
+std::string_view webhooks_panel_js();
+std::string_view channel_info_js();
 std::string_view kinto_push_js();
 std::string_view kinto_push_sse_js();
 std::string_view kinto_push_ws_js();
@@ -29,6 +35,13 @@ constexpr entry assets[] = {
     {"/index.html", html, embedded::index_html},
     {"/app.js", javascript, embedded::app_js},
     {"/style.css", css, embedded::style_css},
+    // The modules /app.js imports.
+    {"/dom.js", javascript, embedded::dom_js},
+    {"/event-feed.js", javascript, embedded::event_feed_js},
+    {"/poller.js", javascript, embedded::poller_js},
+    {"/admin-api.js", javascript, embedded::admin_api_js},
+    {"/webhooks-panel.js", javascript, embedded::webhooks_panel_js},
+    {"/channel-info.js", javascript, embedded::channel_info_js},
     {"/kinto-push.js", javascript, embedded::kinto_push_js},
     // Imported by /kinto-push.js (./kinto-push-sse.js, ./kinto-push-ws.js): its transports.
     {"/kinto-push-sse.js", javascript, embedded::kinto_push_sse_js},
