@@ -149,8 +149,8 @@ std::string registry::render() const {
                 out += e.name + "_sum" + labels(names, values) + " " + number(s.sum) + "\n";
                 out += e.name + "_count" + labels(names, values) + " " + std::to_string(s.count) + "\n";
             });
-        } else if (auto const* c = std::get_if<collector>(&e.metrics)) {
-            for (auto const& [values, value] : c->read()) out += e.name + labels(c->labels, values) + " " + number(value) + "\n";
+        } else if (auto const* collected = std::get_if<collector>(&e.metrics)) {
+            for (auto const& [values, value] : collected->read()) out += e.name + labels(collected->labels, values) + " " + number(value) + "\n";
         } else {
             out += e.name + " " + number(std::get<std::function<double()>>(e.metrics)()) + "\n";
         }

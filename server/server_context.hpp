@@ -49,7 +49,7 @@ struct server_context {
     // With a cluster (Redis): the subscribers of each channel on every node, in the order of
     // the names; empty without a cluster (GET /v1/channels then answers `cluster: null`).
     // Called on the blocking pool.
-    std::function<std::vector<std::uint64_t>(std::vector<std::string> const&)> cluster_subscriber_totals;
+    std::function<std::vector<std::uint64_t>(std::vector<std::string> const&)> cluster_subscriber_totals{};
     std::atomic<std::size_t> websocket_connections{0};
     std::atomic<bool> shutting_down{false};
 };
