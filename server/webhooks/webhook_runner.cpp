@@ -203,9 +203,10 @@ void webhook_runner::on_prepared(std::string const& id, std::uint64_t generation
     auto& c = run->channels.at(channel);
     c.now = phase::idle;
     c.last_offset = std::max(c.last_offset, lookup.last_offset);
-    if (apply_replay(*run, c, channel) || !lookup.next || !run->definition.enabled) {
+    bool const replayed = apply_replay(*run, c, channel);
+    if (replayed || !lookup.next || !run->definition.enabled) {
         publish(*run, channel);
-        if (c.dirty) pump(*run, channel);
+        if (replayed || c.dirty) pump(*run, channel);   // a replay: what was read is not what is next
         return;
     }
     c.pending = std::move(lookup.next);
