@@ -214,3 +214,42 @@ describe('webhooks on one node', () => {
     assert.match(text, /kinto_push_webhook_lag_events\{webhook="wh_[0-9a-f]+"\} \d/);
   });
 });
+
+describe('a webhook that falls behind the history', () => {
+  let server;
+  let r;
+  before(async () => {
+    server = await startServer([...fast, '--history-size', '3']);
+  });
+  after(async () => {
+    await r?.close();
+    await server?.stop();
+  });
+
+  test('gets kinto.resync with the timestamp it last acknowledged, then the oldest events kept', async () => {
+    let down = false;
+    r = await startReceiver(() => (down ? 500 : 200));
+    const channel = collectionChannel('behind', 'c');
+    const created = await createWebhook(server, { url: r.url, channels: [channel] });
+    const published = [];
+    const publishOne = async () => {
+      const event = recordEvent({ bucket: 'behind', collection: 'c' });
+      await publishOk(server.url, { events: [event] });
+      published.push(event.payload.timestamp);
+    };
+    await publishOne();
+    await r.until((reqs) => reqs.length >= 1);
+    down = true;
+    for (let i = 0; i < 7; i++) await publishOne();   // offsets 2..8; the history keeps 6, 7, 8
+    await r.until((reqs) => reqs.filter((q) => q.status === 500).length >= 2);
+    down = false;
+    await r.until((reqs) => reqs.filter((q) => q.status === 200).flatMap(offsetsOf).includes(8));
+    const ok = r.requests.filter((q) => q.status === 200);
+    // The request retried while the history moved on carries what it carried (offset 2).
+    assert.deepEqual(ok.map((q) => q.json.type), ['kinto.event', 'kinto.event', 'kinto.resync', 'kinto.event', 'kinto.event', 'kinto.event']);
+    assert.deepEqual(ok.map((q) => offsetsOf(q)[0] ?? null), [1, 2, null, 6, 7, 8]);
+    assert.deepEqual(ok[2].json.data, { channel, timestamp: published[1] });
+    new Webhook(created.secret).verify(ok[2].body, ok[2].headers);
+    assert.match(ok[2].headers['webhook-id'], /^msg_[0-9a-f]{32}$/);
+  });
+});
