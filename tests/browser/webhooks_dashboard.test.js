@@ -19,14 +19,15 @@ const WAIT_MS = 15_000;
 const ARTICLES = '/buckets/blog/collections/articles';
 const PRODUCTS = '/buckets/shop/collections/products';
 
-// A webhook receiver on 127.0.0.1: answers `status` (200 until told otherwise) and keeps the
-// bodies it received.
+// A webhook receiver on 127.0.0.1: answers `status` (200 until told otherwise; 'drop' closes the
+// connection without answering) and keeps the bodies it received.
 function startReceiver() {
   const receiver = { status: 200, bodies: [], server: null, url: null };
   receiver.server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      if (receiver.status === 'drop') { req.socket.destroy(); return; }   // no answer at all
       try { receiver.bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { receiver.bodies.push(null); }
       res.writeHead(receiver.status, { 'content-type': 'text/plain' });
       res.end(receiver.status < 300 ? 'ok' : 'failing on purpose');
@@ -90,7 +91,8 @@ function article(id, title) {
 
 test('webhooks panel: status, lag, retrying with the 500 attempts, the enabled switch; subscriber counts', async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await startServer(['--webhook-allow-private']);
+  // Short backoff: the retries of the failing phases come within the waits below.
+  const server = await startServer(['--webhook-allow-private', '--webhook-backoff-initial-ms', '200', '--webhook-backoff-max', '1']);
   const receiver = await startReceiver();
   const browser = await launchChromium();
   let other;
@@ -141,6 +143,34 @@ test('webhooks panel: status, lag, retrying with the 500 attempts, the enabled s
     assert.match(attempts[0].took, /^\d+ ms$/);
     assert.ok(attempts.some((a) => a.status === '200' && a.what === `${ARTICLES} #3`), 'the 200 of event 3 is listed');
 
+    // The receiver closes the connection: an attempt without status (null) and with an error,
+    // shown as "no answer" with the server's error text and time.
+    receiver.status = 'drop';
+    const dropped = `${card} .attempts-table tbody tr[data-status="0"]`;
+    await waitFor(page, dropped, 'an attempt without answer', 'visible');
+    const shown = await page.locator(dropped).first().evaluate((tr) => ({
+      result: tr.querySelector('.result b').textContent, error: tr.querySelector('.attempt-error')?.textContent.trim(),
+      what: tr.querySelector('.what').textContent, time: tr.querySelector('.when').title,
+      clock: tr.querySelector('.when').textContent, took: tr.querySelector('.duration').textContent,
+    }));
+    const log = await request(server.url, `/v1/webhooks/${id}/deliveries`);
+    assert.equal(log.status, 200);
+    const match = log.body.deliveries.find((d) => Date.parse(d.time) === Date.parse(shown.time) && d.status === null);
+    assert.ok(match, `the shown attempt ${JSON.stringify(shown)} is in the API's list ${JSON.stringify(log.body.deliveries.slice(0, 3))}`);
+    assert.equal(typeof match.error, 'string');
+    assert.ok(match.error.length > 0, 'the API gives an error');
+    assert.equal(shown.result, 'no answer');
+    assert.equal(shown.error, match.error, 'the API error text is shown');
+    assert.equal(shown.what, `${ARTICLES} #${match.first}`);
+    assert.equal(match.first, 4);
+    assert.match(shown.clock, /^\d\d:\d\d:\d\d$/);
+    assert.equal(shown.took, `${Math.round(match.duration_ms)} ms`);
+    // Every 500 row agrees with an API entry that has status 500 and the same time.
+    const rows500 = await page.locator(`${card} .attempts-table tbody tr[data-status="500"] .when`).evaluateAll((tds) => tds.map((td) => td.title));
+    assert.ok(rows500.length >= 1);
+    const times500 = new Set(log.body.deliveries.filter((d) => d.status === 500).map((d) => Date.parse(d.time)));
+    for (const t of rows500) assert.ok(times500.has(Date.parse(t)), `500 at ${t} is in the API's list`);
+
     // Subscriber counts: the dashboard on both channels, another WebSocket client on PRODUCTS.
     other = await connect(server.wsUrl);
     await other.subscribe(PRODUCTS);
@@ -164,10 +194,9 @@ test('webhooks panel: status, lag, retrying with the 500 attempts, the enabled s
     assert.equal(stored.status, 200);
     assert.equal(stored.body.enabled, false, 'the server reports enabled: false');
     assert.equal(stored.body.status, 'disabled');
-    assert.equal(await page.locator(`${card} .webhook-reason`).isVisible(), Boolean(stored.body.disabled_reason));
-    if (stored.body.disabled_reason) {
-      assert.equal(await page.locator(`${card} .webhook-reason`).textContent(), stored.body.disabled_reason);
-    }
+    assert.equal(stored.body.disabled_reason, 'disabled by an administrator');
+    assert.equal(await page.locator(`${card} .webhook-reason`).isVisible(), true);
+    assert.equal(await page.locator(`${card} .webhook-reason`).textContent(), stored.body.disabled_reason);
     // And enables it again: it resumes and delivers event 4.
     receiver.status = 200;
     await page.locator(`${card} .enabled-toggle`).check();
