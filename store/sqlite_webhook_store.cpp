@@ -197,6 +197,20 @@ bool sqlite_webhook_store::save_positions(std::string const& id, std::vector<web
     });
 }
 
+std::vector<bool> sqlite_webhook_store::save_positions_group(std::vector<position_save> const& saves) {
+    std::lock_guard lock(mutex_);
+    return in_transaction([&] {
+        std::vector<bool> out;
+        out.reserve(saves.size());
+        for (auto const& save : saves) {
+            bool const kept = exists(save.id);
+            if (kept) put_positions(save.id, save.positions);
+            out.push_back(kept);
+        }
+        return out;
+    });
+}
+
 void sqlite_webhook_store::forget_positions(std::string const& id, std::vector<std::string> const& channels) {
     if (channels.empty()) return;
     std::lock_guard lock(mutex_);

@@ -33,6 +33,7 @@ public:
     bool update_definition(std::string const& id, std::string const& definition) override;
     bool save_positions(std::string const& id, std::vector<webhook_position> const& positions,
                         std::optional<std::string> const& holder) override;
+    std::vector<bool> save_positions_group(std::vector<position_save> const& saves) override;
     void forget_positions(std::string const& id, std::vector<std::string> const& channels) override;
     bool remove(std::string const& id) override;
     bool hold_lease(std::string const&, std::string const&, std::chrono::milliseconds) override { return true; }

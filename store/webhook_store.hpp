@@ -47,6 +47,20 @@ public:
     // another node now owns).
     virtual bool save_positions(std::string const& id, std::vector<webhook_position> const& positions,
                                 std::optional<std::string> const& holder) = 0;
+    // Several saves at once, as save_positions would do them one by one, answered in order.
+    // SQLite writes them in one transaction (one fsync for the group: what lets webhook
+    // deliveries go faster than the disk syncs); the others save them one by one.
+    struct position_save {
+        std::string id;
+        std::vector<webhook_position> positions;
+        std::optional<std::string> holder;
+    };
+    virtual std::vector<bool> save_positions_group(std::vector<position_save> const& saves) {
+        std::vector<bool> out;
+        out.reserve(saves.size());
+        for (auto const& s : saves) out.push_back(save_positions(s.id, s.positions, s.holder));
+        return out;
+    }
     // The positions of channels removed by PATCH.
     virtual void forget_positions(std::string const& id, std::vector<std::string> const& channels) = 0;
     // The definition, the positions and the lease. False when missing.

@@ -6,6 +6,7 @@
 #include "channels/channel_hub.hpp"
 #include "server/config/server_config.hpp"
 #include "server/telemetry/server_metrics.hpp"
+#include "server/webhooks/position_saver.hpp"
 #include "server/webhooks/webhook_board.hpp"
 #include "store/webhook_store.hpp"
 
@@ -23,6 +24,7 @@ struct webhook_context {
     boost::asio::thread_pool& blocking;
     server_metrics& metrics;
     webhook_board& board;
+    position_saver& saver;                             // acknowledged positions, saved in groups
     std::string node;                                  // this process, as lease holder
     std::function<void(std::string const& id)> changed;   // a webhook's stored definition changed: sync it now
 };

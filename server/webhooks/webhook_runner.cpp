@@ -123,12 +123,8 @@ bool webhook_runner::apply_replay(webhook_run& run, channel_run& c, std::string 
     c.now = phase::idle;
     // Saved as any acknowledged position is, so that a restart goes on from there too.
     auto const id = run.definition.id;
-    asio::post(context_.blocking, [&store = context_.store, id, channel, at = c.at, node = context_.node] {
-        try {
-            store.save_positions(id, {{channel, at.epoch, at.offset, at.timestamp}}, node);
-        } catch (std::exception const&) {   // the endpoint wrote it already; the next ack writes again
-        }
-    });
+    // (The endpoint wrote it already; if this save fails, the next acknowledgement writes again.)
+    context_.saver.save({id, {{channel, c.at.epoch, c.at.offset, c.at.timestamp}}, context_.node}, {});
     publish(run, channel);
     return true;
 }
@@ -242,23 +238,20 @@ void webhook_runner::on_sent(std::string const& id, std::uint64_t generation, st
     auto const& d = *c.pending;
     auto const outcome = result_of(result);
     context_.metrics.webhook_deliveries.with({outcome}).inc();
-    context_.board.add_attempt(id, {now_ms() - static_cast<std::int64_t>(result.duration.count()), channel, d.first, d.last, d.type, d.delivery_id, result.status,
-                                    result.error, static_cast<std::int64_t>(result.duration.count())});
+    auto const duration_ms = static_cast<std::int64_t>(result.duration.count());
+    context_.board.add_attempt(id, {now_ms() - duration_ms, channel, d.first, d.last, d.type, d.delivery_id,
+                                    result.status, result.error, duration_ms});
     if (outcome != "success") return fail(*run, c, channel, result);
     context_.metrics.webhook_events.inc(d.events);
     c.now = phase::saving;
-    // The position is durable before the next request of the channel leaves.
-    asio::post(context_.blocking, [self = shared_from_this(), id, generation, channel, after = d.after] {
-        bool kept = true;
-        try {
-            kept = self->context_.store.save_positions(id, {{channel, after.epoch, after.offset, after.timestamp}},
-                                                       self->context_.node);
-        } catch (std::exception const& e) {
-            log_event(spdlog::level::warn, "webhook.save_failed", {{"webhook", id}, {"channel", channel}, {"error", e.what()}});
-            kept = false;
-        }
-        asio::post(self->loop_, [self, id, generation, channel, kept] { self->on_saved(id, generation, channel, kept); });
-    });
+    // The position is durable before the next request of the channel leaves (saved in a group
+    // with the other webhooks' acknowledgements).
+    context_.saver.save({id, {{channel, d.after.epoch, d.after.offset, d.after.timestamp}}, context_.node},
+                        [self = shared_from_this(), id, generation, channel](bool kept) {
+                            asio::post(self->loop_, [self, id, generation, channel, kept] {
+                                self->on_saved(id, generation, channel, kept);
+                            });
+                        });
 }
 
 void webhook_runner::on_saved(std::string const& id, std::uint64_t generation, std::string const& channel, bool kept) {

@@ -11,7 +11,8 @@ webhook_system::webhook_system(server_config const& config, channels::channel_hu
                                server_metrics& metrics, std::vector<boost::asio::io_context*> const& loops,
                                boost::asio::io_context& control)
     : store_(std::move(store)),
-      context_{config, hub, *store_, blocking, metrics, board_, "node-" + store::random_hex(8), {}},
+      saver_(*store_, blocking),
+      context_{config, hub, *store_, blocking, metrics, board_, saver_, "node-" + store::random_hex(8), {}},
       service_(context_, loops, control),
       admin_(context_, service_) {
     context_.changed = [this](std::string const& id) { service_.changed(id); };

@@ -32,6 +32,7 @@ public:
 private:
     std::unique_ptr<store::webhook_store> store_;
     webhook_board board_;
+    position_saver saver_;
     webhook_context context_;
     webhook_service service_;
     webhook_admin admin_;

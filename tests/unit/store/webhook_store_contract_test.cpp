@@ -167,6 +167,22 @@ TEMPLATE_TEST_CASE("webhook store: save_positions replaces the channels given, o
     CHECK(store.load("wh")->positions.front() == at("/buckets/a", 9'007'199'254'740'993ULL, 1'700'000'000'123));
 }
 
+TEMPLATE_TEST_CASE("webhook store: a group of saves is answered in order, a missing webhook writing nothing",
+                   "[webhook_store]", WEBHOOK_BACKENDS) {
+    TestType backend;
+    auto& store = backend.store();
+    REQUIRE(store.create(hook("wh1", {at("/buckets/a", 1)})));
+    REQUIRE(store.create(hook("wh2", {at("/buckets/b", 2)})));
+    auto const kept = store.save_positions_group({{"wh1", {at("/buckets/a", 5, 50)}, std::nullopt},
+                                                  {"gone", {at("/buckets/a", 7)}, std::nullopt},
+                                                  {"wh2", {at("/buckets/b", 6, 60)}, std::nullopt},
+                                                  {"wh1", {at("/buckets/c", 1, 9)}, std::nullopt}});
+    CHECK(kept == std::vector<bool>{true, false, true, true});
+    CHECK(store.load("wh1")->positions == std::vector<webhook_position>{at("/buckets/a", 5, 50), at("/buckets/c", 1, 9)});
+    CHECK(store.load("wh2")->positions == std::vector<webhook_position>{at("/buckets/b", 6, 60)});
+    CHECK_FALSE(store.load("gone").has_value());
+}
+
 TEMPLATE_TEST_CASE("webhook store: forget_positions drops the channels named", "[webhook_store]", WEBHOOK_BACKENDS) {
     TestType backend;
     auto& store = backend.store();
