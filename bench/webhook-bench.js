@@ -21,7 +21,7 @@
 //
 //   cd bench && node webhook-bench.js --bin ../build/release/server/kinto-push \
 //        [--shape fanout|backlog|both] [--store sqlite|memory] [--reps 3] [--seconds 30]
-//        [--warmup 5] [--rate 200] [--webhooks 100] [--channels 20] [--max-batch 1]
+//        [--warmup 5] [--rate 200] [--webhooks 100] [--channels 20] [--channels-per-webhook 20] [--max-batch 1]
 //        [--receiver-procs 2] [--backlog 100000] [--drain 90] [--durability full|normal]
 //        [--out results.json]
 //
@@ -58,6 +58,7 @@ const WARMUP = Number(option('warmup', 5));
 const RATE = Number(option('rate', 200));
 const WEBHOOKS = Number(option('webhooks', 100));
 const CHANNELS = Number(option('channels', 20));
+const PER_WEBHOOK = Number(option('channels-per-webhook', CHANNELS));   // channels each webhook follows
 const MAX_BATCH = Number(option('max-batch', 1));
 const RECEIVER_PROCS = Number(option('receiver-procs', 2));
 const BACKLOG = Number(option('backlog', 100_000));
@@ -67,7 +68,7 @@ const DURABILITY = option('durability', null);   // sqlite: full (the server's d
 const OUT = option('out', null);
 if (!BIN || !['fanout', 'backlog', 'both'].includes(SHAPE) || !['sqlite', 'memory'].includes(STORE)
     || !(REPS >= 1 && REPS <= 20) || !(SECONDS > 0 && SECONDS <= 600) || !(RATE > 0 && RATE <= 20_000)
-    || !(WEBHOOKS >= 1 && WEBHOOKS <= 1000) || !(CHANNELS >= 1 && CHANNELS <= 100)
+    || !(WEBHOOKS >= 1 && WEBHOOKS <= 1000) || !(CHANNELS >= 1 && CHANNELS <= 100) || !(PER_WEBHOOK >= 1 && PER_WEBHOOK <= CHANNELS)
     || !(RECEIVER_PROCS >= 1 && RECEIVER_PROCS <= 16) || !(BACKLOG >= 1 && BACKLOG <= 1_000_000)) {
   console.error('usage: node webhook-bench.js --bin PATH_TO_kinto-push [--shape fanout|backlog|both] [--store sqlite|memory] [--reps N] ...');
   process.exit(2);
@@ -129,6 +130,12 @@ function stopProcess(proc) {
   });
 }
 
+// Webhook i follows PER_WEBHOOK consecutive channels from (i * PER_WEBHOOK) % CHANNELS, so
+// with PER_WEBHOOK < CHANNELS every channel has about WEBHOOKS * PER_WEBHOOK / CHANNELS webhooks.
+function channelsOf(i) {
+  return Array.from({ length: PER_WEBHOOK }, (_, j) => `/buckets/bench/collections/c${(i * PER_WEBHOOK + j) % CHANNELS}`);
+}
+
 // --- receivers ---
 async function startReceivers(total, procs) {
   const children = [];
@@ -165,7 +172,9 @@ async function startReceivers(total, procs) {
       return { distinct: answers.reduce((s, a) => s + a.distinct, 0), lastNew: Math.max(...answers.map((a) => a.lastNew)) };
     },
     async report(expected) {
-      const answers = await Promise.all(children.map((c) => ask(c, { type: 'report', expected })));
+      // Receiver k of process c is receiver k * procs + c: it expects the channels of that webhook.
+      const answers = await Promise.all(children.map((c, ci) => ask(c, { type: 'report', expected,
+        channels: c.ports.map((_, k) => channelsOf(k * children.length + ci)) })));
       const sum = (k) => answers.reduce((s, a) => s + a[k], 0);
       const lag = new Map();
       for (const a of answers) for (const [b, n] of a.lagBuckets) lag.set(b, (lag.get(b) || 0) + n);
@@ -232,10 +241,9 @@ async function fanoutRun(rep) {
   const receivers = await startReceivers(WEBHOOKS, RECEIVER_PROCS);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   try {
-    const channels = Array.from({ length: CHANNELS }, (_, i) => `/buckets/bench/collections/c${i}`);
-    for (const port of receivers.ports) {
+    for (const [i, port] of receivers.ports.entries()) {
       const res = await request(agent, server.port, 'POST', '/v1/webhooks',
-        { url: `http://127.0.0.1:${port}/hook`, channels, max_batch: MAX_BATCH });
+        { url: `http://127.0.0.1:${port}/hook`, channels: channelsOf(i), max_batch: MAX_BATCH });
       if (res.status !== 201) throw new Error(`POST /v1/webhooks: ${res.status} ${res.body}`);
     }
     const memory = memorySampler(server.proc.pid);
@@ -277,7 +285,9 @@ async function fanoutRun(rep) {
     after.metrics = await metrics(server.port);
     for (let i = 0; i < 3000 && outstanding > 0; i++) await sleep(10);
     // Drain: until every receiver has every published offset, at most DRAIN seconds.
-    const expectedTotal = Object.values(published).reduce((s, [f, l]) => s + l - f + 1, 0) * WEBHOOKS;
+    const countOf = (channel) => (published[channel] ? published[channel][1] - published[channel][0] + 1 : 0);
+    let expectedTotal = 0;
+    for (let i = 0; i < WEBHOOKS; i++) for (const channel of channelsOf(i)) expectedTotal += countOf(channel);
     const drainStart = nowMs();
     let progress = await receivers.progress();
     while (progress.distinct < expectedTotal && nowMs() - drainStart < DRAIN * 1000) {
@@ -390,7 +400,7 @@ async function main() {
     date: new Date().toISOString(), commit, binary: path.resolve(BIN),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release(), loadavgAtStart: os.loadavg() },
     options: { shape: SHAPE, store: STORE, reps: REPS, seconds: SECONDS, warmup: WARMUP, rate: RATE, webhooks: WEBHOOKS,
-      channels: CHANNELS, maxBatch: MAX_BATCH, durability: DURABILITY ?? 'full (default)', receiverProcs: RECEIVER_PROCS, backlog: BACKLOG, shards: SHARDS, drain: DRAIN },
+      channels: CHANNELS, channelsPerWebhook: PER_WEBHOOK, maxBatch: MAX_BATCH, durability: DURABILITY ?? 'full (default)', receiverProcs: RECEIVER_PROCS, backlog: BACKLOG, shards: SHARDS, drain: DRAIN },
     fanout: [], backlog: [],
   };
   for (let rep = 1; rep <= REPS; rep++) {

@@ -83,12 +83,15 @@ function receiverMain() {
     if (m.type === 'window') { windowFrom = m.from; windowTo = m.to; }
     else if (m.type === 'progress') process.send({ type: 'progress', id: m.id, distinct, lastNew });
     else if (m.type === 'report') {
-      // m.expected: {channel: [first, last]}; every receiver should have each offset once.
+      // m.expected: {channel: [first, last]}; m.channels[k]: what receiver k's webhook follows;
+      // it should have each of their offsets once.
       let missing = 0; let duplicates = 0; let requests = 0; let events = 0;
       let windowRequests = 0; let windowEvents = 0; let resyncs = 0; let receiversMissing = 0;
-      for (const r of receivers) {
+      for (const [k, r] of receivers.entries()) {
         let mine = 0;
+        const follows = m.channels ? new Set(m.channels[k]) : null;   // the channels of its webhook
         for (const [channel, [first, last]] of Object.entries(m.expected)) {
+          if (follows && !follows.has(channel)) continue;
           const seen = r.seen.get(channel);
           for (let o = first; o <= last; o++) {
             const n = seen && o < seen.length ? seen[o] : 0;
