@@ -105,15 +105,16 @@ server::server(server_config config)
                                                           hub_, control_, shards_);
         context_.broadcasts = broadcasts_.get();
     }
-    {
-        std::vector<asio::io_context*> loops;
-        for (auto& s : shards_) loops.push_back(&s->context());
-        webhooks_ = std::make_unique<webhook_system>(config_, hub_, store::store_factory::open_webhooks(static_cast<instrumented_store&>(*store_).inner(), config_.store,
-                                                                          store_options_of(config_)),
-                                                     blocking_, metrics_, loops, control_);
-        context_.webhooks = &webhooks_->admin();
-    }
-    if (auto shared = store::store_factory::open_cluster_subscribers(static_cast<instrumented_store&>(*store_).inner())) {
+    // The webhook store and the cluster's subscriber counts share the measured store's file or
+    // Redis link.
+    auto& inner_store = static_cast<instrumented_store&>(*store_).inner();
+    std::vector<asio::io_context*> loops;
+    for (auto& s : shards_) loops.push_back(&s->context());
+    webhooks_ = std::make_unique<webhook_system>(
+        config_, hub_, store::store_factory::open_webhooks(inner_store, config_.store, store_options_of(config_)),
+        blocking_, metrics_, loops, control_);
+    context_.webhooks = &webhooks_->admin();
+    if (auto shared = store::store_factory::open_cluster_subscribers(inner_store)) {
         census_ = std::make_unique<subscriber_census>(std::move(shared), hub_, control_, blocking_);
         context_.cluster_subscriber_totals = [this](std::vector<std::string> const& channels) {
             return census_->totals(channels);
