@@ -9,7 +9,7 @@
 .PHONY: run test test-dev test-sanitizers test-asan test-asan-integration test-tsan test-tsan-server fuzz build release deps test-deps clean
 
 JOBS ?= $(shell nproc)
-FUZZ_SECONDS ?= 40
+FUZZ_SECONDS ?= 30
 RUN_ARGS ?= --listen 127.0.0.1:8080
 
 run: release
