@@ -38,7 +38,8 @@ bool webhook_definition::valid_id(std::string_view id) {
                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-std::string webhook_definition::to_store_text() const {
+// The fields the store's text and the public JSON share, in that order.
+nlohmann::ordered_json webhook_definition::shared_json() const {
     nlohmann::ordered_json out;
     out["id"] = id;
     out["url"] = url;
@@ -47,6 +48,11 @@ std::string webhook_definition::to_store_text() const {
     out["max_batch"] = max_batch;
     out["enabled"] = enabled;
     out["disabled_reason"] = disabled_reason ? nlohmann::ordered_json(*disabled_reason) : nlohmann::ordered_json(nullptr);
+    return out;
+}
+
+std::string webhook_definition::to_store_text() const {
+    auto out = shared_json();
     out["secret"] = secret;
     out["created_ms"] = created_ms;
     if (revision) {
@@ -125,14 +131,7 @@ std::optional<webhook_definition> webhook_definition::from_store_text(std::strin
 }
 
 nlohmann::ordered_json webhook_definition::public_json() const {
-    nlohmann::ordered_json out;
-    out["id"] = id;
-    out["url"] = url;
-    out["channels"] = channels;
-    out["description"] = description;
-    out["max_batch"] = max_batch;
-    out["enabled"] = enabled;
-    out["disabled_reason"] = disabled_reason ? nlohmann::ordered_json(*disabled_reason) : nlohmann::ordered_json(nullptr);
+    auto out = shared_json();
     out["created"] = iso8601_utc(created_ms);
     return out;
 }

@@ -51,6 +51,9 @@ struct webhook_definition {
     // What the endpoints show, never the secret: id, url, channels, description, max_batch,
     // enabled, disabled_reason (null while not disabled), created (ISO 8601 UTC, milliseconds).
     nlohmann::ordered_json public_json() const;
+
+private:
+    nlohmann::ordered_json shared_json() const;
 };
 
 }  // namespace kp::webhooks
