@@ -127,6 +127,10 @@ void outbound_client::shutdown() {
         attempt->resolver.cancel();
         if (attempt->connection) attempt->connection->close();
     }
+    // The handlers of the cancelled operations hold their attempt and finish it when the loop
+    // runs them; should the loop stop first, nothing here keeps an attempt (and its callback)
+    // alive.
+    in_flight_.clear();
     for (auto& [key, connections] : idle_) {
         for (auto& connection : connections) connection->close();
     }

@@ -224,9 +224,11 @@ void webhook_runner::send(webhook_run& run, std::string const& channel) {
                              {{"webhook-id", d.delivery_id},
                               {"webhook-timestamp", std::to_string(timestamp)},
                               {"webhook-signature", *signature}}};
-    client_->post(std::move(request), [self = shared_from_this(), id = run.definition.id, generation = run.generation,
+    // A weak reference: the client holds this callback while the request is in flight, and
+    // the runner holds the client; a strong one would keep both alive past a shutdown.
+    client_->post(std::move(request), [weak = weak_from_this(), id = run.definition.id, generation = run.generation,
                                        channel](outbound_result result) {
-        self->on_sent(id, generation, channel, std::move(result));
+        if (auto self = weak.lock()) self->on_sent(id, generation, channel, std::move(result));
     });
 }
 

@@ -10,7 +10,8 @@ const fs = require('node:fs');
 const WebSocket = require('ws');
 
 const BIN = process.env.KINTO_PUSH_BIN;
-const START_TIMEOUT_MS = 10_000;
+// A sanitizer build starts several times slower, the more so on a busy machine.
+const START_TIMEOUT_MS = (process.env.KINTO_PUSH_SANITIZER ?? 'none') !== 'none' ? 30_000 : 10_000;
 const STOP_TIMEOUT_MS = 8_000;
 
 // Children still running when the test process exits are killed, by PID only.
