@@ -23,11 +23,34 @@ export function webSocketUrl(url) {
   return u.toString();
 }
 
+// `ws` is an optional peer dependency: looked up beside this module first, then from the
+// application (its main script, then the working directory), because `npm install
+// ./clients/js` links the folder and Node resolves from this module's real path, where no
+// node_modules is.
+async function importWs() {
+  try {
+    return await import('ws');
+  } catch (beside) {
+    if (typeof process !== 'object' || !process.versions?.node) throw beside;
+    const { createRequire } = await import('node:module');
+    const { pathToFileURL } = await import('node:url');
+    for (const base of [process.argv[1], `${process.cwd()}/`]) {
+      if (!base) continue;
+      try {
+        return createRequire(pathToFileURL(base).href)('ws');
+      } catch {
+        // not there either: the next place
+      }
+    }
+    throw beside;
+  }
+}
+
 let importedWs = null;
 async function defaultWebSocket() {
   if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
   if (!importedWs) {
-    importedWs = import('ws').then((m) => m.WebSocket ?? m.default, (e) => {
+    importedWs = importWs().then((m) => m.WebSocket ?? m.default, (e) => {
       importedWs = null;
       throw new Error(`kinto-push: no global WebSocket and the "ws" package cannot be imported (${e.message}); ` +
         'install ws or pass the WebSocket option');

@@ -253,7 +253,18 @@ export class KintoPushClient {
   _setState(state) {
     if (this.state === state) return;
     this.state = state;
+    if (state === 'failed') {
+      for (const entry of this._channels.values()) {
+        for (const w of entry.waiters.splice(0)) w.reject(this._failedError());
+      }
+    }
     this._emit('state', state);
+  }
+
+  // What a subscribe() of a failed client rejects with: why it failed (connect() starts again).
+  _failedError() {
+    return Object.assign(new Error(`kinto-push: the client failed (${this._failure ?? 'no reason given'}); ` +
+      'call connect() to try again'), { code: 'failed' });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -302,6 +313,11 @@ export class KintoPushClient {
     }
     if (handler) entry.handlers.add(handler);
     if (entry.status === 'subscribed' && entry.last) return Promise.resolve(entry.last);
+    if (this.state === 'failed') {
+      const failed = Promise.reject(this._failedError());
+      failed.catch(() => {});   // as below: the error event has told a caller that does not await
+      return failed;
+    }
     const promise = new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
     promise.catch(() => {});   // a caller that does not await is told through the error event
     return promise;
@@ -434,6 +450,7 @@ export class KintoPushClient {
   _fail(message, error) {
     this._emit('error', { type: 'transport', ...(error ? { error } : {}), message });
     this._stopped = true;
+    this._failure = message;
     this._setState('failed');
   }
 
@@ -468,6 +485,7 @@ export class KintoPushClient {
           ? `the server refused the credentials (${code}${reason ? ` ${reason}` : ''}): call setToken() with new ones`
           : `the server closed the connection with ${code}${reason ? ` (${reason})` : ''}: not retrying`,
       });
+      this._failure = `closed with ${code}${reason ? ` ${reason}` : ''}`;
       this._setState(unauthorized ? 'unauthorized' : 'failed');
       this._emit('disconnect', { code, reason, willReconnect: false });
       return;
