@@ -55,7 +55,7 @@ class Poster:
     rejected  events kinto-push refused (4xx: bad credentials, invalid event, too large),
               plus those counted with ``count_rejected`` (e.g. not serialisable)
 
-    ``waiting`` is a callable giving the number of events waiting, for the log lines;
+    ``waiting`` is a callable giving the number of events waiting (for the log lines), or None;
     ``metrics`` one returning Kinto's metrics service, or None.
     """
 
@@ -86,7 +86,7 @@ class Poster:
         self.base_backoff = min(base_backoff, max_backoff)
         self._metrics = metrics
         self._user_agent = user_agent
-        self._waiting = waiting
+        self.waiting = waiting
         self._ssl_context = ssl.create_default_context() if self._scheme == "https" else None
         self._init_state()
 
@@ -221,7 +221,7 @@ class Poster:
             if first_failure is None:
                 first_failure = now
             self._add("retries", 1)
-            waiting = self._waiting() if self._waiting is not None else len(events)
+            waiting = self.waiting() if self.waiting is not None else len(events)
             self.count_metric("kinto_push.retries", 1)
             if last_log is None or now - last_log >= RETRY_LOG_INTERVAL:
                 last_log = now
