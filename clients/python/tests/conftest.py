@@ -8,10 +8,13 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.dirname(HERE))  # clients/python: the kinto_push_client package
+sys.path.insert(0, os.path.join(REPO, "tests", "pysupport"))  # processes, push_server
 sys.path.insert(0, HERE)
 
-import kp_server  # noqa: E402
+import processes  # noqa: E402
+import push_server  # noqa: E402
 
 TEST_TIMEOUT = 60  # seconds; a hung test dumps its stacks and ends the run
 
@@ -24,7 +27,7 @@ def _watchdog():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    kp_server.stop_all()
+    processes.stop_all()
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +40,11 @@ def push_bin():
 
 @pytest.fixture
 def start_server(push_bin):
-    """start_server(*args, port=0, store="memory") -> a running KintoPush, stopped after."""
+    """start_server(*args, port=0, store="memory") -> a running PushServer, stopped after."""
     started = []
 
     def start(*args, port=0, store="memory"):
-        server = kp_server.KintoPush(push_bin, args, port=port, store=store).start()
+        server = push_server.PushServer(push_bin, args, port=port, store=store).start()
         started.append(server)
         return server
 

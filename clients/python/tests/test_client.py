@@ -12,7 +12,7 @@ import pytest
 
 from collector import Collector
 from conftest import run_async
-from kp_server import record_event
+from push_server import record_event
 from kinto_push_client import Client, UnauthorizedError
 
 ARTICLES = "/buckets/blog/collections/articles"
@@ -204,8 +204,8 @@ def test_jwt_accepted_and_invalid_one_raises(start_server, send):
 
 
 def test_reconnect_gives_up_after_max_retries(push_bin):
-    from kp_server import KintoPush
-    probe = KintoPush(push_bin).start()
+    from push_server import PushServer
+    probe = PushServer(push_bin).start()
     url = probe.url
     probe.stop()   # nothing listens there now
 

@@ -13,7 +13,7 @@ import pytest
 
 from kinto_push_client.errors import WebhookVerificationError
 from kinto_push_client.webhooks import verify
-from kp_server import record_event
+from push_server import record_event
 
 CHANNEL = "/buckets/blog/collections/articles"
 WAIT = 15.0  # seconds

@@ -13,10 +13,13 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.dirname(HERE))  # integrations/kinto: the kinto_push package
+sys.path.insert(0, os.path.join(REPO, "tests", "pysupport"))  # processes, push_server, Kinto
 sys.path.insert(0, HERE)
 
 import kinto_stub  # noqa: E402
+import processes  # noqa: E402
 import push_server  # noqa: E402
 
 kinto_stub.install()
@@ -35,7 +38,7 @@ def _watchdog():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    push_server.stop_all()
+    processes.stop_all()
 
 
 @pytest.fixture(scope="session")

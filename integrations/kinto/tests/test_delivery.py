@@ -15,7 +15,9 @@ import time
 import pytest
 
 import kinto_stub
-from push_server import SECRET, FaultyProxy, free_port, summary, wait_for
+from faulty_proxy import FaultyProxy
+from processes import free_port, wait_for
+from push_server import SECRET, summary
 
 COLLECTION = "/buckets/blog/collections/articles"
 

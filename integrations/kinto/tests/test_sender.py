@@ -16,7 +16,8 @@ import kinto_stub
 from kinto_push.listener import Listener
 from kinto_push.sender import Sender, sign
 from kinto_push.settings import Settings
-from push_server import summary, wait_for
+from processes import wait_for
+from push_server import summary
 
 SECRET = "unit-secret"
 
