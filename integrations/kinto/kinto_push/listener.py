@@ -106,14 +106,21 @@ class Listener:
             return kept or None
         return impacted if bucket_id in buckets else None
 
-    def handle(self, event):
+    def serialised(self, event):
+        """The event as sent (JSON bytes) when the filters accept it, else None. Raises when
+        it cannot be serialised. Also used by the outbox writer: one home for the filters."""
         payload = getattr(event, "payload", None)
         if not isinstance(payload, dict):
-            return
+            return None
         kept = self.accepts(payload, impacted_of(event))
         if kept is None:
+            return None
+        return serialise(payload, kept)
+
+    def handle(self, event):
+        text = self.serialised(event)
+        if text is None:
             return
-        text = serialise(payload, kept)
         key, closable = self.group_key(getattr(event, "request", None))
         self.sender.enqueue(key, text, closable)
 

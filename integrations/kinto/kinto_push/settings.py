@@ -35,7 +35,12 @@ DEFAULTS = {
     "max_queue": "10000",
     "max_backoff": "30",
     "shutdown_timeout": "5",
+    "outbox": "auto",
+    "relay_interval": "1",
 }
+
+OUTBOX_MODES = ("auto", "on", "off")
+POSTGRESQL_STORAGE = "kinto.core.storage.postgresql"
 
 
 class ConfigurationError(ValueError):
@@ -154,6 +159,49 @@ def _check_url(name, value):
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+def _kinto_setting(settings, name, default=None):
+    """One of Kinto's own settings: the unprefixed key (Kinto's copy, overridden from the
+    environment), else ``kinto.<name>``."""
+    value = settings.get(name)
+    if value is None:
+        value = settings.get("kinto." + name)
+    return default if value is None else value
+
+
+def _outbox_wanted(mode, storage_backend, transaction_per_request):
+    """Whether the transactional outbox is used: ``on`` requires PostgreSQL storage and
+    ``kinto.transaction_per_request`` (the outbox row must commit with the write), ``auto``
+    uses it when both hold."""
+    from pyramid.settings import asbool
+
+    if mode == "off":
+        return False
+    postgresql = storage_backend.strip() == POSTGRESQL_STORAGE
+    per_request = asbool(transaction_per_request)
+    if mode == "on":
+        if not postgresql:
+            raise ConfigurationError(
+                f"{setting_name('outbox')} = on needs kinto.storage_backend = "
+                f"{POSTGRESQL_STORAGE} (it is {storage_backend or 'not set'!r}); set "
+                f"{setting_name('outbox')} = auto or off to queue events in memory"
+            )
+        if not per_request:
+            raise ConfigurationError(
+                f"{setting_name('outbox')} = on needs kinto.transaction_per_request = true "
+                "(it is false): the outbox row must commit and roll back with the write"
+            )
+        return True
+    if postgresql and not per_request:
+        logger.warning(
+            "kinto-push: %s = auto: not using the outbox because kinto.transaction_per_request "
+            "is false (the outbox row must commit with the write); events are queued in memory "
+            "and lost if this process dies before sending them",
+            setting_name("outbox"),
+        )
+        return False
+    return postgresql
+
+
 class Settings:
     """The parsed settings. Raises ConfigurationError, naming the setting, on a bad value."""
 
@@ -220,6 +268,21 @@ class Settings:
         self.max_queue = _as_number("max_queue", raw["max_queue"], int, 1)
         self.max_backoff = _as_number("max_backoff", raw["max_backoff"], float, 0.01)
         self.shutdown_timeout = _as_number("shutdown_timeout", raw["shutdown_timeout"], float, 0)
+        self.relay_interval = _as_number("relay_interval", raw["relay_interval"], float, 0.01)
+
+        outbox = str(raw["outbox"] if raw["outbox"] is not None else "auto").strip().lower()
+        # Kinto's ini coercion turns on/off into nothing else, but true/false into booleans.
+        outbox = {"true": "on", "false": "off"}.get(outbox, outbox)
+        if outbox not in OUTBOX_MODES:
+            raise ConfigurationError(
+                f"{setting_name('outbox')} = {raw['outbox']!r}: must be auto, on or off"
+            )
+        self.outbox_mode = outbox
+        self.storage_backend = str(_kinto_setting(settings, "storage_backend") or "")
+        self.storage_url = _kinto_setting(settings, "storage_url")
+        self.outbox = _outbox_wanted(
+            outbox, self.storage_backend, _kinto_setting(settings, "transaction_per_request", True)
+        )
 
     def __repr__(self):
         # Never shows the secret.

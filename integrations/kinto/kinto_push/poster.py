@@ -1,0 +1,404 @@
+"""The HTTP side of delivery: POSTs groups of events to kinto-push until it takes them.
+
+``Poster.deliver(groups, stop_event)`` sends ``groups`` (lists of serialised events; one group
+= one Kinto transaction) in order, in as few POSTs as kinto-push takes, and returns when each
+one was acknowledged or refused. Used by the in-memory ``Sender`` and by the outbox ``Relay``,
+each from its own single thread.
+
+* A POST that fails (network error, no answer within ``timeout``, 408, 429, 5xx) is retried
+  with exponential backoff and full jitter (``Retry-After`` honoured up to ``max_backoff``)
+  until it succeeds or ``stop_event`` is set; no later POST is sent meanwhile, so events
+  reach kinto-push in order. Retrying is safe: kinto-push stores an event it already has only
+  once (PROTOCOL.md section 2).
+* A POST refused as too large (413) is split in two; a POST of several groups refused as
+  invalid is retried group by group (one bad event costs only its own group). What is still
+  refused is logged and counted as ``rejected``: retrying would not help.
+* Each attempt is signed anew (``Kinto-Push-Signature``, never the same one twice) or carries
+  ``Authorization: Bearer``. The connection is kept alive between POSTs that follow each other
+  within KEEPALIVE_IDLE seconds.
+"""
+
+import collections
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import random
+import ssl
+import threading
+import time
+import urllib.parse
+
+logger = logging.getLogger("kinto_push")
+
+BASE_BACKOFF = 0.5
+RETRY_LOG_INTERVAL = 60.0
+MAX_ERROR_BODY = 64 * 1024
+# A kept-alive connection idle for longer is not reused (kinto-push closes idle connections
+# after 30 s; proxies may do it sooner).
+KEEPALIVE_IDLE = 2.0
+
+
+def sign(secret, timestamp, body):
+    """The Kinto-Push-Signature header value for ``body`` (bytes) at ``timestamp``."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class Poster:
+    """Counters (in events, except ``posts`` and ``retries``), read with ``counts()``:
+
+    sent      events kinto-push acknowledged (2xx)
+    posts     successful POSTs
+    retries   failed attempts that were retried (network error, timeout, 408, 429, 5xx)
+    rejected  events kinto-push refused (4xx: bad credentials, invalid event, too large),
+              plus those counted with ``count_rejected`` (e.g. not serialisable)
+
+    ``waiting`` is a callable giving the number of events waiting (for the log lines), or None;
+    ``metrics`` one returning Kinto's metrics service, or None.
+    """
+
+    FIELDS = ("sent", "posts", "retries", "rejected")
+
+    def __init__(
+        self,
+        events_url,
+        secret=None,
+        auth="signature",
+        timeout=10.0,
+        max_backoff=30.0,
+        base_backoff=BASE_BACKOFF,
+        metrics=None,
+        user_agent="kinto-push-kinto",
+        waiting=None,
+    ):
+        self.events_url = events_url
+        parts = urllib.parse.urlsplit(events_url)
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = parts.path or "/"
+        self._secret = secret
+        self._auth = auth
+        self.timeout = timeout
+        self.max_backoff = max_backoff
+        self.base_backoff = min(base_backoff, max_backoff)
+        self._metrics = metrics
+        self._user_agent = user_agent
+        self.waiting = waiting
+        self._ssl_context = ssl.create_default_context() if self._scheme == "https" else None
+        self._init_state()
+
+    def _init_state(self):
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(self.FIELDS, 0)
+        self._used_signatures = (None, set())
+        self._conn = (None, 0.0)  # the kept-alive connection and when it was last used
+        self._stop = threading.Event()
+
+    def reset_after_fork(self):
+        """In a forked child: counters from zero, the parent's connection left to the parent."""
+        self._init_state()
+
+    def counts(self):
+        with self._lock:
+            return dict(self._counts)
+
+    def _add(self, field, count):
+        with self._lock:
+            self._counts[field] += count
+
+    def count_rejected(self, count):
+        """Counts events refused before posting (e.g. not serialisable)."""
+        self._add("rejected", count)
+        self.count_metric("kinto_push.rejected", count)
+
+    def count_metric(self, key, count):
+        service = self._metrics_service()
+        if service is not None:
+            try:
+                service.count(key, count=count)
+            except Exception:  # metrics are optional; never let them break sending
+                logger.debug("kinto-push: metrics service failed", exc_info=True)
+
+    def observe_metric(self, key, value):
+        service = self._metrics_service()
+        if service is not None:
+            try:
+                service.observe(key, value)
+            except Exception:
+                logger.debug("kinto-push: metrics service failed", exc_info=True)
+
+    def _metrics_service(self):
+        if self._metrics is None:
+            return None
+        try:
+            return self._metrics()
+        except Exception:
+            logger.debug("kinto-push: metrics service failed", exc_info=True)
+            return None
+
+    def close(self):
+        """Closes the kept-alive connection (the thread using the poster is over)."""
+        self._close_connection()
+
+    # ----- delivery ------------------------------------------------------------------------
+
+    def deliver(self, groups, stop_event):
+        """POSTs ``groups`` (lists of events, bytes; one group = one Kinto transaction) in
+        order, in as few POSTs as kinto-push takes: a POST too large is split in two, and a
+        POST of several groups that kinto-push refuses is retried group by group, so that one
+        bad event only costs its own group. Returns True when every event was acknowledged or
+        refused (and counted), False when ``stop_event`` was set first (some may have been
+        sent: sending them again is harmless)."""
+        self._stop = stop_event
+        chunks = collections.deque([groups])
+        while chunks:
+            chunk = chunks.popleft()
+            outcome = self._post_until_done(chunk)
+            if outcome == "stopped":
+                return False
+            if outcome == "too_large":
+                if len(chunk) > 1:
+                    half = len(chunk) // 2
+                    parts = [chunk[:half], chunk[half:]]
+                else:
+                    events = chunk[0]
+                    half = len(events) // 2
+                    parts = [[events[:half]], [events[half:]]]
+                chunks.extendleft(reversed(parts))
+            elif outcome == "split":
+                chunks.extendleft(reversed([[g] for g in chunk]))
+        return True
+
+    def _body(self, events):
+        return b'{"events":[' + b",".join(events) + b"]}"
+
+    def _post_until_done(self, groups):
+        """POSTs the events of ``groups`` until kinto-push takes or refuses them. Returns
+        "ok", "rejected", "stopped", "too_large" (over kinto-push's body limit, and more than
+        one event: split them) or "split" (refused, several groups: retry each alone)."""
+        events = [e for g in groups for e in g]
+        body = self._body(events)
+        attempt = 0
+        first_failure = None
+        last_log = None
+        while True:
+            if self._stop.is_set():
+                return "stopped"
+            retry_after = None
+            try:
+                status, message, headers = self._post(body)
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                problem = _describe_network_error(e, self.timeout)
+            else:
+                if 200 <= status < 300:
+                    with self._lock:
+                        self._counts["sent"] += len(events)
+                        self._counts["posts"] += 1
+                    self.count_metric("kinto_push.sent", len(events))
+                    if attempt:
+                        logger.info(
+                            "kinto-push: delivered %d event(s) after %d failed attempt(s) over %.1f s",
+                            len(events),
+                            attempt,
+                            time.monotonic() - first_failure,
+                        )
+                    return "ok"
+                if status == 413 and len(events) > 1:
+                    return "too_large"
+                if status in (408, 429) or status >= 500:
+                    problem = f"{status} {message}".strip()
+                    retry_after = _retry_after(headers)
+                elif len(groups) > 1 and status not in (401, 403) and not 300 <= status < 400:
+                    return "split"
+                else:
+                    self._refused(status, message, events, body)
+                    return "rejected"
+            attempt += 1
+            now = time.monotonic()
+            if first_failure is None:
+                first_failure = now
+            self._add("retries", 1)
+            waiting = self.waiting() if self.waiting is not None else len(events)
+            self.count_metric("kinto_push.retries", 1)
+            if last_log is None or now - last_log >= RETRY_LOG_INTERVAL:
+                last_log = now
+                logger.warning(
+                    "kinto-push at %s unavailable (%s): will retry, %d event(s) waiting "
+                    "(attempt %d, failing for %.0f s)",
+                    self.events_url,
+                    problem,
+                    waiting,
+                    attempt,
+                    now - first_failure,
+                )
+            ceiling = min(self.max_backoff, self.base_backoff * (2 ** min(attempt - 1, 30)))
+            delay = random.uniform(0, ceiling)  # full jitter
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, self.max_backoff))
+            if self._stop.wait(delay):
+                return "stopped"
+
+    def _refused(self, status, message, events, body):
+        self._add("rejected", len(events))
+        self.count_metric("kinto_push.rejected", len(events))
+        if status == 401 or status == 403:
+            logger.error(
+                "kinto-push refused our credentials (%d %s): check kinto.push.secret "
+                "(it must equal kinto-push's --publish-secret)%s; %d event(s) dropped",
+                status,
+                message,
+                " and this host's clock (signatures are valid for 300 s)"
+                if self._auth == "signature" and self._secret
+                else "",
+                len(events),
+            )
+        elif status == 413:
+            logger.error(
+                "kinto-push refused an event of %d bytes as too large (413 %s): raise "
+                "kinto-push's --max-body-bytes; 1 event dropped",
+                len(body),
+                message,
+            )
+        elif 300 <= status < 400:
+            logger.error(
+                "kinto-push answered %d (a redirect) at %s: check kinto.push.url; %d event(s) dropped",
+                status,
+                self.events_url,
+                len(events),
+            )
+        else:
+            logger.error(
+                "kinto-push rejected %d event(s) (%d %s); they are dropped. First event: %s",
+                len(events),
+                status,
+                message,
+                events[0][:500].decode("utf-8", "replace"),
+            )
+
+    def _authorization_headers(self, body):
+        if not self._secret:
+            return {}
+        if self._auth == "bearer":
+            return {"Authorization": "Bearer " + self._secret}
+        # A signature is accepted once: never sign the same body twice in the same second
+        # (a retry after a lost answer would be refused as a replay).
+        while True:
+            t = int(time.time())
+            value = sign(self._secret, t, body)
+            used_t, used = self._used_signatures
+            if used_t != t:
+                self._used_signatures = (t, {value})
+                return {"Kinto-Push-Signature": value}
+            if value not in used:
+                used.add(value)
+                return {"Kinto-Push-Signature": value}
+            if self._stop.wait(max(0.001, t + 1 - time.time())):
+                return {"Kinto-Push-Signature": value}  # stopping; the POST is abandoned anyway
+
+    def _connection(self):
+        """The kept-alive connection when it was used less than KEEPALIVE_IDLE seconds ago
+        (servers and proxies close idle ones), else a new one. Returns (conn, reused)."""
+        conn, last = self._conn
+        if conn is not None and time.monotonic() - last < KEEPALIVE_IDLE:
+            return conn, True
+        self._close_connection()
+        if self._scheme == "https":
+            conn = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self.timeout, context=self._ssl_context
+            )
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+        return conn, False
+
+    def _close_connection(self):
+        conn, _ = self._conn
+        self._conn = (None, 0.0)
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def _post(self, body):
+        conn, reused = self._connection()
+        try:
+            return self._exchange(conn, body)
+        except (ConnectionError, http.client.BadStatusLine):
+            self._close_connection()
+            if not reused:
+                raise
+        except (OSError, http.client.HTTPException):
+            self._close_connection()
+            raise
+        # The kept-alive connection had been closed by the other side: once more on a new
+        # one, at once (kinto-push stores an event once, whatever happened to the first try).
+        conn, _ = self._connection()
+        try:
+            return self._exchange(conn, body)
+        except (OSError, http.client.HTTPException):
+            self._close_connection()
+            raise
+
+    def _exchange(self, conn, body):
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": self._user_agent,
+            "Content-Length": str(len(body)),
+        }
+        headers.update(self._authorization_headers(body))
+        try:
+            conn.request("POST", self._path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server may answer (413) and close before reading a large body: its
+            # answer, when there is one, says more than the broken pipe.
+            try:
+                response = conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                response = None
+            if response is None:
+                raise
+        else:
+            response = conn.getresponse()
+        data = response.read(MAX_ERROR_BODY)
+        if response.will_close or not response.isclosed():
+            # Closed by the server, or an error body larger than we read: do not reuse.
+            self._conn = (conn, 0.0)
+            self._close_connection()
+        else:
+            self._conn = (conn, time.monotonic())
+        return response.status, _error_message(response, data), response.headers
+
+
+def _error_message(response, data):
+    if 200 <= response.status < 300:
+        return ""
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+        if isinstance(parsed, dict) and parsed.get("message"):
+            return str(parsed["message"])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    text = data.decode("utf-8", "replace").strip()
+    return text[:200] if text else (response.reason or "")
+
+
+def _retry_after(headers):
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _describe_network_error(error, timeout):
+    if isinstance(error, TimeoutError) or "timed out" in str(error):
+        return f"no answer within kinto.push.timeout = {timeout:g} s"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    return f"{type(error).__name__}: {error}"
