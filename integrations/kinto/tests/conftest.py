@@ -42,6 +42,8 @@ PLUGIN_DIR = os.path.dirname(HERE)  # integrations/kinto
 # Written when the real-Kinto tests were skipped for want of Kinto; `make test` prints it.
 SKIP_NOTICE = os.path.join(REPO, "build", "kinto-plugin-real-kinto-skipped.txt")
 _kinto_missing = []
+# Real-Kinto skips, one line each in the summary: reason -> number of tests.
+_environment_skips = {}
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +51,20 @@ def _watchdog():
     faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if reason == kinto_server.KINTO_MISSING or reason.startswith("PostgreSQL tests skipped"):
+            _environment_skips[reason] = _environment_skips.get(reason, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per missing piece of the environment, however many tests it skipped."""
+    for reason, count in _environment_skips.items():
+        what = "real-Kinto" if reason == kinto_server.KINTO_MISSING else "PostgreSQL"
+        terminalreporter.write_line(f"{count} {what} test(s) skipped: {reason}")
 
 
 def pytest_sessionfinish(session, exitstatus):
