@@ -23,10 +23,15 @@ build: test-deps
 	cmake --preset dev
 	cmake --build --preset dev -j $(JOBS)
 
+# Written by the kinto_plugin tests when real Kinto was not found (its tests were skipped).
+KINTO_SKIPPED = build/kinto-plugin-real-kinto-skipped.txt
+
 test: test-dev test-sanitizers fuzz
+	@if [ -f $(KINTO_SKIPPED) ]; then echo "NOTE: $$(cat $(KINTO_SKIPPED))"; fi
 
 test-dev: build
 	ctest --preset dev
+	@if [ -f $(KINTO_SKIPPED) ]; then echo "NOTE: $$(cat $(KINTO_SKIPPED))"; fi
 
 test-sanitizers: test-asan test-asan-integration test-tsan
 

@@ -1,8 +1,19 @@
 """A small stand-in for the parts of Kinto that the kinto_push plugin touches.
 
-Kinto cannot be installed here (no PyPI), so the tests run the plugin against this module,
-installed by conftest.py as ``kinto.core.events``. Everything the plugin sees behaves as in
-Kinto (``Kinto/kinto``, ``kinto/core/events.py``, ``kinto/core/initialization.py``,
+The plugin is tested inside real Kinto (test_kinto_delivery.py, test_subscriber_auth.py).
+This stand-in, installed by conftest.py as ``kinto.core.events`` in the test process, is kept
+only for the tests that need the plugin in the test's own process, where real Kinto (its own
+process, reached over HTTP) cannot provoke or show what they check:
+  - test_sender.py: the sender's grouping by request and the timing of Pyramid's
+    request-finished callbacks, events without a request (grouped by burst), fork
+    (a forked worker's empty queue), retries and Retry-After counted in ``stats()``;
+  - test_delivery.py: an event with payload fields no Kinto view writes (a third-party
+    plugin's), the duration of the Kinto request while kinto-push does not answer (measured
+    around the subscriber call, without HTTP noise), retries and drops read from
+    ``plugin.stats()`` and from Kinto's metrics object, the warning at include time, and a
+    process that exits at once after writing (``sys.exit``) with its queue still full.
+
+Everything the plugin sees behaves as in Kinto (``Kinto/kinto``, ``kinto/core/events.py``, ``kinto/core/initialization.py``,
 ``kinto/core/utils.py``; see /work/shared/KINTO-NOTES.md sections 1-2):
 
 * the event classes: ``payload``, ``impacted_objects`` (``impacted_records`` deprecated),
