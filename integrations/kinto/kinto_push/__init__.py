@@ -72,7 +72,7 @@ class KintoPush:
                 interval=settings.relay_interval,
                 max_backoff=settings.max_backoff,
             )
-            self.poster.waiting = lambda: self.relay.stats()["outbox_depth"] or 0
+            self.poster.waiting = self.relay.waiting
             self.listener = Listener(settings, None)
             self.writer = OutboxWriter(self.listener, self.poster)
         else:

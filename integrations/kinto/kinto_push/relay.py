@@ -86,6 +86,7 @@ class Relay:
         self._stop = threading.Event()
         self._thread = None
         self._conn = None
+        self._cursor = None
         self._active = False
         self._depth = None
         self._oldest_age = None
@@ -172,7 +173,7 @@ class Relay:
         self._conn.autocommit = True
         ensure_table(self._conn)
         self._failures = 0
-        cursor = self._conn.cursor()
+        cursor = self._cursor = self._conn.cursor()
         while True:
             if self._stop.is_set():
                 return
@@ -199,6 +200,16 @@ class Relay:
             if not self.poster.deliver(groups, self._stop):
                 return  # stopping: the rows stay, the next relay sends them (again)
             cursor.execute(DELETE, (ids,))
+
+    def waiting(self):
+        """Rows waiting, measured again when called from the relay thread (the poster calls
+        it at each failed attempt: the depth and age stay current during an outage)."""
+        if self._cursor is not None and threading.current_thread() is self._thread:
+            try:
+                self._measure(self._cursor)
+            except Exception:  # the next statement of the loop reports it
+                pass
+        return self._depth or 0
 
     def _measure(self, cursor):
         cursor.execute(MEASURE)
@@ -236,6 +247,7 @@ class Relay:
             )
 
     def _close(self):
+        self._cursor = None
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
