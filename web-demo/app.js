@@ -4,7 +4,12 @@
 
 import { KintoPushClient, memoryStorage } from '/kinto-push.js';
 import { $, clock } from '/dom.js';
-import { addEventRow } from '/event-feed.js';
+import { addEventRow, clearFeed } from '/event-feed.js';
+import { ReplayNotice } from '/replay-notice.js';
+import { LastClose } from '/last-close.js';
+import { loadRecentHistory, emptyFeedNote } from '/recent-history.js';
+import { startFeedFilters } from '/feed-filters.js';
+import { startHistoryView } from '/history-view.js';
 import { createAdminApi } from '/admin-api.js';
 import { startWebhooksPanel } from '/webhooks-panel.js';
 import { startChannelInfo } from '/channel-info.js';
@@ -31,7 +36,10 @@ const state = {
   hidden: 0,
   welcomes: 0,
   reconnects: 0,
-  replay: null,                  // {count, at, perChannel, resync} since the last reconnection
+  replay: new ReplayNotice(),    // the banner after a reconnection
+  lastClose: new LastClose(),    // the Connection panel's "Last close"
+  filters: null,                 // feed-filters.js
+  historyView: null,             // history-view.js
   channelInfo: null,             // the poller of the subscriber counts (channel-info.js)
 };
 
@@ -59,30 +67,6 @@ function showError(message) {
   const line = $('last-error');
   line.hidden = !message;
   line.textContent = message ? `${clock()} ${message}` : '';
-}
-
-function showNotice(kind, text) {
-  const notice = $('notice');
-  notice.hidden = false;
-  notice.dataset.kind = kind;
-  $('notice-text').textContent = text;
-}
-
-function updateReplayNotice() {
-  const r = state.replay;
-  if (!r) return;
-  const notice = $('notice');
-  notice.dataset.replayed = String(r.count);
-  const perChannel = [...r.perChannel].map(([c, n]) => `${c}: ${n}`).join(', ');
-  notice.title = perChannel ? `replayed per channel: ${perChannel}` : '';
-  let text = `Reconnected at ${clock(r.at)}, replayed ${r.count} missed event${r.count === 1 ? '' : 's'}`;
-  if (r.resync.length) {
-    const list = r.resync.map((s) => `${s.channel} (since ${s.timestamp ?? 'the start'})`).join(', ');
-    text += `. The server's history did not cover the gap of ${list}: resync those from Kinto with _since=<timestamp>.`;
-    showNotice('resync', text);
-  } else {
-    showNotice('replay', text);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,9 +97,11 @@ function addChannel(channel, { subscribe = true } = {}) {
     name.append(part);
   });
   node.querySelector('.remove').addEventListener('click', () => removeChannel(channel));
+  node.querySelector('.history-open').addEventListener('click', () => state.historyView?.open(channel));
+  node.querySelector('.history-open').setAttribute('aria-label', `History of ${channel}`);
   node.querySelector('.remove').setAttribute('aria-label', `Remove ${channel}`);
   const card = {
-    channel, el: node, count: 0, offset: null, epoch: null, replayed: 0,
+    channel, el: node, count: 0, offset: null, epoch: null, history: null,
     buckets: new Array(SPARK_SECONDS).fill(0), status: 'pending',
   };
   state.channels.set(channel, card);
@@ -180,13 +166,28 @@ function tick() {
 // Feed
 
 function updateFeedCount() {
-  const shown = state.rows.size;
+  const rows = $('feed').querySelectorAll(':scope > li.event');
+  const history = $('feed').querySelectorAll(':scope > li.event.history').length;
+  const live = rows.length - history;
   let text = `${state.total} event${state.total === 1 ? '' : 's'}`;
-  if (shown < state.total - state.hidden) text += ` (${shown} shown)`;
+  if (live < state.total - state.hidden) text += ` (${live} shown)`;
   if (state.deliveries !== state.total) text += ` · ${state.deliveries} deliveries on ${state.channels.size} channels`;
   if (state.hidden) text += `, ${state.hidden} while paused`;
+  if (history) text += ` · ${history} from the history`;
+  if (state.filters?.active()) text += ` · ${[...rows].filter((li) => !li.hidden).length} match the filters`;
   $('feed-count').textContent = text;
-  $('empty').hidden = state.total > 0;
+  $('empty').hidden = rows.length > 0;
+  // Never "No events yet" beside a channel that has had events.
+  const note = emptyFeedNote(state.channels.values());
+  $('empty-text').textContent = note
+    ? `${note}. New events appear here. Try:`
+    : 'No events yet. When Kinto (or you) publishes a change, it appears here. Try:';
+  $('empty').dataset.note = note ? 'history' : 'none';
+}
+
+function rowsAdded() {
+  state.filters?.apply();   // it calls updateFeedCount()
+  if (!state.filters) updateFeedCount();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,14 +230,13 @@ function connect() {
     if (state.welcomes > 0) {
       state.reconnects += 1;
       $('reconnects').textContent = String(state.reconnects);
-      state.replay = { count: 0, at: new Date(), perChannel: new Map(), resync: [] };
-      for (const card of state.channels.values()) card.replayed = 0;
-      updateReplayNotice();
+      state.replay.reconnected();
     }
     state.welcomes += 1;
+    state.lastClose.opened();
   }));
   client.on('disconnect', mine((info) => {
-    $('last-close').textContent = `${info.code}${info.reason ? ` ${info.reason}` : ''} at ${clock()}`;
+    state.lastClose.closed(info);
     if (info.willReconnect) {
       showState('reconnecting', `(next attempt in ${(info.delayMs / 1000).toFixed(1)} s)`);
     }
@@ -248,11 +248,12 @@ function connect() {
     if (card.offset === null || frame.recovered === false) card.offset = frame.offset;
     setChannelStatus(card, 'subscribed', `live · epoch ${frame.epoch}`);
     renderCardStats(card);
+    if (!card.history) {
+      loadRecentHistory({ serverUrl: state.serverUrl, token: state.token, card, frame, rows: state.rows, onChange: rowsAdded });
+    }
   }));
   client.on('resync', mine((info) => {
-    if (!state.replay) state.replay = { count: 0, at: new Date(), perChannel: new Map(), resync: [] };
-    state.replay.resync.push(info);
-    updateReplayNotice();
+    state.replay.resync(info);
   }));
   client.on('event', mine((frame, meta) => {
     const card = state.channels.get(frame.channel);
@@ -263,11 +264,7 @@ function connect() {
       renderCardStats(card);
       renderSparkline(card);
     }
-    if (meta.replay && state.replay) {
-      state.replay.count += 1;
-      state.replay.perChannel.set(frame.channel, (state.replay.perChannel.get(frame.channel) ?? 0) + 1);
-      updateReplayNotice();
-    }
+    state.replay.event(frame, meta);
     state.deliveries += 1;
     if ($('pause').checked) {
       state.hidden += 1;
@@ -275,7 +272,7 @@ function connect() {
     } else if (addEventRow(state.rows, frame, meta)) {
       state.total += 1;
     }
-    updateFeedCount();
+    rowsAdded();
   }));
   client.on('error', mine((error) => {
     const where = error.channel ? ` on ${error.channel}` : '';
@@ -330,6 +327,11 @@ function start() {
   const initial = params.getAll('channel').map((c) => c.trim()).filter(Boolean);
   for (const channel of initial.length ? initial : [FIREHOSE]) addChannel(channel, { subscribe: false });
   $('curl-example').textContent = curlExample();
+  state.filters = startFeedFilters({ lists: () => [$('feed'), $('history-rows')], onChange: updateFeedCount });
+  state.historyView = startHistoryView({
+    server: () => ({ serverUrl: state.serverUrl, token: state.token }),
+    onRender: () => state.filters.apply(),
+  });
   updateFeedCount();
   showState('idle');
 
@@ -363,8 +365,7 @@ function start() {
   $('firehose-button').addEventListener('click', () => addChannel(FIREHOSE));
   $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
   $('clear').addEventListener('click', () => {
-    $('feed').replaceChildren();
-    state.rows.clear();
+    clearFeed(state.rows);
     state.total = 0;
     state.deliveries = 0;
     state.hidden = 0;

@@ -1,5 +1,7 @@
-// The live feed of the dashboard: one row per Kinto event (newest first, at most MAX_ROWS),
-// one chip per channel that delivered it, and on click the old/new diff of each impacted object.
+// The feed of the dashboard: one row per Kinto event (newest first, at most MAX_ROWS), one chip
+// per channel that delivered it, and on click the old/new diff of each impacted object. Live
+// rows go above the separator #live-separator, rows of the history read on open (meta.history)
+// below it, newest first, with the class `history`.
 
 import { $, el, formatTimestamp } from '/dom.js';
 
@@ -36,15 +38,22 @@ function describeIds(payload, impacted) {
   return parts.length ? parts.join(' / ') : (payload.uri ?? '');
 }
 
-function eventKey(frame) {
+// The ids a record-id filter looks at: the record_id of the payload and the impacted objects' ids.
+function recordIds(payload, impacted) {
+  return [...new Set([payload.record_id, ...impacted.map(objectId)].filter((v) => v !== null && v !== undefined).map(String))];
+}
+
+// One Kinto event delivered on several channels has one key.
+export function eventKey(frame) {
   const p = frame.payload ?? {};
   return `${p.action}|${p.resource_name}|${p.uri}|${p.timestamp}`;
 }
 
-function channelChip(frame, replay) {
+function channelChip(frame, meta) {
+  const kind = meta.replay ? ' replay' : meta.history ? ' history' : '';
   return el('span', {
-    class: `chip${replay ? ' replay' : ''}`, 'data-channel': frame.channel, 'data-offset': String(frame.offset),
-    title: replay ? 'replayed after a reconnection' : 'channel and offset',
+    class: `chip${kind}`, 'data-channel': frame.channel, 'data-offset': String(frame.offset),
+    title: meta.replay ? 'replayed after a reconnection' : meta.history ? 'from the history, before the page opened' : 'channel and offset',
   }, frame.channel, ' ', el('span', { class: 'offset', text: `#${frame.offset}` }));
 }
 
@@ -104,24 +113,15 @@ function mergeImpacted(row, impacted) {
   }
 }
 
-// Adds the event of `frame` to the feed, or a chip to its row when another channel delivered the
-// same Kinto event already (then false). `rows` maps event keys to rows.
-export function addEventRow(rows, frame, meta) {
+// A row for the event of `frame`, not yet in any list: {key, el, …}. Its node carries the
+// data-action, data-resource and data-ids (space-separated record ids) the filters read.
+export function createEventRow(frame, meta = {}) {
   const key = eventKey(frame);
   const impacted = Array.isArray(frame.impacted_objects) ? frame.impacted_objects : [];
-  const existing = rows.get(key);
-  if (existing) {
-    // The same Kinto event on another subscribed channel: one row, one chip per channel.
-    existing.where.append(channelChip(frame, meta.replay));
-    mergeImpacted(existing, impacted);
-    existing.ids.textContent = describeIds(existing.payload, existing.impacted);
-    if (!existing.details.hidden) renderDetails(existing);
-    return false;
-  }
   const payload = frame.payload ?? {};
   const action = String(payload.action ?? 'event');
   const ids = el('span', { class: 'ids', text: describeIds(payload, impacted) });
-  const where = el('span', { class: 'where' }, channelChip(frame, meta.replay));
+  const where = el('span', { class: 'where' }, channelChip(frame, meta));
   const count = impacted.length;
   const button = el('button', { type: 'button', class: 'event-summary', 'aria-expanded': 'false' },
     el('span', { class: `action ${action}`, text: action }),
@@ -135,22 +135,66 @@ export function addEventRow(rows, frame, meta) {
       el('span', { class: 'timestamp', title: `Kinto timestamp ${frame.timestamp}`, 'data-timestamp': String(frame.timestamp) },
         `${formatTimestamp(frame.timestamp)} · ${frame.timestamp}`),
       count > 1 ? el('span', { text: `${count} objects` }) : null,
-      meta.replay ? el('span', { class: 'badge-replay', text: 'replayed' }) : null));
+      meta.replay ? el('span', { class: 'badge-replay', text: 'replayed' }) : null,
+      meta.history ? el('span', { class: 'badge-history', text: 'history' }) : null));
   const details = el('div', { class: 'details', hidden: true });
   const node = el('li', {
-    class: 'event fresh', 'data-key': key, 'data-channel': frame.channel, 'data-offset': String(frame.offset),
-    'data-action': action, 'data-resource': payload.resource_name ?? '',
+    class: `event${meta.history ? ' history' : ' fresh'}`, 'data-key': key, 'data-channel': frame.channel,
+    'data-offset': String(frame.offset), 'data-action': action, 'data-resource': payload.resource_name ?? '',
+    'data-ids': recordIds(payload, impacted).join(' '),
   }, button, details);
-  const row = { key, el: node, button, details, where, ids, payload, impacted: [...impacted] };
+  const row = { key, el: node, button, details, where, ids, payload, impacted: [...impacted], timestamp: frame.timestamp };
   button.addEventListener('click', () => toggleRow(row));
-  rows.set(key, row);
-  $('feed').prepend(node);
-  setTimeout(() => node.classList.remove('fresh'), 1_300);
+  return row;
+}
+
+// History rows sit below the separator, newest first.
+function insertHistoryRow(feed, node, timestamp) {
+  const separator = $('live-separator');
+  separator.hidden = false;
+  let after = separator;
+  while (after.nextElementSibling && Number(after.nextElementSibling.querySelector('.timestamp')?.dataset.timestamp) > timestamp) {
+    after = after.nextElementSibling;
+  }
+  after.after(node);
+}
+
+// Adds the event of `frame` to the feed, or a chip to its row when another channel delivered the
+// same Kinto event already (then false). `rows` maps event keys to rows. `meta.history`: an
+// event read from /v1/history on open, shown below the separator.
+export function addEventRow(rows, frame, meta) {
+  const existing = rows.get(eventKey(frame));
+  if (existing) {
+    // The same Kinto event on another subscribed channel: one row, one chip per channel.
+    const impacted = Array.isArray(frame.impacted_objects) ? frame.impacted_objects : [];
+    existing.where.append(channelChip(frame, meta));
+    mergeImpacted(existing, impacted);
+    existing.ids.textContent = describeIds(existing.payload, existing.impacted);
+    existing.el.dataset.ids = recordIds(existing.payload, existing.impacted).join(' ');
+    if (!existing.details.hidden) renderDetails(existing);
+    return false;
+  }
+  const row = createEventRow(frame, meta);
+  rows.set(row.key, row);
+  const feed = $('feed');
+  if (meta.history) {
+    insertHistoryRow(feed, row.el, Number(frame.timestamp));
+  } else {
+    feed.prepend(row.el);
+    setTimeout(() => row.el.classList.remove('fresh'), 1_300);
+  }
   while (rows.size > MAX_ROWS) {
-    const last = $('feed').lastElementChild;
+    const last = [...feed.querySelectorAll(':scope > li.event')].pop();
     if (!last) break;
     rows.delete(last.dataset.key);
     last.remove();
   }
   return true;
+}
+
+// Empties the feed (the separator stays, hidden).
+export function clearFeed(rows) {
+  for (const node of $('feed').querySelectorAll(':scope > li.event')) node.remove();
+  $('live-separator').hidden = true;
+  rows.clear();
 }

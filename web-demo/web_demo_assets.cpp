@@ -13,6 +13,12 @@ std::string_view poller_js();
 std::string_view admin_api_js();
 std::string_view webhooks_panel_js();
 std::string_view channel_info_js();
+std::string_view history_api_js();
+std::string_view recent_history_js();
+std::string_view replay_notice_js();
+std::string_view last_close_js();
+std::string_view feed_filters_js();
+std::string_view history_view_js();
 std::string_view kinto_push_js();
 std::string_view kinto_push_sse_js();
 std::string_view kinto_push_ws_js();
@@ -42,6 +48,12 @@ constexpr entry assets[] = {
     {"/admin-api.js", javascript, embedded::admin_api_js},
     {"/webhooks-panel.js", javascript, embedded::webhooks_panel_js},
     {"/channel-info.js", javascript, embedded::channel_info_js},
+    {"/history-api.js", javascript, embedded::history_api_js},
+    {"/recent-history.js", javascript, embedded::recent_history_js},
+    {"/replay-notice.js", javascript, embedded::replay_notice_js},
+    {"/last-close.js", javascript, embedded::last_close_js},
+    {"/feed-filters.js", javascript, embedded::feed_filters_js},
+    {"/history-view.js", javascript, embedded::history_view_js},
     {"/kinto-push.js", javascript, embedded::kinto_push_js},
     // Imported by /kinto-push.js (./kinto-push-sse.js, ./kinto-push-ws.js): its transports.
     {"/kinto-push-sse.js", javascript, embedded::kinto_push_sse_js},
