@@ -94,9 +94,9 @@ def make_kinto(database, push_port, max_delay_ms=0):
                 "kinto.push.outbox": "on",
                 "kinto.push.relay_interval": "0.2",
                 "kinto.push.max_backoff": "0.5",
-                "kinto_crash.max_delay_ms": str(max_delay_ms)}
+                "rollback_plugin.max_delay_ms": str(max_delay_ms)}
     return KintoServer(KINTO, settings, pythonpath=[PLUGIN_DIR, HERE],
-                       includes=["kinto_push", "after_push_subscriber"])
+                       includes=["kinto_push", "rollback_plugin"])
 
 
 def make_push(push_port):
@@ -254,7 +254,7 @@ def rollback_plan(writer, seq):
     if writer == 1:
         return record_write(writer, seq, "r", {"doomed": True})
     if writer == 2:
-        return record_write(writer, seq, "r", {"explode": True})
+        return record_write(writer, seq, "rollback")   # rollback_plugin raises for it
     collection = "shared" if seq % 2 else "c3"
     requests, keys = [], []
     for part in range(3):
@@ -280,7 +280,8 @@ def test_rolled_back_writes_never_announced_under_concurrent_load(cluster, datab
     writers = KintoWriters(kinto.port, rollback_plan, count=WRITERS, auth=AUTH).start()
     writes = writers.join(timeout=45)
     for w in writes:
-        w.meant_to_fail = "doomed" in json.dumps(w.request) or "explode" in json.dumps(w.request)
+        w.meant_to_fail = ("doomed" in json.dumps(w.request)
+                           or any(k.rsplit("/", 1)[-1].startswith("rollback") for k in w.record_ids))
     assert_only_conflicts_failed([w for w in writes if not w.meant_to_fail])
     failed = [w for w in writes if w.meant_to_fail]
     assert all((w.status or 0) >= 500 for w in failed), [(w, w.status, w.body) for w in failed[:5]]
