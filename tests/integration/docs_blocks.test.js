@@ -150,7 +150,8 @@ for (const file of FILES) {
           && segments.every((s, i) => !s.expected || outputMatches(s.expected, stdout.split(`\n${SEGMENT}\n`)[i] ?? ''));
         const result = await run(argv, {
           cwd, env,
-          stopAfterMs: streaming ? block.streamSeconds * 1000 * SLOW : BLOCK_TIMEOUT_MS * SLOW,
+          // A stream that shows its output stops as soon as it did: it may wait longer.
+          stopAfterMs: streaming ? block.streamSeconds * 1000 * (segments ? SLOW : 1) : BLOCK_TIMEOUT_MS * SLOW,
           // A stream that showed what the docs say need not run its whole time.
           done: matched,
         });
