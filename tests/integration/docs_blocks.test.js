@@ -82,6 +82,44 @@ function checkOutput(block, segments, stdout, { prefix }) {
   });
 }
 
+// The runner's own parts, so that a wrong block cannot pass unseen.
+test('expected output: masked values and wrapped JSON match, a wrong value does not', () => {
+  const shown = ['{"published":[{"channel":"/buckets/blog","offset":1},', '  {"channel":"/buckets","offset":1}]}'];
+  assert.ok(outputMatches(shown, '{"published":[{"channel":"/buckets/blog","offset":1},{"channel":"/buckets","offset":1}]}\n'));
+  assert.ok(!outputMatches(shown, '{"published":[{"channel":"/buckets/blog","offset":2},{"channel":"/buckets","offset":1}]}\n'));
+  assert.ok(!outputMatches(shown, '{"published":[{"channel":"/buckets/blog","offset":1}]}\n'));
+  const sse = ['event: subscribed', 'data: {"epoch":"9f2c61d0","offset":0,"t":1717000000123}'];
+  assert.ok(outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\n'));
+  assert.ok(!outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\n: ping\n'));
+  assert.ok(outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\n: ping\n', { prefix: true }));
+  assert.ok(outputMatches(['{"id":"wh_…","enabled":true}'], '{"id":"wh_5f0c","enabled":true}'));
+  assert.ok(!outputMatches(['{"id":"wh_…","enabled":true}'], '{"id":"wh_5f0c","enabled":false}'));
+});
+
+test('markers: commands and their shown output, options, and mistakes in a marker refused', () => {
+  assert.deepEqual(commandsWithOutput('a=1\necho "$a"\n# 1\necho 2\n# 2\n#\necho 3'), [
+    { command: 'a=1\necho "$a"\n', expected: ['1'] },
+    { command: 'echo 2\n', expected: ['2', ''] },
+    { command: 'echo 3\n', expected: null },
+  ]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinto-push-docs-markers-'));
+  try {
+    const write = (text) => { fs.writeFileSync(path.join(dir, 'x.md'), text); return path.join(dir, 'x.md'); };
+    const [block] = runnableBlocks(write('<!-- runnable: stream 2s expect-output server --publish-secret s -->\n<!-- block: b -->\n```sh\ncurl -N x\n# y\n```\n'));
+    assert.equal(block.streamSeconds, 2);
+    assert.equal(block.expectOutput, true);
+    assert.deepEqual(block.serverArgs, ['--publish-secret', 's']);
+    assert.equal(block.code, 'curl -N x\n# y');
+    assert.throws(() => runnableBlocks(write('<!-- runnable: forever -->\n```sh\nx\n```\n')), /unknown runnable option/);
+    assert.throws(() => runnableBlocks(write('<!-- runnable: stream -->\n```sh\nx\n```\n')), /needs a duration/);
+    assert.throws(() => runnableBlocks(write('<!-- runnable -->\nsome text\n```sh\nx\n```\n')), /not followed by a fenced block/);
+    assert.throws(() => runnableBlocks(write('<!-- runnable -->\n```json\n{}\n```\n')), /must be sh or js/);
+    assert.throws(() => runnableBlocks(write('<!--runnable-->\n```sh\nx\n```\n')), /malformed/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 for (const file of FILES) {
   if (!fs.existsSync(path.join(REPO, file))) continue;
   const blocks = runnableBlocks(file);
@@ -102,6 +140,8 @@ for (const file of FILES) {
       KINTO_PUSH_PUBLISH_SECRET: crypto.randomBytes(32).toString('hex'),
       KINTO_PUSH_ADMIN_SECRET: crypto.randomBytes(32).toString('hex'),
       JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+      // HOME moves, npm's cache stays where the suite's own `npm ci` filled it.
+      npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm'),
       npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false',
       npm_config_update_notifier: 'false',
     });

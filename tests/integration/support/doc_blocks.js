@@ -50,10 +50,10 @@ function parseOptions(where, text) {
   return options;
 }
 
-// The marked blocks of `file` (relative to the repository), in order:
+// The marked blocks of `file` (relative to the repository, or absolute), in order:
 // {file, line, lang: 'sh' | 'js', code, streamSeconds, expectOutput, serverArgs}.
 function runnableBlocks(file) {
-  const lines = fs.readFileSync(path.join(REPO, file), 'utf8').split('\n');
+  const lines = fs.readFileSync(path.resolve(REPO, file), 'utf8').split('\n');
   const blocks = [];
   for (let i = 0; i < lines.length; i++) {
     const marker = /^<!-- runnable(?::(.*?))?\s*-->\s*$/.exec(lines[i]);
