@@ -56,24 +56,25 @@ function runnableBlocks(file) {
   const lines = fs.readFileSync(path.resolve(REPO, file), 'utf8').split('\n');
   const blocks = [];
   for (let i = 0; i < lines.length; i++) {
-    const marker = /^<!-- runnable(?::(.*?))?\s*-->\s*$/.exec(lines[i]);
+    const marker = /^(\s*)<!-- runnable(?::(.*?))?\s*-->\s*$/.exec(lines[i]);
     if (!marker) {
       if (/<!--\s*runnable/.test(lines[i])) throw new Error(`${file}:${i + 1}: malformed runnable marker: ${lines[i]}`);
       continue;
     }
     const where = `${file}:${i + 1}`;
-    const options = parseOptions(where, marker[1] ?? '');
+    const indent = marker[1];   // a block in a list item is indented: its lines lose that much
+    const options = parseOptions(where, marker[2] ?? '');
     let j = i + 1;
-    while (j < lines.length && /^<!--.*-->\s*$/.test(lines[j])) j++;
-    const fence = /^```([a-z]*)\s*$/.exec(lines[j] ?? '');
+    while (j < lines.length && /^\s*<!--.*-->\s*$/.test(lines[j])) j++;
+    const fence = new RegExp(`^${indent}\`\`\`([a-z]*)\\s*$`).exec(lines[j] ?? '');
     if (!fence) throw new Error(`${where}: the runnable marker is not followed by a fenced block`);
     const lang = LANGUAGES[fence[1]];
     if (!lang) throw new Error(`${where}: a runnable block must be sh or js, not "${fence[1]}"`);
     let k = j + 1;
-    while (k < lines.length && !/^```\s*$/.test(lines[k])) k++;
+    while (k < lines.length && !new RegExp(`^${indent}\`\`\`\\s*$`).test(lines[k])) k++;
     if (k >= lines.length) throw new Error(`${where}: unterminated block`);
     if (options.expectOutput && lang !== 'sh') throw new Error(`${where}: expect-output is for sh blocks`);
-    blocks.push({ file, line: j + 1, lang, code: lines.slice(j + 1, k).join('\n'), ...options });
+    blocks.push({ file, line: j + 1, lang, code: lines.slice(j + 1, k).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n'), ...options });
     i = k;
   }
   return blocks;
