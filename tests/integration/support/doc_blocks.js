@@ -22,7 +22,8 @@ function docBlock(file, name) {
   const marker = `<!-- block: ${name} -->`;
   const at = text.indexOf(marker);
   if (at < 0) throw new Error(`${file}: no block named ${name}`);
-  const fence = text.slice(at + marker.length).match(/^\s*```[a-z]*\n([\s\S]*?)\n```/);
+  // Other markers (`<!-- runnable -->`) may stand between the name and the fence.
+  const fence = text.slice(at + marker.length).match(/^(?:\s*<!--.*-->)*\s*```[a-z]*\n([\s\S]*?)\n```/);
   if (!fence) throw new Error(`${file}: the ${name} marker is not followed by a fenced block`);
   return fence[1];
 }
