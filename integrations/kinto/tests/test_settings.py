@@ -132,3 +132,61 @@ def test_includeme_subscribes_to_after_resource_changed_only(caplog):
         assert len(config.registry._subscribers) == 1
     finally:
         config.registry.kinto_push.close(timeout=0)
+
+
+PG = {"kinto.storage_backend": "kinto.core.storage.postgresql",
+      "kinto.storage_url": "postgresql+psycopg2://kinto:pw@127.0.0.1:5432/kinto"}
+
+
+def test_outbox_defaults_to_auto_and_follows_the_storage():
+    base = {"kinto.push.url": "http://127.0.0.1:8080"}
+    s = settings_of(base)
+    assert s.outbox_mode == "auto" and s.outbox is False and s.relay_interval == 1
+    assert settings_of({**base, **PG}).outbox is True
+    assert settings_of({**base, **PG, "kinto.push.outbox": "off"}).outbox is False
+    assert settings_of({**base, **PG, "kinto.push.outbox": "on"}).outbox is True
+    assert settings_of({**base, **PG}, {"KINTO_PUSH_OUTBOX": "off"}).outbox is False
+    assert settings_of({**base, **PG, "kinto.push.relay_interval": "0.25"}).relay_interval == 0.25
+
+
+def test_auto_without_transaction_per_request_falls_back_to_memory_with_a_warning(caplog):
+    ini = {"kinto.push.url": "http://127.0.0.1:8080", **PG,
+           "kinto.transaction_per_request": "false"}
+    with caplog.at_level(logging.WARNING, logger="kinto_push"):
+        assert settings_of(ini).outbox is False
+    assert "kinto.push.outbox = auto: not using the outbox because " \
+           "kinto.transaction_per_request is false" in caplog.text
+    # Kinto's own environment variable counts too (it overrides Kinto's default, true).
+    ini["kinto.transaction_per_request"] = "true"
+    assert settings_of(ini).outbox is True
+    assert settings_of(ini, {"KINTO_TRANSACTION_PER_REQUEST": "false"}).outbox is False
+
+
+@pytest.mark.parametrize("ini, message", [
+    ({**PG, "kinto.push.outbox": "on", "kinto.transaction_per_request": "false"},
+     "kinto.push.outbox = on needs kinto.transaction_per_request = true"),
+    ({"kinto.push.outbox": "on"},
+     "kinto.push.outbox = on needs kinto.storage_backend = kinto.core.storage.postgresql"),
+    ({"kinto.push.outbox": "on", "kinto.storage_backend": "kinto.core.storage.memory"},
+     "(it is 'kinto.core.storage.memory')"),
+    ({"kinto.push.outbox": "sometimes"}, "kinto.push.outbox = 'sometimes': must be auto, on or off"),
+    ({"kinto.push.relay_interval": "0"}, "kinto.push.relay_interval = '0': must be at least 0.01"),
+    ({"kinto.push.relay_interval": "soon"}, "kinto.push.relay_interval = 'soon': must be a number"),
+])
+def test_outbox_settings_errors_name_the_settings(ini, message):
+    with pytest.raises(ConfigurationError) as e:
+        settings_of({"kinto.push.url": "http://127.0.0.1:8080", **ini})
+    assert message in str(e.value)
+
+
+def test_the_relay_connects_where_kinto_storage_url_points():
+    from kinto_push.outbox_table import describe_dsn, libpq_dsn
+
+    args = libpq_dsn("postgresql+psycopg2://kinto:p%40ss@db.internal:5433/kinto?sslmode=require")
+    assert args == {"user": "kinto", "password": "p@ss", "host": "db.internal", "port": 5433,
+                    "dbname": "kinto", "sslmode": "require"}
+    assert describe_dsn(args) == "db.internal:5433/kinto"  # no password in log lines
+    assert libpq_dsn("postgresql://u@127.0.0.1/k") == {"user": "u", "host": "127.0.0.1",
+                                                       "dbname": "k"}
+    with pytest.raises(ValueError):
+        libpq_dsn("sqlite:///kinto.db")
