@@ -20,6 +20,7 @@ def run_figures(result):
     return {
         "writes": len(lat),
         "errors": len(result["errors"]),
+        "conflicts_409": result.get("conflicts", 0),
         "p50_ms": round(percentile(lat, 50), 3),
         "p90_ms": round(percentile(lat, 90), 3),
         "p99_ms": round(percentile(lat, 99), 3),
@@ -29,7 +30,8 @@ def run_figures(result):
     }
 
 
-def medians(runs, keys=("p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms", "writes_per_s")):
+def medians(runs, keys=("p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms", "writes_per_s",
+                        "conflicts_409", "kinto_cpu_ms_per_write")):
     """{key: {"median", "min", "max"}} over the runs' figures."""
     out = {}
     for key in keys:

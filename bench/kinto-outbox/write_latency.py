@@ -56,7 +56,8 @@ class WriteLatency:
             figures["kinto_peak_rss_mib"] = round(kinto.peak_rss_mib() or 0, 1)
             self.log(f"  {mode:6} rep {rep}: p50 {figures['p50_ms']:.2f} ms, p99 "
                      f"{figures['p99_ms']:.2f} ms, mean {figures['mean_ms']:.2f} ms, "
-                     f"{figures['writes_per_s']:.0f} writes/s, errors {figures['errors']}"
+                     f"{figures['writes_per_s']:.0f} writes/s, 409s retried "
+                     f"{figures['conflicts_409']}, errors {figures['errors']}"
                      + (f", delivered {figures['delivered']}/{figures['expected']} in "
                         f"{figures['delivery_wait_s']} s" if mode != "none" else ""))
             return figures
