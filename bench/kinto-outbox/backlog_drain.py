@@ -182,7 +182,7 @@ class BacklogDrain:
     # ----- 3. the drain --------------------------------------------------------------------
 
     def _drain(self, kinto, push, channel, depth):
-        cpu0 = kinto.cpu_seconds()
+        cpu0, db0 = kinto.cpu_seconds(), kinto.database_cpu_seconds()
         launched = time.monotonic()
         push.start()
         listening = time.monotonic()
@@ -204,11 +204,13 @@ class BacklogDrain:
                 break
             time.sleep(POLL)
         cpu = kinto.cpu_seconds() - cpu0
+        db_cpu = kinto.database_cpu_seconds() - db0
         push_cpu = process_cpu_seconds(push.proc.pid) - push_cpu0
         out = {"kinto_push_start_seconds": round(listening - launched, 3),
                "drained": done is not None, "outbox_depth_at_end": last_depth,
                "events_arrived": arrived, "kinto_drain_cpu_seconds": round(cpu, 2),
                "kinto_push_drain_cpu_seconds": round(push_cpu, 2),
+               "postgresql_drain_cpu_seconds": round(db_cpu, 2),
                "kinto_rss_peak_during_drain_mib": round(peak_rss, 1),
                "kinto_vm_hwm_mib": round(kinto.peak_rss_mib() or 0, 1)}
         if done is not None:

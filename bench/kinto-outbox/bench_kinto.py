@@ -29,6 +29,26 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cluster_cpu_seconds(postmaster_pid):
+    """CPU of a PostgreSQL cluster so far: the postmaster, its live children (backends,
+    background workers) and the children it has reaped (cutime + cstime)."""
+    def stat(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+
+    fields = stat(postmaster_pid)
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                child = stat(entry)
+            except OSError:
+                continue
+            if int(child[1]) == postmaster_pid:
+                total += int(child[11]) + int(child[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class BenchKinto:
     def __init__(self, cluster, install, mode, push_url, database, extra=None):
         if mode not in MODES:
@@ -109,6 +129,10 @@ class BenchKinto:
 
     def peak_rss_mib(self):
         return self._status_field("VmHWM")
+
+    def database_cpu_seconds(self):
+        """CPU of the PostgreSQL cluster so far (every database: one Kinto runs at a time)."""
+        return cluster_cpu_seconds(self.cluster.proc.pid)
 
     def cpu_seconds(self):
         """utime + stime of the Kinto process so far."""

@@ -122,6 +122,18 @@ def latency_summary(runs):
                 diffs["vs_none"].append(at["outbox"] - at["none"])
                 diffs["vs_memory"].append(at["outbox"] - at["memory"])
         out["outbox_added_p50_ms_per_rep"] = {k: [round(x, 3) for x in v] for k, v in diffs.items()}
+    cpu = {}
+    for m in MODES:
+        kinto = by_mode[m].get("kinto_cpu_ms_per_write", {}).get("median")
+        db = by_mode[m].get("postgresql_cpu_ms_per_write", {}).get("median")
+        cpu[m] = None if kinto is None or db is None else kinto + db
+    if None not in cpu.values():
+        # CPU per write (Kinto + PostgreSQL): what the latency would add on an idle machine.
+        out["cpu_ms_per_write_kinto_plus_postgresql"] = {m: round(v, 3) for m, v in cpu.items()}
+        out["outbox_added_cpu_ms_per_write"] = {
+            "vs_none": round(cpu["outbox"] - cpu["none"], 3),
+            "vs_memory": round(cpu["outbox"] - cpu["memory"], 3),
+        }
     return out
 
 

@@ -31,7 +31,8 @@ def run_figures(result):
 
 
 def medians(runs, keys=("p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms", "writes_per_s",
-                        "conflicts_409", "kinto_cpu_ms_per_write")):
+                        "conflicts_409", "kinto_cpu_ms_per_write",
+                        "postgresql_cpu_ms_per_write")):
     """{key: {"median", "min", "max"}} over the runs' figures."""
     out = {}
     for key in keys:

@@ -43,12 +43,15 @@ class WriteLatency:
             collection = kinto.create_collection(bucket, "records")
             load = WriteLoad(kinto.port, USER, collection, self.clients)
             warm = load.run(self.warmup, "warm")
-            cpu_before = kinto.cpu_seconds()
+            cpu_before, db_before = kinto.cpu_seconds(), kinto.database_cpu_seconds()
             result = load.run(self.writes, "rec")
             cpu = kinto.cpu_seconds() - cpu_before
+            db_cpu = kinto.database_cpu_seconds() - db_before
             figures = run_figures(result)
             figures.update(mode=mode, rep=rep, warmup_errors=len(warm["errors"]),
-                           kinto_cpu_ms_per_write=round(cpu * 1000.0 / max(1, figures["writes"]), 3))
+                           kinto_cpu_ms_per_write=round(cpu * 1000.0 / max(1, figures["writes"]), 3),
+                           postgresql_cpu_ms_per_write=round(
+                               db_cpu * 1000.0 / max(1, figures["writes"]), 3))
             if result["errors"]:
                 figures["first_errors"] = result["errors"][:3]
             if mode != "none":
