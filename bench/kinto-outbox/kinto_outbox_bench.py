@@ -23,6 +23,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,8 @@ def latency_summary(runs):
 
 def main():
     args = parse_args()
+    # SIGTERM ends the run through the finally blocks: every process stopped, temp folders removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     binary, binary_source = find_push_binary(args.push_bin)
     install = find_kinto()
     if install is None:
