@@ -4,7 +4,7 @@ a backlog (issue 21). Runs with Debian's /usr/bin/python3; 127.0.0.1 only; every
 starts (a throwaway PostgreSQL 15 cluster, Kinto, kinto-push) is stopped by its PID.
 
     /usr/bin/python3 bench/kinto-outbox/kinto_outbox_bench.py [--quick] [--out FILE]
-        [--reps 3] [--writes 1000] [--warmup 50] [--clients 4]
+        [--reps 3] [--writes 1000] [--warmup 50] [--clients 4] [--order none,memory,outbox]
         [--backlog 100000] [--produce-seconds 30] [--batch 100] [--drain-timeout 300]
         [--part latency|drain|both] [--push-bin PATH] [--drain-store sqlite|memory]
 
@@ -67,6 +67,8 @@ def parse_args():
     p.add_argument("--writes", type=int, default=1000)
     p.add_argument("--warmup", type=int, default=50)
     p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--order", default=",".join(MODES),
+                   help="the modes' order within a repetition (default none,memory,outbox)")
     p.add_argument("--backlog", type=int, default=100000)
     p.add_argument("--batch", type=int, default=100,
                    help="records per Kinto batch request, one collection each (1 event each)")
@@ -77,6 +79,9 @@ def parse_args():
     p.add_argument("--push-bin")
     p.add_argument("--out", help="write the results as JSON here")
     args = p.parse_args()
+    args.order = args.order.split(",")
+    if sorted(args.order) != sorted(MODES):
+        p.error(f"--order: each of {', '.join(MODES)} once")
     if args.quick:
         args.reps, args.writes, args.backlog, args.produce_seconds = 1, 200, 10000, 10.0
     return args
@@ -165,11 +170,11 @@ def main():
         if args.part in ("latency", "both"):
             push = PushServer(binary, ["--history-size", str(HISTORY_SIZE)],
                               store="memory").start()
-            print(f"1. write latency: {args.reps} x {', '.join(MODES)}, {args.writes} writes "
+            print(f"1. write latency: {args.reps} x {', '.join(args.order)}, {args.writes} writes "
                   f"from {args.clients} clients after {args.warmup} not counted", flush=True)
             started = time.monotonic()
             runs = WriteLatency(cluster, install, push, args.reps, args.writes, args.warmup,
-                                args.clients, log=lambda s: print(s, flush=True)).run()
+                                args.clients, args.order, log=lambda s: print(s, flush=True)).run()
             report["write_latency"] = {"runs": runs, **latency_summary(runs),
                                        "seconds": round(time.monotonic() - started, 1)}
             push.stop()

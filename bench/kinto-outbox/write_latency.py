@@ -1,6 +1,6 @@
 """Part 1: Kinto's write latency on PostgreSQL in three modes, interleaved.
 
-For each repetition, in the order none, memory, outbox: a fresh database and Kinto
+For each repetition, in the order none, memory, outbox (or ``order``): a fresh database and Kinto
 (BenchKinto), one bucket and collection, ``warmup`` writes not counted, then ``writes``
 counted writes from ``clients`` keep-alive clients. With the plugin, the run then waits
 (bounded) until kinto-push's collection channel holds every record written (warm-up
@@ -18,7 +18,9 @@ DELIVERY_TIMEOUT = 120.0
 
 
 class WriteLatency:
-    def __init__(self, cluster, install, push, reps, writes, warmup, clients, log=print):
+    def __init__(self, cluster, install, push, reps, writes, warmup, clients, order=MODES,
+                 log=print):
+        self.order = list(order)
         self.cluster = cluster
         self.install = install
         self.push = push
@@ -31,7 +33,7 @@ class WriteLatency:
     def run(self):
         runs = []
         for rep in range(1, self.reps + 1):
-            for mode in MODES:
+            for mode in self.order:
                 runs.append(self.one(mode, rep))
         return runs
 
