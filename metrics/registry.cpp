@@ -117,6 +117,12 @@ void registry::add_gauge_collector(std::string name, std::string help, std::vect
     entries_.push_back({std::move(name), std::move(help), collector{std::move(label_names), std::move(read)}});
 }
 
+void registry::add_counter_collector(std::string name, std::string help, std::vector<std::string> label_names,
+                                     std::function<labelled_values()> read) {
+    check_new(name, label_names);
+    entries_.push_back({std::move(name), std::move(help), collector{std::move(label_names), std::move(read), true}});
+}
+
 std::string registry::render() const {
     std::string out;
     for (auto const& e : entries_) {
@@ -125,6 +131,7 @@ std::string registry::render() const {
                 using T = std::decay_t<decltype(f)>;
                 if constexpr (std::is_same_v<T, std::unique_ptr<metric_family<counter>>>) return "counter";
                 else if constexpr (std::is_same_v<T, std::unique_ptr<metric_family<histogram>>>) return "histogram";
+                else if constexpr (std::is_same_v<T, collector>) return f.counter ? "counter" : "gauge";
                 else return "gauge";
             },
             e.metrics);

@@ -37,6 +37,10 @@ public:
     using labelled_values = std::vector<std::pair<std::vector<std::string>, double>>;
     void add_gauge_collector(std::string name, std::string help, std::vector<std::string> labels,
                              std::function<labelled_values()> read);
+    // The same for counters kept elsewhere (a process's CPU seconds, read from the kernel). An
+    // empty answer renders no sample (the figure could not be read).
+    void add_counter_collector(std::string name, std::string help, std::vector<std::string> labels,
+                               std::function<labelled_values()> read);
 
     // The exposition text of every metric, in registration order.
     std::string render() const;
@@ -45,6 +49,7 @@ private:
     struct collector {
         std::vector<std::string> labels;
         std::function<labelled_values()> read;
+        bool counter = false;
     };
     using family = std::variant<std::unique_ptr<metric_family<counter>>, std::unique_ptr<metric_family<gauge>>,
                                 std::unique_ptr<metric_family<histogram>>, std::function<double()>, collector>;

@@ -1,5 +1,7 @@
 #include "server/telemetry/server_metrics.hpp"
 
+#include "server/telemetry/process_metrics.hpp"
+
 namespace kp::server {
 
 server_metrics::server_metrics()
@@ -54,6 +56,8 @@ server_metrics::server_metrics()
       webhook_retries(registry_.add_counter("kinto_push_webhook_retries_total",
                                             "webhook requests scheduled again after a failure")),
       session{events_delivered, events_replayed, replays_recovered, replays_not_recovered,
-              bytes_queued,     replay_read_ahead_bytes, auth_failures} {}
+              bytes_queued,     replay_read_ahead_bytes, auth_failures} {
+    add_process_metrics(registry_);
+}
 
 }  // namespace kp::server

@@ -37,6 +37,9 @@ RELAY_LOCK_KEY = 0x6B70757368726C79
 MAX_EVENTS = 1000
 MAX_BYTES = 1024 * 1024
 ERROR_LOG_INTERVAL = 60.0
+# While a backlog drains, the depth is counted (a scan of the table) at most this often, not
+# after every POST: a count per round would make a long drain quadratic.
+MEASURE_INTERVAL = 1.0
 
 # The LIMIT is taken first, then the running byte count over those rows only: a backlog of
 # 100,000 rows costs one index scan of `limit` rows per round, not a window over the table.
@@ -92,6 +95,7 @@ class Relay:
         self._active = False
         self._depth = None
         self._oldest_age = None
+        self._measured_at = float("-inf")
         self._started = False
 
     # ----- control -----------------------------------------------------------------------
@@ -195,10 +199,12 @@ class Relay:
             self._drain_notifications()
             cursor.execute(SELECT_BATCH, {"max_bytes": MAX_BYTES, "limit": MAX_EVENTS + 1})
             groups, ids = take_batch(cursor.fetchall())
-            self._measure(cursor)
             if not ids:
+                self._record_measure(0, 0.0)   # nothing committed waits: no need to count
                 self._wait_for_notification()
                 continue
+            if time.monotonic() - self._measured_at >= MEASURE_INTERVAL:
+                self._measure(cursor)
             if not self.poster.deliver(groups, self._stop):
                 return  # stopping: the rows stay, the next relay sends them (again)
             cursor.execute(DELETE, (ids,))
@@ -216,8 +222,12 @@ class Relay:
     def _measure(self, cursor):
         cursor.execute(MEASURE)
         depth, age = cursor.fetchone()
-        self._depth = int(depth)
-        self._oldest_age = max(0.0, float(age)) if age is not None else 0.0
+        self._record_measure(int(depth), max(0.0, float(age)) if age is not None else 0.0)
+
+    def _record_measure(self, depth, oldest_age):
+        self._measured_at = time.monotonic()
+        self._depth = depth
+        self._oldest_age = oldest_age
         self.poster.observe_metric("kinto_push.outbox_depth", self._depth)
         self.poster.observe_metric("kinto_push.outbox_oldest_age", self._oldest_age)
 

@@ -148,3 +148,18 @@ TEST_CASE("a gauge collector renders the members it reads at each scrape, and on
     CHECK(text.find("kp_lag{webhook=\"wh_b\"} 1\n") != std::string::npos);
     CHECK_THROWS_AS(r.add_gauge_collector("kp_lag", "again", {"webhook"}, [&] { return now; }), std::invalid_argument);
 }
+
+TEST_CASE("a counter collector renders as a counter, with no sample when nothing could be read", "[metrics]") {
+    kp::metrics::registry r;
+    std::vector<std::pair<std::vector<std::string>, double>> now = {{{}, 1.25}};
+    r.add_counter_collector("kp_cpu_seconds_total", "cpu", {}, [&] { return now; });
+    auto text = r.render();
+    CHECK(text.find("# TYPE kp_cpu_seconds_total counter\n") != std::string::npos);
+    CHECK(text.find("\nkp_cpu_seconds_total 1.25\n") != std::string::npos);
+    now = {};
+    text = r.render();
+    CHECK(text.find("# TYPE kp_cpu_seconds_total counter\n") != std::string::npos);
+    CHECK(text.find("\nkp_cpu_seconds_total ") == std::string::npos);
+    CHECK_THROWS_AS(r.add_gauge_collector("kp_cpu_seconds_total", "again", {}, [&] { return now; }),
+                    std::invalid_argument);
+}
