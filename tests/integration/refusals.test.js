@@ -103,7 +103,7 @@ test('--print-config output fed back unedited is refused: the mask is never a se
     for (const args of [['--config', file], ['--config', file, '--print-config']]) {
       const res = run(args);
       assert.equal(res.code, 2, `${args}: ${res.stderr}`);
-      assert.match(res.stderr, /publish-secret=\*{8}: is the mask --print-config shows/);
+      assert.match(res.stderr, /(publish|jwt|admin)-secret=\*{8}: is the mask --print-config shows/);
     }
     const flag = run(['--jwt-secret', '********']);
     assert.equal(flag.code, 2);
@@ -151,7 +151,7 @@ test('secrets from files: --publish-secret-file, KINTO_PUSH_JWT_SECRET_FILE, adm
     try {
       const body = JSON.stringify(recordEvent({ bucket: 'files', collection: 'c' }));
       assert.equal((await publish(server.url, body, { Authorization: 'Bearer publish-from-file' })).status, 202);
-      assert.equal((await publish(server.url, body, { Authorization: 'Bearer publish-from-file\n' })).status, 401);
+      assert.equal((await publish(server.url, body, { Authorization: 'Bearer publish-from-fil' })).status, 401);
       const token = jwt({ sub: 'a', exp: nowS() + 60, channels: ['/buckets/files/collections/*'] }, { secret: 'jwt-from-file' });
       const c = await Client.connect(server.wsUrl, { wsOptions: { headers: { Authorization: `Bearer ${token}` } } });
       assert.equal((await c.subscribe(collectionChannel('files', 'c'))).type, 'subscribed');
