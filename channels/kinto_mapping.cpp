@@ -223,11 +223,6 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
                 fail(ppath + ".action", "must be one of create, update, delete");
             auto const& resource = require_string(payload, "resource_name", ppath);
             auto const& uri = require_string(payload, "uri", ppath);
-            if (auto off = kinto_uri::check(uri, payload)) {
-                auto shown = [](std::string const& id) { return channel_name::valid_id(id) ? "'" + id + "'" : "another id"; };
-                fail(ppath + ".uri", "names " + off->field + " " + shown(off->uri_id) + ", but " + ppath + "." +
-                                         off->field + " is " + shown(payload[off->field].get<std::string>()));
-            }
             auto ts = payload.find("timestamp");
             if (ts == payload.end()) fail(ppath + ".timestamp", "is required");
             if (!ts->is_number_integer()) fail(ppath + ".timestamp", "must be an integer");
@@ -284,6 +279,12 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
                             split.add(collection, belongs(bid));
                     }
                 }
+            }
+            // Once the ids themselves are valid: does the uri name the same ones?
+            if (auto off = kinto_uri::check(uri, payload)) {
+                auto shown = [](std::string const& id) { return channel_name::valid_id(id) ? "'" + id + "'" : "another id"; };
+                fail(ppath + ".uri", "names " + off->field + " " + shown(off->uri_id) + ", but " + ppath + "." +
+                                         off->field + " is " + shown(payload[off->field].get<std::string>()));
             }
             split.add_all(channel_name::firehose());
             out.push_back({dedupe_key(payload, objects), split.take()});
