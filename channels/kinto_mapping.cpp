@@ -3,6 +3,7 @@
 #include "channels/channel_name.hpp"
 #include "channels/compact_json.hpp"
 #include "channels/json_string.hpp"
+#include "channels/kinto_uri.hpp"
 #include "text/hex.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,12 @@
 #include <utility>
 
 namespace kp::channels {
+
+namespace {
+// An id that names a channel: said as channel_name::grammar says it.
+constexpr char const* id_grammar =
+    "must be an id of 1 to 64 characters among a-z A-Z 0-9 _ - (channels: /buckets/BID/collections/CID)";
+}  // namespace
 
 namespace {
 
@@ -39,7 +46,7 @@ std::string const& require_string(json const& object, char const* key, std::stri
 
 std::string const& require_id(json const& object, char const* key, std::string const& path) {
     auto const& id = require_string(object, key, path);
-    if (!channel_name::valid_id(id)) fail(path + "." + key, "must match [a-zA-Z0-9_-]{1,64}");
+    if (!channel_name::valid_id(id)) fail(path + "." + key, id_grammar);
     return id;
 }
 
@@ -215,7 +222,7 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
             if (action != "create" && action != "update" && action != "delete")
                 fail(ppath + ".action", "must be one of create, update, delete");
             auto const& resource = require_string(payload, "resource_name", ppath);
-            require_string(payload, "uri", ppath);
+            auto const& uri = require_string(payload, "uri", ppath);
             auto ts = payload.find("timestamp");
             if (ts == payload.end()) fail(ppath + ".timestamp", "is required");
             if (!ts->is_number_integer()) fail(ppath + ".timestamp", "must be an integer");
@@ -236,7 +243,7 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
                 for (std::size_t i = 0; i < objects.size(); ++i) {
                     if (!channel_name::valid_id(objects[i].id))
                         fail(at + "impacted_objects[" + std::to_string(i) + "].id",
-                             "must match [a-zA-Z0-9_-]{1,64}");
+                             id_grammar);
                     if (std::find(ids.begin(), ids.end(), objects[i].id) == ids.end())
                         ids.push_back(objects[i].id);
                 }
@@ -272,6 +279,12 @@ std::variant<std::vector<store::append_event>, mapping_error> kinto_mapping::map
                             split.add(collection, belongs(bid));
                     }
                 }
+            }
+            // Once the ids themselves are valid: does the uri name the same ones?
+            if (auto off = kinto_uri::check(uri, payload)) {
+                auto shown = [](std::string const& id) { return channel_name::valid_id(id) ? "'" + id + "'" : "another id"; };
+                fail(ppath + ".uri", "names " + off->field + " " + shown(off->uri_id) + ", but " + ppath + "." +
+                                         off->field + " is " + shown(payload[off->field].get<std::string>()));
             }
             split.add_all(channel_name::firehose());
             out.push_back({dedupe_key(payload, objects), split.take()});

@@ -32,11 +32,20 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd.what == command::action::print_config) {
+        // Refuses exactly what start-up refuses, with the same message, and warns as it does.
+        for (auto const& warning : cmd.warnings) std::cerr << "kinto-push: warning: " << warning << "\n";
+        try {
+            server::check(cmd.config);
+        } catch (std::exception const& e) {
+            std::cerr << "kinto-push: cannot start: " << e.what() << "\n";
+            return 1;
+        }
         std::cout << config_loader::effective(cmd.config).dump(2) << "\n";
         return 0;
     }
 
     setup_logging(cmd.config.log_level, cmd.config.log_format);
+    for (auto const& warning : cmd.warnings) spdlog::warn("{}", warning);
 
     try {
         server s(cmd.config);

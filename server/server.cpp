@@ -50,6 +50,14 @@ std::int64_t now_ms() {
 
 }  // namespace
 
+void server::check(server_config const& config) {
+    subscriber_access access(access_options_of(config),
+                             [](std::string const& base_url) { return std::make_unique<kinto_client>(base_url); });
+    if (config.tls_cert) {
+        tls_context_provider tls(*config.tls_cert, *config.tls_key);
+    }
+}
+
 server::server(server_config config)
     : config_(std::move(config)),
       store_(std::make_unique<instrumented_store>(

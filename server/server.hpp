@@ -30,6 +30,10 @@ class server {
 public:
     // Opens the store and binds the address; throws with a message naming what failed.
     explicit server(server_config config);
+    // The start-up checks that open nothing (subscriber authentication: --public-channels, the
+    // JWT key file, --kinto-url; the TLS certificate and key), for --print-config: throws
+    // std::exception with the message start-up would give.
+    static void check(server_config const& config);
     ~server();
 
     // Serves until SIGTERM or SIGINT, then shuts down gracefully. Returns the exit code.

@@ -26,7 +26,7 @@ parsed parse_subscribe(json const& frame, json const& id) {
     auto it = frame.find("channel");
     if (it == frame.end() || !it->is_string()) return error(id, "channel: is required");
     auto channel = channels::channel_name::parse(it->get_ref<std::string const&>());
-    if (!channel) return error(id, "channel: invalid channel name");
+    if (!channel) return error(id, "channel: not a channel name (" + std::string(channels::channel_name::grammar) + ")");
     subscribe out{id, channel->str(), channel->type(), std::nullopt, std::nullopt};
 
     auto since = frame.find("since");
@@ -61,7 +61,7 @@ parsed parse(std::string_view text) {
 
     json id;
     if (auto it = frame.find("id"); it != frame.end()) {
-        if (!it->is_string() && !it->is_number_integer()) return error(nullptr, "id: must be a string");
+        if (!it->is_string() && !it->is_number_integer()) return error(nullptr, "id: must be a string or an integer");
         id = *it;
     }
     auto type = frame.find("type");

@@ -174,12 +174,12 @@ void session_core::handle_auth(client_frame::auth const& request) {
     if (settings_.development_mode)
         return reply_error(request.id, "unauthorized", "subscriber authentication is not configured on this server");
     busy_ = true;
-    port_.identify(request.token, [this, id = request.id](std::variant<subscriber_identity, access_decision> result) {
+    port_.identify(request.token, [this, id = request.id](std::variant<subscriber_identity, credential_refusal> result) {
         on_identified(id, std::move(result));
     });
 }
 
-void session_core::on_identified(json const& id, std::variant<subscriber_identity, access_decision> result) {
+void session_core::on_identified(json const& id, std::variant<subscriber_identity, credential_refusal> result) {
     if (ended_ || !queue_.open()) return done();
     if (auto* identity = std::get_if<subscriber_identity>(&result)) {
         // Subscriptions already granted stay; later ones are judged with these credentials.
@@ -187,12 +187,13 @@ void session_core::on_identified(json const& id, std::variant<subscriber_identit
         json sub = identity_.sub ? json(*identity_.sub) : json(nullptr);
         json expires = identity_.expires ? json(*identity_.expires) : json(nullptr);
         reply(json{{"type", "authenticated"}, {"sub", sub}, {"expires", expires}}, id);
-    } else if (std::get<access_decision>(result) == access_decision::unavailable) {
+    } else if (auto const& refusal = std::get<credential_refusal>(result); refusal.decision == access_decision::unavailable) {
         reply_error(id, "unavailable", "the authorization service did not answer; retry later");
     } else {
         // A bad auth frame changes nothing else.
         metrics_.auth_failures.with({"auth_frame_invalid"}).inc();
-        reply_error(id, "unauthorized", "invalid credentials");
+        spdlog::debug("auth frame refused: {}", refusal.message());
+        reply_error(id, "unauthorized", refusal.message());
     }
     done();
 }

@@ -86,7 +86,7 @@ private:
                             std::optional<store::timestamp_position> located);
     void handle_unsubscribe(client_frame::unsubscribe const& request);
     void handle_auth(client_frame::auth const& request);
-    void on_identified(nlohmann::ordered_json const& id, std::variant<subscriber_identity, access_decision> result);
+    void on_identified(nlohmann::ordered_json const& id, std::variant<subscriber_identity, credential_refusal> result);
     void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
     // The request in progress is done: the next one may start.
     void done();

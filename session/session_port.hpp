@@ -8,6 +8,7 @@
 
 #include "channels/message.hpp"
 #include "session/access_decision.hpp"
+#include "session/credential_refusal.hpp"
 #include "session/send_queue.hpp"
 #include "session/subscriber_identity.hpp"
 #include "store/history_types.hpp"
@@ -28,7 +29,7 @@ namespace kp::session {
 class session_port {
 public:
     using decided = std::function<void(access_decision)>;
-    using identified = std::function<void(std::variant<subscriber_identity, access_decision>)>;
+    using identified = std::function<void(std::variant<subscriber_identity, credential_refusal>)>;
     using located = std::function<void(std::optional<store::timestamp_position>)>;
     using paged = std::function<void(std::vector<channels::message_ptr> page, bool failed)>;
 

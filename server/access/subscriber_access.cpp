@@ -77,18 +77,19 @@ std::string subscriber_access::describe() const {
     return out;
 }
 
-std::variant<subscriber_identity, access_decision> subscriber_access::from_credential(std::string_view value,
-                                                                                      std::int64_t now_s) const {
+std::variant<subscriber_identity, credential_refusal> subscriber_access::from_credential(std::string_view value,
+                                                                                          std::int64_t now_s) const {
     std::string_view token = value;
     bool const has_scheme = value.find(' ') != std::string_view::npos;
     if (starts_with_ci(value, "Bearer ")) {
         token = value.substr(7);
     } else if (has_scheme) {
         // Another HTTP scheme (Basic, Portier…): only Kinto can tell.
-        if (!kinto_) return access_decision::unauthorized;
+        if (!kinto_) return credential_refusal{access_decision::unauthorized, "only Bearer tokens are accepted here"};
         return subscriber_identity{std::nullopt, std::string(value), std::nullopt, std::nullopt};
     }
-    if (token.empty()) return access_decision::unauthorized;
+    if (token.empty()) return credential_refusal{access_decision::unauthorized, "empty token"};
+    std::string jwt_reason;
     if (jwt_ && looks_like_jwt(token)) {
         auto verified = jwt_->verify(token, now_s);
         if (auto* claims = std::get_if<auth::jwt_claims>(&verified)) {
@@ -98,9 +99,15 @@ std::variant<subscriber_identity, access_decision> subscriber_access::from_crede
             identity.jwt = std::move(*claims);
             return identity;
         }
+        jwt_reason = auth::jwt_verifier::describe(std::get<auth::jwt_failure>(verified));
         // Not one of ours: it may still be a Kinto (OpenID) bearer token, below.
+    } else if (jwt_) {
+        jwt_reason = auth::jwt_verifier::describe(auth::jwt_failure::malformed);
     }
-    if (!kinto_) return access_decision::unauthorized;
+    if (!kinto_) {
+        if (!jwt_) return credential_refusal{access_decision::unauthorized, "no credentials are checked on this server"};
+        return credential_refusal{access_decision::unauthorized, jwt_reason};
+    }
     return subscriber_identity{std::nullopt, "Bearer " + std::string(token), std::nullopt, std::nullopt};
 }
 
@@ -111,7 +118,7 @@ std::optional<auth::jwt_claims> subscriber_access::verify_jwt(std::string_view t
     return std::nullopt;
 }
 
-std::optional<std::variant<subscriber_identity, access_decision>> subscriber_access::from_upgrade(
+std::optional<std::variant<subscriber_identity, credential_refusal>> subscriber_access::from_upgrade(
     std::string_view authorization, std::string_view access_token, std::int64_t now_s) const {
     if (!authorization.empty()) return from_credential(authorization, now_s);
     if (!access_token.empty()) return from_credential(access_token, now_s);
@@ -132,11 +139,13 @@ void subscriber_access::from_auth_frame(std::string const& token, std::int64_t n
     kinto_->get(executor, "/", credential,
                 [done = std::move(done), found = std::move(*identity)](unsigned status, std::string body) mutable {
                     if (status == 0 || status >= 500) return done(access_decision::unavailable);
-                    if (status != 200) return done(access_decision::unauthorized);
+                    if (status != 200)
+                        return done(credential_refusal{access_decision::unauthorized,
+                                                       "Kinto did not accept them (HTTP " + std::to_string(status) + ")"});
                     auto doc = nlohmann::json::parse(body, nullptr, false);
                     auto const* user = doc.is_object() && doc.contains("user") ? &doc["user"] : nullptr;
                     if (!user || !user->is_object() || !user->contains("id") || !(*user)["id"].is_string())
-                        return done(access_decision::unauthorized);
+                        return done(credential_refusal{access_decision::unauthorized, "Kinto named no user for them"});
                     found.sub = (*user)["id"].get<std::string>();
                     done(std::move(found));
                 });

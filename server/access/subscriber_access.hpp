@@ -9,6 +9,7 @@
 #include "server/access/access_options.hpp"
 #include "server/access/kinto_api.hpp"
 #include "session/access_decision.hpp"
+#include "session/credential_refusal.hpp"
 #include "session/subscriber_identity.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,12 +24,13 @@
 namespace kp::server {
 
 using session::access_decision;
+using session::credential_refusal;
 using session::subscriber_identity;
 
 class subscriber_access {
 public:
     using decided = std::function<void(access_decision)>;
-    using identified = std::function<void(std::variant<subscriber_identity, access_decision>)>;
+    using identified = std::function<void(std::variant<subscriber_identity, credential_refusal>)>;
     // Makes the Kinto of options.kinto_url (never null); throws std::invalid_argument naming
     // the URL when it cannot be used.
     using kinto_factory = std::function<std::unique_ptr<kinto_api>(std::string const& base_url)>;
@@ -45,8 +47,9 @@ public:
     std::string describe() const;   // the modes, for the start-up log
 
     // Credentials of an upgrade request: the Authorization header, else ?access_token=.
-    // Nullopt when there are none; access_decision::unauthorized when they are invalid.
-    std::optional<std::variant<subscriber_identity, access_decision>> from_upgrade(
+    // Nullopt when there are none; a credential_refusal (unauthorized, with the reason: "token
+    // expired", …, never the token) when they are invalid.
+    std::optional<std::variant<subscriber_identity, credential_refusal>> from_upgrade(
         std::string_view authorization, std::string_view access_token, std::int64_t now_s) const;
 
     // A bare JWT (no "Bearer "), verified with --jwt-secret / --jwt-public-key: its claims, or
@@ -67,7 +70,7 @@ public:
 private:
     // A credential: "Bearer <JWT or opaque token>", another Kinto scheme ("Basic …"), or a bare
     // token (?access_token=, auth frames).
-    std::variant<subscriber_identity, access_decision> from_credential(std::string_view value,
+    std::variant<subscriber_identity, credential_refusal> from_credential(std::string_view value,
                                                                        std::int64_t now_s) const;
 
     bool development_ = true;

@@ -1,6 +1,8 @@
 #include "server/config/config_loader.hpp"
 
 #include "server/config/option_table.hpp"
+#include "server/config/secret_file.hpp"
+#include "server/config/unknown_variables.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,31 @@
 extern char** environ;
 
 namespace kp::server {
+
+namespace {
+
+// "line L, column C" of the byte at 1-based offset `byte` in `text` (nlohmann's parse_error::byte).
+std::string json_error_place(std::string const& text, std::size_t byte) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// The part of nlohmann's message after its "[json.exception.parse_error.101] parse error at
+// line 1, column 2: " prefix: what was wrong.
+std::string json_error_reason(std::string const& what) {
+    auto const colon = what.find(": ");
+    return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
+}  // namespace
 
 config_loader::environment config_loader::process_environment() {
     environment env;
@@ -84,9 +111,14 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
         if (!in) return config_error{"--config " + *config_file + ": cannot be read"};
         std::stringstream text;
         text << in.rdbuf();
-        auto doc = nlohmann::json::parse(text.str(), nullptr, false);
-        if (doc.is_discarded() || !doc.is_object())
-            return config_error{"--config " + *config_file + ": must be a JSON object"};
+        nlohmann::json doc;
+        try {
+            doc = nlohmann::json::parse(text.str());
+        } catch (nlohmann::json::parse_error const& e) {
+            return config_error{"--config " + *config_file + ": not JSON: " + json_error_place(text.str(), e.byte) +
+                                ": " + json_error_reason(e.what())};
+        }
+        if (!doc.is_object()) return config_error{"--config " + *config_file + ": must be a JSON object"};
         for (auto it = doc.begin(); it != doc.end(); ++it) {
             std::string key = it.key();
             std::replace(key.begin(), key.end(), '_', '-');
@@ -112,12 +144,32 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             if (auto error = apply(*o, value, *config_file + ": " + it.key())) return *error;
         }
     }
+    cmd.warnings = unknown_variables::warnings(env);
     for (auto const& o : option_table::all()) {
         if (auto it = env.find(option_table::env_name(o.name)); it != env.end() && !flags.contains(o.name))
             if (auto error = apply(o, it->second, option_table::env_name(o.name))) return *error;
     }
     for (auto const& [name, value] : flags)
         if (auto error = apply(*option_table::find(name), value, "--" + name)) return *error;
+    // A secret from a file: not also given plainly (from any source), and read once.
+    struct secret_source {
+        char const* option;
+        std::optional<std::string> server_config::*secret;
+        std::optional<std::string> server_config::*file;
+    };
+    for (auto const& s : {secret_source{"publish-secret", &server_config::publish_secret, &server_config::publish_secret_file},
+                          secret_source{"jwt-secret", &server_config::jwt_secret, &server_config::jwt_secret_file},
+                          secret_source{"admin-secret", &server_config::admin_secret, &server_config::admin_secret_file}}) {
+        if (!(config.*s.file)) continue;
+        std::string const option = s.option;
+        if (config.*s.secret)
+            return config_error{"--" + option + " and --" + option + "-file are exclusive (each also from " +
+                                option_table::env_name(option) + ", " + option_table::env_name(option + "-file") +
+                                " or --config): give one"};
+        auto read = secret_file::read(option + "-file", *(config.*s.file));
+        if (auto const* error = std::get_if<secret_file_error>(&read)) return config_error{error->message};
+        config.*s.secret = std::get<std::string>(std::move(read));
+    }
     if (config.tls_cert.has_value() != config.tls_key.has_value())
         return config_error{"--tls-cert and --tls-key go together"};
     return cmd;
@@ -164,7 +216,9 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["history-cache"] = c.history_cache;
     out["redis-password"] = secret(c.redis_password);
     out["redis-tls-ca"] = optional(c.redis_tls_ca);
-    out["publish-secret"] = secret(c.publish_secret);
+    // A secret read from a file shows as its file (fed back, it reads the file again).
+    out["publish-secret"] = c.publish_secret_file ? json(nullptr) : secret(c.publish_secret);
+    out["publish-secret-file"] = optional(c.publish_secret_file);
     out["max-body-bytes"] = c.max_body_bytes;
     out["max-frame-bytes"] = c.max_frame_bytes;
     out["max-connections"] = c.max_connections;
@@ -176,10 +230,12 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["socket-send-buffer"] = c.socket_send_buffer;
     out["compression"] = c.compression ? "on" : "off";
     out["public-channels"] = c.public_channels.empty() ? json(nullptr) : json(c.public_channels);
-    out["jwt-secret"] = secret(c.jwt_secret);
+    out["jwt-secret"] = c.jwt_secret_file ? json(nullptr) : secret(c.jwt_secret);
+    out["jwt-secret-file"] = optional(c.jwt_secret_file);
     out["jwt-public-key"] = optional(c.jwt_public_key);
     out["kinto-url"] = optional(c.kinto_url);
-    out["admin-secret"] = secret(c.admin_secret);
+    out["admin-secret"] = c.admin_secret_file ? json(nullptr) : secret(c.admin_secret);
+    out["admin-secret-file"] = optional(c.admin_secret_file);
     out["webhook-allow-private"] = c.webhook_allow_private;
     out["webhook-disable-after"] = c.webhook_disable_after_s;
     out["webhook-timeout"] = c.webhook_timeout_s;

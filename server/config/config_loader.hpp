@@ -2,6 +2,7 @@
 // Reads the server's settings from flags, KINTO_PUSH_* environment variables and a JSON
 // --config file (in that order of precedence, over the defaults), and validates every value.
 
+#include "server/config/option_table.hpp"
 #include "server/config/server_config.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@ struct command {
     enum class action { serve, help, version, print_config };
     action what = action::serve;
     server_config config;
+    std::vector<std::string> warnings;   // for the log once it is set up (misspelled variables)
 };
 
 class config_loader {
@@ -39,7 +41,7 @@ public:
     static nlohmann::ordered_json effective(server_config const& config);
     // Every option's name, without the dashes, in --help order.
     static std::vector<std::string> option_names();
-    static constexpr char const* mask = "********";
+    static constexpr char const* mask = option_table::mask;
 };
 
 }  // namespace kp::server

@@ -1,6 +1,7 @@
 #include "server/config/option_table.hpp"
 
 #include "auth/origin_list.hpp"
+#include "auth/public_channels.hpp"
 #include "push/broadcast_registry.hpp"
 #include "store/store_factory.hpp"
 #include "text/unsigned_number.hpp"
@@ -64,17 +65,25 @@ std::optional<std::string> set_durability(server_config& c, std::string const& t
     return std::nullopt;
 }
 
-std::optional<std::string> set_secret(server_config& c, std::string const& text) {
-    if (text.empty()) return "must not be empty";
-    c.publish_secret = text;
-    return std::nullopt;
-}
-
 // A non-empty string option (a file name, a secret).
 std::optional<std::string> set_nonempty(std::optional<std::string>& field, std::string const& text) {
     if (text.empty()) return "must not be empty";
     field = text;
     return std::nullopt;
+}
+
+// A secret: not empty, and not the mask --print-config writes in its place (its output fed back
+// unedited would otherwise make "********" the secret).
+std::optional<std::string> set_secret_value(std::optional<std::string>& field, std::string const& text) {
+    if (text == option_table::mask)
+        return std::string("is the mask --print-config shows (") + option_table::mask +
+               "), not a secret: give the real one";
+    return set_nonempty(field, text);
+}
+
+// The -file option of a secret: the file's path; config_loader reads it once every source is in.
+option_spec::setter secret_file_in(std::optional<std::string> server_config::*field) {
+    return [=](server_config& c, std::string const& text) { return set_nonempty(c.*field, text); };
 }
 
 std::optional<std::string> set_compression(server_config& c, std::string const& text) {
@@ -168,11 +177,14 @@ std::vector<option_spec> const& option_table::all() {
         {"history-cache", "N", "500", "sqlite, redis: recent events per channel also kept in memory (resumes within them never read the disk or Redis)",
          unsigned_in(&server_config::history_cache, 1, 1'000'000)},
         {"redis-password", "S", "none", "redis: password (AUTH), instead of one in the --store URL",
-         [](server_config& c, std::string const& v) { return set_nonempty(c.redis_password, v); }},
+         [](server_config& c, std::string const& v) { return set_secret_value(c.redis_password, v); }},
         {"redis-tls-ca", "FILE", "system CAs", "rediss: PEM file of the CA certificates that sign Redis's certificate",
          [](server_config& c, std::string const& v) { return set_nonempty(c.redis_tls_ca, v); }},
         {"publish-secret", "S", "none", "bearer secret for publishers (none: loopback publishers only)",
-         set_secret},
+         [](server_config& c, std::string const& v) { return set_secret_value(c.publish_secret, v); }},
+        {"publish-secret-file", "FILE", "none",
+         "file holding --publish-secret (a trailing newline is dropped); unlike the flag, not shown by ps",
+         secret_file_in(&server_config::publish_secret_file)},
         {"max-body-bytes", "N", "4194304", "largest POST body",
          unsigned_in(&server_config::max_body_bytes, 1024, gib)},
         {"max-frame-bytes", "N", "65536", "largest client WebSocket message",
@@ -208,11 +220,17 @@ std::vector<option_spec> const& option_table::all() {
         {"public-channels", "P,...", "none",
          "channel patterns anyone may subscribe to (* = one id; never the firehose /buckets)",
          [](server_config& c, std::string const& v) -> std::optional<std::string> {
+             // Checked here, as start-up needs it, so that --print-config refuses what start refuses.
+             auto parsed = auth::public_channels::parse(v);
+             if (auto const* why = std::get_if<std::string>(&parsed)) return *why;
              c.public_channels = v;
              return std::nullopt;
          }},
         {"jwt-secret", "S", "none", "HS256 secret of subscriber JWTs",
-         [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_secret, v); }},
+         [](server_config& c, std::string const& v) { return set_secret_value(c.jwt_secret, v); }},
+        {"jwt-secret-file", "FILE", "none",
+         "file holding --jwt-secret (a trailing newline is dropped); unlike the flag, not shown by ps",
+         secret_file_in(&server_config::jwt_secret_file)},
         {"jwt-public-key", "FILE", "none", "public key (PEM) of subscriber JWTs: RSA for RS256, EC P-256 for ES256",
          [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_public_key, v); }},
         {"kinto-url", "URL", "none",
@@ -225,7 +243,10 @@ std::vector<option_spec> const& option_table::all() {
         {"admin-secret", "S", "none",
          "bearer secret of the admin endpoints, /v1/webhooks and /v1/channels (none: loopback callers only, "
          "besides subscriber JWTs whose `webhooks` claim is true)",
-         [](server_config& c, std::string const& v) { return set_nonempty(c.admin_secret, v); }},
+         [](server_config& c, std::string const& v) { return set_secret_value(c.admin_secret, v); }},
+        {"admin-secret-file", "FILE", "none",
+         "file holding --admin-secret (a trailing newline is dropped); unlike the flag, not shown by ps",
+         secret_file_in(&server_config::admin_secret_file)},
         {"webhook-allow-private", "", "false",
          "let webhooks target loopback, private, link-local and unspecified addresses (refused otherwise, at "
          "creation and at every connection)",

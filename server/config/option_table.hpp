@@ -34,6 +34,8 @@ public:
     static std::string env_name(std::string const& option);
     // HOST:PORT as --listen and --metrics-listen take it ([HOST]:PORT for IPv6).
     static std::string host_port(std::string const& host, std::uint16_t port);
+    // What --print-config shows for a secret; refused as a secret's value (output fed back).
+    static constexpr char const* mask = "********";
 };
 
 }  // namespace kp::server

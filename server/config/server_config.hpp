@@ -24,6 +24,9 @@ struct server_config {
     std::optional<std::string> redis_password;
     std::optional<std::string> redis_tls_ca;
     std::optional<std::string> publish_secret;
+    // --publish-secret-file, --jwt-secret-file, --admin-secret-file: where the secret was read
+    // from (config_loader reads it into the secret; --print-config shows the file, not the secret).
+    std::optional<std::string> publish_secret_file;
     std::size_t max_body_bytes = 4 * 1024 * 1024;
     std::size_t max_frame_bytes = 64 * 1024;
     std::size_t max_connections = 100000;
@@ -36,12 +39,14 @@ struct server_config {
     bool compression = true;               // permessage-deflate when a WebSocket client offers it
     std::string public_channels;                 // comma-separated patterns, validated at start
     std::optional<std::string> jwt_secret;
+    std::optional<std::string> jwt_secret_file;
     std::optional<std::string> jwt_public_key;   // PEM file
     std::optional<std::string> kinto_url;
     // Webhooks and channel information (PROTOCOL.md sections 7 and 8): the admin bearer secret
     // (none: loopback callers, or a JWT with the `webhooks` claim), whether targets may be
     // loopback or private addresses, and the delivery settings.
     std::optional<std::string> admin_secret;
+    std::optional<std::string> admin_secret_file;
     bool webhook_allow_private = false;
     std::int64_t webhook_disable_after_s = 259200;
     std::int64_t webhook_timeout_s = 10;            // connect + request + whole response

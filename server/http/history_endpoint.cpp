@@ -7,6 +7,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -38,7 +39,7 @@ void history_endpoint::handle(http_request const& request, http_responder respon
     auto channel_text = param("channel");
     if (!channel_text) return bad("channel: is required");
     auto channel = channels::channel_name::parse(*channel_text);
-    if (!channel) return bad("channel: invalid channel name");
+    if (!channel) return bad("channel: not a channel name (" + std::string(channels::channel_name::grammar) + ")");
     query.channel = channel->str();
     if (auto since_text = param("since")) {
         auto value = text::parse_unsigned(*since_text);
@@ -58,8 +59,10 @@ void history_endpoint::handle(http_request const& request, http_responder respon
     auto found = context_.access.from_upgrade(request[http::field::authorization], param("access_token").value_or(""), now);
     subscriber_identity identity;
     if (found) {
-        if (auto* decision = std::get_if<access_decision>(&*found); decision)
-            return respond(error_response(401, kinto_errno::invalid_auth_token, "invalid credentials", version, keep_alive));
+        if (auto const* refusal = std::get_if<session::credential_refusal>(&*found)) {
+            spdlog::debug("history: credentials refused: {}", refusal->message());
+            return respond(error_response(401, kinto_errno::invalid_auth_token, refusal->message(), version, keep_alive));
+        }
         identity = std::get<subscriber_identity>(std::move(*found));
     }
     auto executor = context_.blocking.get_executor();

@@ -1,6 +1,11 @@
 #include "server/net/tls_context_provider.hpp"
 
+#include "server/net/pem_contents.hpp"
+
 #include <openssl/ssl.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <stdexcept>
 
@@ -27,7 +32,14 @@ std::shared_ptr<ssl::context> tls_context_provider::load() const {
     context->use_certificate_chain_file(cert_file_, ec);
     if (ec) throw std::runtime_error("--tls-cert " + cert_file_ + ": " + ec.message());
     context->use_private_key_file(key_file_, ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("--tls-key " + key_file_ + ": " + ec.message());
+    if (ec) {
+        // OpenSSL says "unsupported (DECODER routines)" for a certificate given as the key.
+        std::ifstream in(key_file_);
+        std::ostringstream text;
+        text << in.rdbuf();
+        std::string const why = pem_contents(text.str()).not_a_private_key();
+        throw std::runtime_error("--tls-key " + key_file_ + ": " + (why.empty() ? ec.message() : why));
+    }
     if (SSL_CTX_check_private_key(native) != 1)
         throw std::runtime_error("--tls-key " + key_file_ + ": does not match the certificate " + cert_file_);
     return context;

@@ -92,9 +92,9 @@ void sse_session<Stream>::run(request_type const& request) {
     auto& wanted = std::get<sse_request>(parsed);
 
     auto found = context_.access.from_upgrade(request[http::field::authorization], wanted.access_token, now_s());
-    if (found && std::holds_alternative<session::access_decision>(*found)) {
+    if (auto const* refusal = found ? std::get_if<session::credential_refusal>(&*found) : nullptr) {
         context_.metrics.auth_failures.with({"subscribe_invalid_credentials"}).inc();
-        return refuse(401, kinto_errno::invalid_auth_token, "invalid credentials");
+        return refuse(401, kinto_errno::invalid_auth_token, refusal->message());
     }
     if (context_.shutting_down.load()) return refuse(503, kinto_errno::backend, "server shutting down");
 

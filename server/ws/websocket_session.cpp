@@ -45,7 +45,7 @@ void websocket_session<Stream>::on_upgrade(request_type const& request, response
     }
     if (auto found = this->context_.access.from_upgrade(request[http::field::authorization], access_token, now_s())) {
         if (auto* identity = std::get_if<session::subscriber_identity>(&*found)) core_.set_identity(std::move(*identity));
-        else refused_ = true;
+        else refused_ = std::get<session::credential_refusal>(*found).message();
     }
 }
 
@@ -53,7 +53,7 @@ template <class Stream>
 void websocket_session<Stream>::on_open() {
     if (refused_) {
         this->context_.metrics.auth_failures.with({"subscribe_invalid_credentials"}).inc();
-        return this->close_with(session::close_code::unauthorized, "invalid credentials");
+        return this->close_with(session::close_code::unauthorized, *refused_);
     }
     open_ = true;
     if (expiry_before_open_) watch_expiry(expiry_before_open_);
@@ -103,7 +103,7 @@ void websocket_session<Stream>::identify(std::string const& token, identified do
     this->context_.access.from_auth_frame(
         token, now_s(), this->executor(),
         [self = this->shared_from_this(), done = std::move(done)](
-            std::variant<session::subscriber_identity, session::access_decision> result) { done(std::move(result)); });
+            std::variant<session::subscriber_identity, session::credential_refusal> result) { done(std::move(result)); });
 }
 
 template <class Stream>

@@ -59,7 +59,7 @@ private:
     bool open_ = false;
     // Invalid credentials in the upgrade: a browser cannot read an HTTP status, so the
     // connection opens, then closes with 4001.
-    bool refused_ = false;
+    std::optional<std::string> refused_;   // the close reason of refused upgrade credentials
 };
 
 }  // namespace kp::server

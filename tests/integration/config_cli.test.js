@@ -68,7 +68,7 @@ test('a bad config file stops start-up with a message naming the key', () => {
       [{ 'public-channels': ['/buckets/a'] }, /public-channels.*string or a number/],
       [{ 'history-size': true }, /history-size.*string or a number/],
       [{ 'max-body-bytes': { value: 1 } }, /max-body-bytes.*string or a number/],
-      ['{"shards": 2,', /must be a JSON object/],
+      ['{"shards": 2,', /not JSON: line 1, column \d+: /],
     ]) {
       const file = configFile(dir, content);
       const res = run(['--config', file, '--store', 'memory', '--listen', '127.0.0.1:0']);

@@ -190,12 +190,13 @@ TEST_CASE("refused credentials: unauthorized, the identity unchanged; auth in de
     session_rig rig;
     rig.core.set_identity(jwt_identity("alice", rig.port.now + 60));
     rig.core.receive(auth_frame("1", "bad"));
-    rig.port.answer_identification(access_decision::unauthorized);
+    rig.port.answer_identification(kp::session::credential_refusal{access_decision::unauthorized, "token expired"});
     rig.core.receive(auth_frame("2", "later"));
     rig.port.answer_identification(access_decision::unavailable);
     auto frames = rig.read();
     REQUIRE(frames.size() == 2);
     CHECK(frames[0]["code"] == "unauthorized");
+    CHECK(frames[0]["message"] == "invalid credentials: token expired");   // the reason, never the token
     CHECK(frames[1]["code"] == "unavailable");
     CHECK(rig.core.identity().sub == "alice");
 

@@ -133,7 +133,7 @@ public:
         authorizations.pop_front();
         a.done(d);
     }
-    void answer_identification(std::variant<subscriber_identity, access_decision> r) {
+    void answer_identification(std::variant<subscriber_identity, credential_refusal> r) {
         REQUIRE_FALSE(identifications.empty());
         auto a = std::move(identifications.front());
         identifications.pop_front();

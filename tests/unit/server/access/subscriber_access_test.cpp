@@ -22,6 +22,7 @@
 using kp::auth::base64url;
 using kp::server::access_decision;
 using kp::server::access_options;
+using kp::server::credential_refusal;
 using kp::server::kinto_api;
 using kp::server::subscriber_access;
 using kp::server::subscriber_identity;
@@ -73,8 +74,8 @@ struct rig {
         return *got;
     }
 
-    std::variant<subscriber_identity, access_decision> from_auth_frame(std::string const& token) {
-        std::optional<std::variant<subscriber_identity, access_decision>> got;
+    std::variant<subscriber_identity, credential_refusal> from_auth_frame(std::string const& token) {
+        std::optional<std::variant<subscriber_identity, credential_refusal>> got;
         access.from_auth_frame(token, now, io.get_executor(), [&](auto result) { got = std::move(result); });
         CHECK_FALSE(got.has_value());   // always on the executor
         io.restart();
@@ -108,10 +109,10 @@ access_options with_kinto() {
     return options;
 }
 
-access_decision decision_of(std::variant<subscriber_identity, access_decision> const& result) {
-    auto const* decision = std::get_if<access_decision>(&result);
-    REQUIRE(decision != nullptr);
-    return *decision;
+access_decision decision_of(std::variant<subscriber_identity, credential_refusal> const& result) {
+    auto const* refusal = std::get_if<credential_refusal>(&result);
+    REQUIRE(refusal != nullptr);
+    return refusal->decision;
 }
 
 std::string start_up_error(access_options const& options) {
@@ -235,6 +236,42 @@ TEST_CASE("subscriber_access: expired, malformed or foreign tokens are refused",
     CHECK(refused("Basic YWxpY2U6cGFzcw==") == access_decision::unauthorized);
     // Within the leeway, still good.
     CHECK(r.upgrade_identity("Bearer " + jwt_for("alice", "[]", now - 29)).sub == "alice");
+}
+
+TEST_CASE("subscriber_access: a refused credential says why, never echoing the token", "[access][refusals]") {
+    rig r{with_jwt()};
+    auto reason = [&](std::string const& authorization) {
+        auto found = r.access.from_upgrade(authorization, "", now);
+        REQUIRE(found.has_value());
+        auto const* refusal = std::get_if<credential_refusal>(&*found);
+        REQUIRE(refusal != nullptr);
+        CHECK(refusal->decision == access_decision::unauthorized);
+        CHECK(refusal->message().size() <= 123);   // fits a WebSocket close reason
+        CHECK(refusal->message().find(authorization.substr(authorization.find(' ') + 1)) == std::string::npos);
+        return refusal->message();
+    };
+    auto const later = std::to_string(now + 600);
+    CHECK(reason("Bearer " + jwt_for("alice", "[]", now - 31)) == "invalid credentials: token expired");
+    CHECK(reason("Bearer " + hs256_token(R"({"exp":)" + later + R"(,"nbf":)" + later + "}")) ==
+          "invalid credentials: token not valid yet (nbf)");
+    CHECK(reason("Bearer " + hs256_token(R"({"exp":)" + later + "}", "other-secret")) ==
+          "invalid credentials: invalid token signature");
+    CHECK(reason("Bearer " + base64url::encode(R"({"alg":"none","typ":"JWT"})") + "." +
+                 base64url::encode(R"({"exp":)" + later + "}") + ".") ==
+          "invalid credentials: token algorithm not accepted by this server");
+    CHECK(reason("Bearer " + hs256_token(R"({"sub":"alice"})")) == "invalid credentials: token has no expiry (exp)");
+    CHECK(reason("Bearer not.a.jwt") == "invalid credentials: malformed token");
+    CHECK(reason("Bearer opaque-token") == "invalid credentials: malformed token");
+    CHECK(reason("Basic YWxpY2U6cGFzcw==") == "invalid credentials: only Bearer tokens are accepted here");
+}
+
+TEST_CASE("subscriber_access: an auth frame Kinto refuses says so", "[access][refusals]") {
+    rig r{with_kinto()};
+    r.kinto->replies["/"] = {401, R"({"code":401})"};
+    auto const result = r.from_auth_frame("Basic YWxpY2U6cGFzcw==");
+    auto const* refusal = std::get_if<credential_refusal>(&result);
+    REQUIRE(refusal != nullptr);
+    CHECK(refusal->message() == "invalid credentials: Kinto did not accept them (HTTP 401)");
 }
 
 TEST_CASE("subscriber_access: from_upgrade prefers the header to ?access_token", "[access]") {
