@@ -179,6 +179,7 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["jwt-secret"] = secret(c.jwt_secret);
     out["jwt-public-key"] = optional(c.jwt_public_key);
     out["kinto-url"] = optional(c.kinto_url);
+    out["kinto-recheck"] = c.kinto_recheck_s;
     out["admin-secret"] = secret(c.admin_secret);
     out["webhook-allow-private"] = c.webhook_allow_private;
     out["webhook-disable-after"] = c.webhook_disable_after_s;
