@@ -224,12 +224,13 @@ class SseStream:
     def __init__(self, push, query, authorization):
         self.conn = http.client.HTTPConnection("127.0.0.1", push.port, timeout=10)
         self.conn.request("GET", "/v1/sse?" + query, headers={"Authorization": authorization})
+        self.sock = self.conn.sock   # the response takes it over (Connection: close)
         self.resp = self.conn.getresponse()
         assert self.resp.status == 200, (self.resp.status, self.resp.read())
 
     def message(self, seconds):
         """The next message as {field: value} ("" for a comment), or None at the stream's end."""
-        self.conn.sock.settimeout(seconds)
+        self.sock.settimeout(seconds)
         fields = {}
         while True:
             line = self.resp.fp.readline()
