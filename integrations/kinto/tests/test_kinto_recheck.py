@@ -61,11 +61,19 @@ def own_kinto():
     server.remove()
 
 
+def stop_clean(server):
+    """Stops kinto-push; a sanitizer build's report fails the test."""
+    output = server.output
+    server.stop()
+    reports = [line for line in output.lines if "Sanitizer" in line or "runtime error:" in line]
+    assert not reports, "\n".join(output.lines[-200:])
+
+
 @pytest.fixture
 def push(kinto, push_bin):
     server = PushServer(push_bin, ["--kinto-url", kinto.url, "--kinto-recheck", str(RECHECK)]).start()
     yield server
-    server.stop()
+    stop_clean(server)
 
 
 def unique(prefix):
@@ -213,7 +221,7 @@ def test_kinto_down_changes_nothing(own_kinto, push_bin):
         asyncio.run(run())
         assert push.proc.poll() is None
     finally:
-        push.stop()
+        stop_clean(push)
 
 
 # --- SSE ---
