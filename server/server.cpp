@@ -33,7 +33,8 @@ access_options access_options_of(server_config const& config) {
     return {.public_channels = config.public_channels,
             .jwt_secret = config.jwt_secret,
             .jwt_public_key = config.jwt_public_key,
-            .kinto_url = config.kinto_url};
+            .kinto_url = config.kinto_url,
+            .kinto_recheck_s = config.kinto_recheck_s};
 }
 
 store::store_options store_options_of(server_config const& config) {
@@ -175,8 +176,11 @@ int server::run() {
         spdlog::warn("no subscriber authentication configured: every channel is open (development mode)");
     else
         spdlog::info("subscriber authentication: {}", access_.describe());
-    // The sweep visits every connection four times per heartbeat (keep-alive, close deadlines).
-    auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(config_.heartbeat_s * 1000 / 4));
+    // The sweep visits every connection four times per heartbeat (keep-alive, close deadlines),
+    // and with Kinto delegation four times per --kinto-recheck (each recheck in time).
+    auto period_s = config_.heartbeat_s;
+    if (access_.has_kinto()) period_s = std::min(period_s, config_.kinto_recheck_s);
+    auto const sweep = std::max(std::chrono::milliseconds(100), std::chrono::milliseconds(period_s * 1000 / 4));
     for (auto& s : shards_) s->start(sweep);
     webhooks_->start();
     if (census_) census_->start();

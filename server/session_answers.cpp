@@ -5,9 +5,19 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace kp::server::session_answers {
 
 namespace asio = boost::asio;
+
+session::session_settings session_settings_of(server_context const& context) {
+    session::session_settings settings;
+    settings.max_subscriptions = context.config.max_subscriptions;
+    settings.development_mode = context.access.development_mode();
+    settings.recheck_ms = context.access.has_kinto() ? context.config.kinto_recheck_s * 1000 : 0;
+    return settings;
+}
 
 void authorize(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,
                session::subscriber_identity const& identity, std::string const& channel,
@@ -16,6 +26,20 @@ void authorize(server_context& context, asio::any_io_executor executor, std::sha
                              [keep = std::move(keep), done = std::move(done)](session::access_decision decision) {
                                  done(decision);
                              });
+}
+
+void recheck(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,
+             session::subscriber_identity const& identity, std::string const& channel,
+             session::session_port::decided done) {
+    context.access.recheck(identity, channel, std::move(executor),
+                           [keep = std::move(keep), done = std::move(done)](session::access_decision decision) {
+                               done(decision);
+                           });
+}
+
+std::int64_t steady_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 void locate(server_context& context, asio::any_io_executor executor, std::shared_ptr<void const> keep,

@@ -41,8 +41,10 @@ public:
     std::size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
 
     // Runs the loop on its own thread; every `sweep` it visits each session (closeable::tick):
-    // one timer per shard serves every connection's keep-alive and close deadline.
+    // one timer per shard serves every connection's keep-alive, close deadline and Kinto
+    // rechecks (--kinto-recheck).
     void start(std::chrono::milliseconds sweep);
+    std::chrono::milliseconds sweep() const { return sweep_; }
     void stop();   // stops the loop and joins the thread
 
 private:

@@ -21,7 +21,8 @@ session_core::session_core(session_settings settings, channels::channel_hub& hub
       queue_(queue),
       port_(port),
       metrics_(metrics),
-      subscriptions_(hub, table, this, queue, port, metrics) {}
+      subscriptions_(hub, table, this, queue, port, metrics),
+      recheck_(settings.recheck_ms) {}
 
 void session_core::set_identity(subscriber_identity identity) {
     identity_ = std::move(identity);
@@ -155,6 +156,7 @@ void session_core::start_subscription(client_frame::subscribe const& request,
     if (request.since_timestamp || request.since_position)
         (plan.recovered ? metrics_.replays_recovered : metrics_.replays_not_recovered).inc();
     subscriptions_.start(name, plan);
+    recheck_.granted(name, port_.steady_ms());
     reply(json{{"type", "subscribed"},
                {"channel", name},
                {"epoch", plan.epoch},
@@ -167,6 +169,7 @@ void session_core::start_subscription(client_frame::subscribe const& request,
 
 void session_core::handle_unsubscribe(client_frame::unsubscribe const& request) {
     if (!subscriptions_.leave(request.channel)) return reply_error(request.id, "not_found", "channel: not subscribed");
+    recheck_.forget(request.channel);
     reply(json{{"type", "unsubscribed"}, {"channel", request.channel}}, request.id);
 }
 
@@ -219,6 +222,37 @@ void session_core::expired(std::int64_t ends_s) {
     close(close_code::unauthorized, "token expired");
 }
 
+void session_core::recheck_due(std::int64_t now_ms, std::int64_t lead_ms) {
+    if (ended_ || !queue_.open() || !recheck_.enabled()) return;
+    for (auto& q : recheck_.due(now_ms, lead_ms)) {
+        auto const channel = q.channel;   // a copy: `q` moves into the callback
+        port_.recheck(identity_, channel,
+                      [this, q = std::move(q), credential = identity_.kinto_credential](access_decision decision) {
+                          on_rechecked(q, credential, decision);
+                      });
+    }
+}
+
+void session_core::on_rechecked(recheck_schedule::question const& q, std::optional<std::string> const& credential,
+                                access_decision decision) {
+    if (ended_ || !queue_.open()) return;
+    // An `auth` frame changed the credentials while Kinto was asked: ask again with the new ones.
+    if (credential != identity_.kinto_credential) return recheck_.reask(q);
+    switch (recheck_.answered(q, decision)) {
+    case recheck_schedule::verdict::keep:
+    case recheck_schedule::verdict::stale: return;
+    case recheck_schedule::verdict::end_channel:
+        metrics_.auth_failures.with({"recheck_forbidden"}).inc();
+        // No event of the channel after this frame (what is queued before it stays).
+        subscriptions_.leave(q.channel);
+        reply(json{{"type", "unsubscribed"}, {"channel", q.channel}, {"reason", "forbidden"}}, nullptr);
+        return port_.queued();
+    case recheck_schedule::verdict::close_connection:
+        metrics_.auth_failures.with({"recheck_unauthorized"}).inc();
+        return close(close_code::unauthorized, "credentials no longer accepted by Kinto");
+    }
+}
+
 void session_core::reply(json frame, json const& id) {
     if (!id.is_null()) frame["id"] = id;
     // Replies count against the limit as they come (a client that sends but never reads).
@@ -240,6 +274,7 @@ void session_core::end() {
     ended_ = true;
     waiting_.reset();
     port_.watch_expiry(std::nullopt);
+    recheck_.clear();
     subscriptions_.leave_all();
 }
 

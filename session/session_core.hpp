@@ -18,6 +18,7 @@
 #include "session/client_frame.hpp"
 #include "session/send_queue.hpp"
 #include "session/session_metrics.hpp"
+#include "session/recheck_schedule.hpp"
 #include "session/session_port.hpp"
 #include "session/subscriber_identity.hpp"
 #include "session/subscription_set.hpp"
@@ -40,6 +41,8 @@ struct session_settings {
     bool development_mode = false;
     // Requests waiting behind one in progress before the transport stops reading.
     std::size_t max_waiting = 64;
+    // Kinto is asked again about each subscription this often (--kinto-recheck); 0: never.
+    std::int64_t recheck_ms = 0;
 };
 
 class session_core : public channels::subscriber {
@@ -66,6 +69,10 @@ public:
     void written();
     // The identity's deadline (session_port::watch_expiry) has passed.
     void expired(std::int64_t ends_s);
+    // The transport's periodic look (the shard's sweep), `lead_ms` before the next one: asks
+    // again about the subscriptions due by then (recheck_schedule). A channel no longer
+    // allowed gets `unsubscribed` with reason `forbidden`; credentials refused close with 4001.
+    void recheck_due(std::int64_t now_ms, std::int64_t lead_ms);
 
     // Queues a frame of the session's own (welcome). `id` null: no id member.
     void reply(nlohmann::ordered_json frame, nlohmann::ordered_json const& id);
@@ -86,6 +93,8 @@ private:
                             std::optional<store::timestamp_position> located);
     void handle_unsubscribe(client_frame::unsubscribe const& request);
     void handle_auth(client_frame::auth const& request);
+    void on_rechecked(recheck_schedule::question const& q, std::optional<std::string> const& credential,
+                      access_decision decision);
     void on_identified(nlohmann::ordered_json const& id, std::variant<subscriber_identity, credential_refusal> result);
     void reply_error(nlohmann::ordered_json const& id, char const* code, std::string const& message);
     // The request in progress is done: the next one may start.
@@ -99,6 +108,7 @@ private:
     session_metrics const& metrics_;
     subscription_set subscriptions_;
     subscriber_identity identity_;
+    recheck_schedule recheck_;
     // Requests that arrived while another waited for its answer, in order: made when one has
     // to wait and released once all are handled, so that an idle connection holds nothing here.
     std::unique_ptr<std::deque<client_frame::parsed>> waiting_;

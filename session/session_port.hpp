@@ -37,6 +37,12 @@ public:
 
     // May `identity` hear `channel`?
     virtual void authorize(subscriber_identity const& identity, std::string const& channel, decided done) = 0;
+    // May `identity` still hear `channel`, which it was allowed? Asked again at Kinto (no cached
+    // answer) when the channel was delegated to it; otherwise `allowed`. Answers never run
+    // before the call returns.
+    virtual void recheck(subscriber_identity const& identity, std::string const& channel, decided done) = 0;
+    // Milliseconds of a monotonic clock (when rechecks fall due).
+    virtual std::int64_t steady_ms() const = 0;
     // Who the token of an `auth` frame names (a JWT, or a Kinto Authorization header value).
     virtual void identify(std::string const& token, identified done) = 0;
     // The position after Kinto timestamp `timestamp` in `channel`, read off the session's

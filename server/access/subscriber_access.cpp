@@ -13,9 +13,9 @@ namespace kp::server {
 
 namespace {
 
-// Kinto's answers are cached: an allowed one for a minute, a refusal for 10 s (someone just
-// granted access should not wait long), at most 100,000 of them.
-constexpr std::int64_t allowed_ttl_ms = 60'000;
+// Kinto's answers are cached: an allowed one for --kinto-recheck (a minute by default), a
+// refusal for 10 s at most (someone just granted access should not wait long), at most
+// 100,000 of them.
 constexpr std::int64_t denied_ttl_ms = 10'000;
 constexpr std::size_t cache_capacity = 100'000;
 
@@ -54,7 +54,9 @@ subscriber_access::subscriber_access(access_options const& options, kinto_factor
             throw std::runtime_error(e.what());
         }
         kinto_url_ = *options.kinto_url;
-        decisions_ = std::make_unique<auth::decision_cache>(allowed_ttl_ms, denied_ttl_ms, cache_capacity);
+        std::int64_t const allowed_ttl_ms = options.kinto_recheck_s * 1000;
+        decisions_ = std::make_unique<auth::decision_cache>(allowed_ttl_ms, std::min(denied_ttl_ms, allowed_ttl_ms),
+                                                            cache_capacity);
     }
     development_ = public_->empty() && !jwt_ && !kinto_;
 }
@@ -151,19 +153,38 @@ void subscriber_access::from_auth_frame(std::string const& token, std::int64_t n
                 });
 }
 
+bool subscriber_access::delegated(subscriber_identity const& identity, std::string const& channel) const {
+    if (development_ || !kinto_ || !identity.kinto_credential || public_->allows(channel) ||
+        (identity.jwt && auth::jwt_verifier::allows(*identity.jwt, channel)))
+        return false;
+    auto const name = channels::channel_name::parse(channel);
+    // The firehose is never delegated to Kinto: only a JWT that names it opens it.
+    return name && name->type() != channels::channel_name::kind::firehose;
+}
+
 void subscriber_access::authorize(subscriber_identity const& identity, std::string const& channel,
                                   boost::asio::any_io_executor executor, decided done) {
     if (development_ || public_->allows(channel) ||
         (identity.jwt && auth::jwt_verifier::allows(*identity.jwt, channel)))
         return done(access_decision::allowed);
-    auto const name = channels::channel_name::parse(channel);
-    // The firehose is never delegated to Kinto: only a JWT that names it opens it.
-    if (!kinto_ || !identity.kinto_credential || !name || name->type() == channels::channel_name::kind::firehose)
+    if (!delegated(identity, channel))
         return done(identity.empty() ? access_decision::unauthorized : access_decision::forbidden);
 
     auto const& credential = *identity.kinto_credential;
     if (auto cached = decisions_->get(credential, channel, steady_ms()))
         return done(*cached ? access_decision::allowed : access_decision::forbidden);
+    ask_kinto(credential, channel, std::move(executor), std::move(done));
+}
+
+void subscriber_access::recheck(subscriber_identity const& identity, std::string const& channel,
+                                boost::asio::any_io_executor executor, decided done) {
+    if (!delegated(identity, channel))
+        return boost::asio::post(executor, [done = std::move(done)] { done(access_decision::allowed); });
+    ask_kinto(*identity.kinto_credential, channel, std::move(executor), std::move(done));
+}
+
+void subscriber_access::ask_kinto(std::string const& credential, std::string const& channel,
+                                  boost::asio::any_io_executor executor, decided done) {
     // The channel is its Kinto object's path: /buckets/{bid} or /buckets/{bid}/collections/{cid}.
     kinto_->get(executor, channel, credential,
                 [this, credential, channel, done = std::move(done)](unsigned status, std::string) {

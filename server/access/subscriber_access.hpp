@@ -67,7 +67,21 @@ public:
     void authorize(subscriber_identity const& identity, std::string const& channel,
                    boost::asio::any_io_executor executor, decided done);
 
+    // Is `channel`, which `identity` was allowed, still allowed (PROTOCOL.md section 3,
+    // "Authorization that ends")? A channel that only Kinto opens to these credentials is asked
+    // about at Kinto again, without the cache (whose answer may be as old as the recheck period),
+    // and the answer refreshes the cache; any other is `allowed` at once. `done` always runs
+    // on `executor`, never before recheck() returns.
+    void recheck(subscriber_identity const& identity, std::string const& channel,
+                 boost::asio::any_io_executor executor, decided done);
+
 private:
+    // Whether only Kinto can allow `channel` to `identity` (its answer decides).
+    bool delegated(subscriber_identity const& identity, std::string const& channel) const;
+    // GET the channel's Kinto object with the identity's credentials; the answer is cached.
+    void ask_kinto(std::string const& credential, std::string const& channel, boost::asio::any_io_executor executor,
+                   decided done);
+
     // A credential: "Bearer <JWT or opaque token>", another Kinto scheme ("Basic …"), or a bare
     // token (?access_token=, auth frames).
     std::variant<subscriber_identity, credential_refusal> from_credential(std::string_view value,

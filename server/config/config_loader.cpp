@@ -234,6 +234,7 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["jwt-secret-file"] = optional(c.jwt_secret_file);
     out["jwt-public-key"] = optional(c.jwt_public_key);
     out["kinto-url"] = optional(c.kinto_url);
+    out["kinto-recheck"] = c.kinto_recheck_s;
     out["admin-secret"] = c.admin_secret_file ? json(nullptr) : secret(c.admin_secret);
     out["admin-secret-file"] = optional(c.admin_secret_file);
     out["webhook-allow-private"] = c.webhook_allow_private;

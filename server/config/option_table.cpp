@@ -240,6 +240,11 @@ std::vector<option_spec> const& option_table::all() {
              c.kinto_url = v;
              return std::nullopt;
          }},
+        {"kinto-recheck", "SECONDS", "60",
+         "with --kinto-url: every subscription Kinto allowed is asked about again this often (an allowed answer "
+         "is cached no longer); a channel no longer allowed ends with `unsubscribed`, credentials refused close "
+         "the connection with 4001",
+         unsigned_in(&server_config::kinto_recheck_s, 1, 86400)},
         {"admin-secret", "S", "none",
          "bearer secret of the admin endpoints, /v1/webhooks and /v1/channels (none: loopback callers only, "
          "besides subscriber JWTs whose `webhooks` claim is true)",

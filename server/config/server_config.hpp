@@ -42,6 +42,7 @@ struct server_config {
     std::optional<std::string> jwt_secret_file;
     std::optional<std::string> jwt_public_key;   // PEM file
     std::optional<std::string> kinto_url;
+    std::int64_t kinto_recheck_s = 60;   // delegated subscriptions are asked about again this often
     // Webhooks and channel information (PROTOCOL.md sections 7 and 8): the admin bearer secret
     // (none: loopback callers, or a JWT with the `webhooks` claim), whether targets may be
     // loopback or private addresses, and the delivery settings.

@@ -55,8 +55,8 @@ sse_session<Stream>::sse_session(Stream&& stream, shard& owner, server_context& 
       stream_(std::move(stream)),
       queue_(context.config.send_queue_bytes, &context.metrics.bytes_queued),
       close_(close_grace, linger_time, false),
-      core_(session::session_settings{context.config.max_subscriptions, context.access.development_mode()},
-            context.hub, owner.subscribers(), queue_, *this, context.metrics.session),
+      core_(session_answers::session_settings_of(context), context.hub, owner.subscribers(), queue_, *this,
+            context.metrics.session),
       id_(store::random_hex(8)) {
     beast::error_code ec;
     auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -175,6 +175,7 @@ void sse_session<Stream>::tick(clock::time_point now) {
         queue_.push(sse_text::ping());
         flush();
     }
+    core_.recheck_due(session_answers::steady_ms(), shard_.sweep().count());
 }
 
 // session::session_port
@@ -184,6 +185,18 @@ void sse_session<Stream>::authorize(session::subscriber_identity const& identity
                                     decided done) {
     session_answers::authorize(context_, stream_.get_executor(), this->shared_from_this(), identity, channel,
                                std::move(done));
+}
+
+template <class Stream>
+void sse_session<Stream>::recheck(session::subscriber_identity const& identity, std::string const& channel,
+                                  decided done) {
+    session_answers::recheck(context_, stream_.get_executor(), this->shared_from_this(), identity, channel,
+                             std::move(done));
+}
+
+template <class Stream>
+std::int64_t sse_session<Stream>::steady_ms() const {
+    return session_answers::steady_ms();
 }
 
 template <class Stream>
@@ -228,6 +241,12 @@ session::frame_ptr sse_session<Stream>::reply_frame(json const& frame) {
             if (channels_[i] == channel) positions_[i] = core_.subscriptions().position(channel);
         return std::make_shared<std::string const>(sse_text::subscribed(frame));
     }
+    if (type == "unsubscribed") {
+        // Only the core's recheck unsubscribes a stream: Kinto no longer allows the channel.
+        auto event = std::make_shared<std::string const>(sse_text::revoked(frame.at("channel").get<std::string>()));
+        if (core_.subscriptions().size() == 0) revoked_last_ = event;
+        return event;
+    }
     if (type == "error" && answered_ < channels_.size()) {
         auto const& channel = channels_[answered_++];
         if (!refusal_status_) {
@@ -266,6 +285,7 @@ void sse_session<Stream>::push_event(session::send_queue& queue, channels::messa
 
 template <class Stream>
 void sse_session<Stream>::queued() {
+    if (phase_ == phase::streaming && revoked_last_) return end_revoked();
     if (phase_ == phase::streaming) return flush();
     if (phase_ != phase::subscribing || deciding_) return;
     if (answered_ < channels_.size() && !refusal_status_) return;
@@ -297,6 +317,21 @@ void sse_session<Stream>::close(std::uint16_t code, std::string const& reason) {
     // What is queued but not being written goes: the client resumes from its last id.
     queue_.seal(std::make_shared<std::string const>(sse_text::error(sse_text::error_code(code), reason)));
     // May run inside a delivery: the channels are left once it is over.
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->finish(); });
+    flush();
+}
+
+template <class Stream>
+void sse_session<Stream>::end_revoked() {
+    auto last = std::move(revoked_last_);
+    revoked_last_.reset();
+    if (!close_.close(close_code::normal, clock::now())) return;
+    close_.mark_counted();
+    context_.metrics.sse_closes.with({"forbidden", "server"}).inc();
+    spdlog::debug("sse {}: ending: Kinto no longer allows its channels", id_);
+    // The error event was just queued, not written: sealing drops that copy and whatever else
+    // waits (events of the revoked channel only), then queues it as the stream's last message.
+    queue_.seal(std::move(last));
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->finish(); });
     flush();
 }

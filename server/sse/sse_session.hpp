@@ -8,7 +8,9 @@
 // stream; otherwise the 200 head and everything queued meanwhile leave together. From then on
 // the core's replies and events are written as SSE messages: `event: subscribed`, unnamed
 // events with the stream's position as their id (sse_event_id), `: ping` every heartbeat, and
-// `event: error` before the stream ends (too slow, credentials expired, shutdown).
+// `event: error` before the stream ends (too slow, credentials expired, shutdown). A channel
+// that Kinto no longer allows (session_core's recheck, `unsubscribed` with a reason) gets an
+// `event: error` naming it; the stream ends with the last one.
 //
 // `Stream` is beast::tcp_stream (http://) or beast::ssl_stream<beast::tcp_stream> (https://).
 
@@ -61,6 +63,8 @@ private:
 
     // session::session_port
     void authorize(session::subscriber_identity const& identity, std::string const& channel, decided done) override;
+    void recheck(session::subscriber_identity const& identity, std::string const& channel, decided done) override;
+    std::int64_t steady_ms() const override;
     void identify(std::string const& token, identified done) override;
     void locate(std::string const& channel, std::int64_t timestamp, located done) override;
     void read_page(std::string const& channel, std::uint64_t after, std::size_t limit, paged done) override;
@@ -71,6 +75,8 @@ private:
     void close(std::uint16_t code, std::string const& reason) override;
     void accepting_again() override {}
 
+    // Kinto no longer allows the stream's last channel: its error event ends the stream.
+    void end_revoked();
     // Every subscribe has its answer: the stream starts, or the request is refused.
     void decide();
     // An HTTP error instead of the stream; the connection ends after it.
@@ -108,6 +114,7 @@ private:
     cors_policy::header_list cors_headers_;               // empty without --cors-origins
     std::unique_ptr<gather_array> gather_;
     std::unique_ptr<boost::asio::steady_timer> expiry_;
+    session::frame_ptr revoked_last_;                     // the error event of the last channel revoked
     std::array<char, 64> discard_{};                      // what a client sends after its request
     std::string id_;
     std::string remote_;

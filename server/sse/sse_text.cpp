@@ -30,6 +30,11 @@ std::string error(std::string_view code, std::string_view message) {
     return "event: error\ndata: " + json{{"code", code}, {"message", message}}.dump() + "\n\n";
 }
 
+std::string revoked(std::string_view channel) {
+    json data{{"code", "forbidden"}, {"channel", channel}, {"message", "these credentials no longer allow this channel"}};
+    return "event: error\ndata: " + data.dump() + "\n\n";
+}
+
 char const* error_code(std::uint16_t close_code) {
     switch (close_code) {
     case session::close_code::too_slow: return "too_slow";

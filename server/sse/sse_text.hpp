@@ -22,6 +22,9 @@ session::frame_ptr const& ping();
 std::string subscribed(nlohmann::ordered_json const& reply);
 // `event: error` / `data: {"code","message"}`, the stream's last message.
 std::string error(std::string_view code, std::string_view message);
+// `event: error` / `data: {"code":"forbidden","channel","message"}`: Kinto no longer allows
+// `channel`; no event of it follows (the stream's other channels carry on).
+std::string revoked(std::string_view channel);
 // The stream's error code for a connection's close code (session/close_code.hpp): too_slow,
 // unauthorized, shutdown or internal.
 char const* error_code(std::uint16_t close_code);

@@ -32,8 +32,8 @@ template <class Stream>
 websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, server_context& context,
                                             std::shared_ptr<asio::ssl::context> tls)
     : base(std::move(stream), owner, context, std::move(tls), "/v1/ws"),
-      core_(session::session_settings{context.config.max_subscriptions, context.access.development_mode()}, context.hub,
-            owner.subscribers(), base::queue(), *this, context.metrics.session) {}
+      core_(session_answers::session_settings_of(context), context.hub, owner.subscribers(), base::queue(), *this,
+            context.metrics.session) {}
 
 template <class Stream>
 void websocket_session<Stream>::on_upgrade(request_type const& request, response_type&) {
@@ -72,6 +72,13 @@ void websocket_session<Stream>::history_lost() {
 }
 
 template <class Stream>
+void websocket_session<Stream>::tick(std::chrono::steady_clock::time_point now) {
+    base::tick(now);
+    // Before the upgrade completes there is no subscription; after the close, none is asked.
+    if (open_) core_.recheck_due(session_answers::steady_ms(), this->shard_.sweep().count());
+}
+
+template <class Stream>
 void websocket_session<Stream>::on_text(std::string_view text) {
     core_.receive(text);
 }
@@ -96,6 +103,18 @@ void websocket_session<Stream>::authorize(session::subscriber_identity const& id
                                           decided done) {
     session_answers::authorize(this->context_, this->executor(), this->shared_from_this(), identity, channel,
                                std::move(done));
+}
+
+template <class Stream>
+void websocket_session<Stream>::recheck(session::subscriber_identity const& identity, std::string const& channel,
+                                        decided done) {
+    session_answers::recheck(this->context_, this->executor(), this->shared_from_this(), identity, channel,
+                             std::move(done));
+}
+
+template <class Stream>
+std::int64_t websocket_session<Stream>::steady_ms() const {
+    return session_answers::steady_ms();
 }
 
 template <class Stream>

@@ -23,6 +23,8 @@ public:
                       std::shared_ptr<boost::asio::ssl::context> tls = {});
 
     void history_lost() override;
+    // The keep-alive (websocket_connection), then the rechecks due before the next sweep.
+    void tick(std::chrono::steady_clock::time_point now) override;
 
 private:
     using base = websocket_connection<Stream>;
@@ -39,6 +41,8 @@ private:
 
     // session::session_port
     void authorize(session::subscriber_identity const& identity, std::string const& channel, decided done) override;
+    void recheck(session::subscriber_identity const& identity, std::string const& channel, decided done) override;
+    std::int64_t steady_ms() const override;
     void identify(std::string const& token, identified done) override;
     void locate(std::string const& channel, std::int64_t timestamp, located done) override;
     void read_page(std::string const& channel, std::uint64_t after, std::size_t limit, paged done) override;

@@ -34,6 +34,10 @@ public:
     void authorize(subscriber_identity const&, std::string const&, decided done) override {
         done(access_decision::allowed);
     }
+    void recheck(subscriber_identity const&, std::string const&, decided done) override {
+        done(access_decision::allowed);
+    }
+    std::int64_t steady_ms() const override { return 0; }
     void identify(std::string const&, identified done) override { done(access_decision::unauthorized); }
     void locate(std::string const& channel, std::int64_t timestamp, located done) override {
         pool_.post([this, channel, timestamp, done = std::move(done)] {

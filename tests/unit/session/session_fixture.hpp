@@ -87,6 +87,8 @@ public:
     };
 
     std::deque<authorization> authorizations;
+    std::deque<authorization> rechecks;
+    std::int64_t clock_ms = 0;   // steady_ms()
     std::deque<identification> identifications;
     std::deque<location> locations;
     std::deque<page_request> pages;
@@ -101,6 +103,10 @@ public:
         if (answer_at_once) return done(*answer_at_once);
         authorizations.push_back({identity, channel, std::move(done)});
     }
+    void recheck(subscriber_identity const& identity, std::string const& channel, decided done) override {
+        rechecks.push_back({identity, channel, std::move(done)});
+    }
+    std::int64_t steady_ms() const override { return clock_ms; }
     void identify(std::string const& token, identified done) override {
         identifications.push_back({token, std::move(done)});
     }
@@ -131,6 +137,12 @@ public:
         REQUIRE_FALSE(authorizations.empty());
         auto a = std::move(authorizations.front());
         authorizations.pop_front();
+        a.done(d);
+    }
+    void answer_recheck(access_decision d) {
+        REQUIRE_FALSE(rechecks.empty());
+        auto a = std::move(rechecks.front());
+        rechecks.pop_front();
         a.done(d);
     }
     void answer_identification(std::variant<subscriber_identity, credential_refusal> r) {

@@ -10,7 +10,9 @@
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>
 
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -68,6 +70,16 @@ struct rig {
     access_decision authorize(subscriber_identity const& identity, std::string const& channel) {
         std::optional<access_decision> got;
         access.authorize(identity, channel, io.get_executor(), [&](access_decision d) { got = d; });
+        io.restart();
+        io.run();
+        REQUIRE(got.has_value());
+        return *got;
+    }
+
+    access_decision recheck(subscriber_identity const& identity, std::string const& channel) {
+        std::optional<access_decision> got;
+        access.recheck(identity, channel, io.get_executor(), [&](access_decision d) { got = d; });
+        CHECK_FALSE(got.has_value());   // always on the executor
         io.restart();
         io.run();
         REQUIRE(got.has_value());
@@ -444,4 +456,55 @@ TEST_CASE("subscriber_access: an auth frame's JWT needs no Kinto", "[access]") {
     rig without_kinto{with_jwt()};
     CHECK(decision_of(without_kinto.from_auth_frame("not.a.jwt")) == access_decision::unauthorized);
     CHECK(decision_of(without_kinto.from_auth_frame("")) == access_decision::unauthorized);
+}
+
+TEST_CASE("subscriber_access: a recheck asks Kinto itself, past the cache, and refreshes it", "[access][recheck]") {
+    rig r{with_kinto()};
+    r.kinto->replies["/buckets/shared"] = {200, "{}"};
+    auto const alice = r.upgrade_identity("Basic YWxpY2U6cGFzcw==");
+    CHECK(r.authorize(alice, "/buckets/shared") == access_decision::allowed);
+    REQUIRE(r.kinto->calls.size() == 1);
+
+    // The read permission is withdrawn: the cache still says allowed, the recheck asks Kinto.
+    r.kinto->replies["/buckets/shared"] = {403, "{}"};
+    CHECK(r.recheck(alice, "/buckets/shared") == access_decision::forbidden);
+    REQUIRE(r.kinto->calls.size() == 2);
+    CHECK(r.kinto->calls.back().authorization == "Basic YWxpY2U6cGFzcw==");
+    // ... and its answer is the cache's now: a new subscribe is refused without asking.
+    CHECK(r.authorize(alice, "/buckets/shared") == access_decision::forbidden);
+    CHECK(r.kinto->calls.size() == 2);
+
+    r.kinto->replies["/buckets/shared"] = {401, "{}"};
+    CHECK(r.recheck(alice, "/buckets/shared") == access_decision::unauthorized);
+    r.kinto->replies["/buckets/shared"] = {503, "{}"};
+    CHECK(r.recheck(alice, "/buckets/shared") == access_decision::unavailable);
+    r.kinto->replies["/buckets/shared"] = {0, ""};
+    CHECK(r.recheck(alice, "/buckets/shared") == access_decision::unavailable);
+    CHECK(r.kinto->calls.size() == 5);
+}
+
+TEST_CASE("subscriber_access: what Kinto did not open is never rechecked at Kinto", "[access][recheck]") {
+    auto options = with_kinto();
+    options.jwt_secret = secret;
+    options.public_channels = "/buckets/blog";
+    rig r{options};
+    auto const kinto_user = r.upgrade_identity("Basic YWxpY2U6cGFzcw==");
+    CHECK(r.recheck(kinto_user, "/buckets/blog") == access_decision::allowed);   // public
+    auto const jwt_user = r.upgrade_identity("Bearer " + jwt_for("alice", R"(["/buckets/a"])"));
+    CHECK(r.recheck(jwt_user, "/buckets/a") == access_decision::allowed);
+    CHECK(r.kinto->calls.empty());
+}
+
+TEST_CASE("subscriber_access: an allowed answer is cached no longer than --kinto-recheck", "[access][recheck]") {
+    auto options = with_kinto();
+    options.kinto_recheck_s = 1;
+    rig r{options};
+    r.kinto->replies["/buckets/open"] = {200, "{}"};
+    auto const alice = r.upgrade_identity("Basic YWxpY2U6cGFzcw==");
+    CHECK(r.authorize(alice, "/buckets/open") == access_decision::allowed);
+    CHECK(r.authorize(alice, "/buckets/open") == access_decision::allowed);
+    REQUIRE(r.kinto->calls.size() == 1);   // cached
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    CHECK(r.authorize(alice, "/buckets/open") == access_decision::allowed);
+    CHECK(r.kinto->calls.size() == 2);     // stale after a second: asked again
 }
