@@ -105,7 +105,7 @@ function commandsWithOutput(code) {
 const MASKS = [
   [/"epoch":\s*"[^"]*"/g, '"epoch":"<epoch>"'],
   [/\b[0-9a-f]{8}_(\d+)\b/g, '<epoch>_$1'],                  // SSE ids: EPOCH_OFFSET
-  [/"(session|session_id|server|version|created|id)":\s*"[^"]*"/g, '"$1":"<$1>"'],
+  [/"(session|server|version)":\s*"[^"]*"/g, '"$1":"<$1>"'],   // the connection, the build
   [/\b1\d{12}\b/g, '<ms>'],                                   // epoch milliseconds
   [/\b1\d{9}\b/g, '<s>'],                                     // epoch seconds
 ];
