@@ -88,10 +88,13 @@ test('expected output: masked values and wrapped JSON match, a wrong value does 
   assert.ok(outputMatches(shown, '{"published":[{"channel":"/buckets/blog","offset":1},{"channel":"/buckets","offset":1}]}\n'));
   assert.ok(!outputMatches(shown, '{"published":[{"channel":"/buckets/blog","offset":2},{"channel":"/buckets","offset":1}]}\n'));
   assert.ok(!outputMatches(shown, '{"published":[{"channel":"/buckets/blog","offset":1}]}\n'));
-  const sse = ['event: subscribed', 'data: {"epoch":"9f2c61d0","offset":0,"t":1717000000123}'];
-  assert.ok(outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\n'));
-  assert.ok(!outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\n: ping\n'));
-  assert.ok(outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\n: ping\n', { prefix: true }));
+  const sse = ['event: subscribed', 'data: {"epoch":"9f2c61d0","offset":0,"t":1717000000123}', 'id: 9f2c61d0_0'];
+  assert.ok(outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1717000000123}\nid: 0a1b2c3d_0\n'));
+  assert.ok(!outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1765064512001}\nid: 0a1b2c3d_0\n'));
+  assert.ok(!outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1717000000123}\nid: 0a1b2c3d_0\n: ping\n'));
+  assert.ok(outputMatches(sse, 'event: subscribed\ndata: {"epoch":"0a1b2c3d","offset":0,"t":1717000000123}\nid: 0a1b2c3d_0\n: ping\n', { prefix: true }));
+  assert.ok(outputMatches(['{"type":"welcome","session":"c1b6","server":"kinto-push/1.0.0"}'], '{"type":"welcome","session":"77aa01","server":"kinto-push/1.1.0"}'));
+  assert.ok(!outputMatches(['{"type":"subscribed","id":"1"}'], '{"type":"subscribed","id":"2"}'));
   assert.ok(outputMatches(['{"id":"wh_…","enabled":true}'], '{"id":"wh_5f0c","enabled":true}'));
   assert.ok(!outputMatches(['{"id":"wh_…","enabled":true}'], '{"id":"wh_5f0c","enabled":false}'));
 });
