@@ -284,8 +284,13 @@ def test_rolled_back_writes_never_announced_under_concurrent_load(cluster, datab
                            or any(k.rsplit("/", 1)[-1].startswith("rollback") for k in w.record_ids))
     assert_only_conflicts_failed([w for w in writes if not w.meant_to_fail])
     failed = [w for w in writes if w.meant_to_fail]
-    assert all((w.status or 0) >= 500 for w in failed), [(w, w.status, w.body) for w in failed[:5]]
-    assert {w.writer for w in failed} == {1, 2, 3}, "each way of failing must have happened"
+    # A write meant to fail is refused at its commit or by the raising subscriber (5xx); one
+    # that first collides with a concurrent write on last_modified gets Kinto's 409 instead
+    # (rolled back all the same).
+    odd = [(w, w.status, w.body) for w in failed if not ((w.status or 0) >= 500 or w.status == 409)]
+    assert not odd, odd[:5]
+    assert {w.writer for w in failed if (w.status or 0) >= 500} == {1, 2, 3}, \
+        "each way of failing must have happened"
 
     report = deliver_and_check(kinto, push, database, writes, processes)
     rolled_back = {k for w in failed for k in w.record_ids}

@@ -330,7 +330,7 @@ TEST_CASE("IPv6 and port 0 listen addresses", "[config]") {
     CHECK(any.listen_port == 0);
 }
 
-TEST_CASE("--help and --version are actions", "[config]") {
+TEST_CASE("options --help and --version are actions", "[config]") {
     CHECK(load_ok({"--help"}).what == command::action::help);
     CHECK(load_ok({"-h"}).what == command::action::help);
     CHECK(load_ok({"serve", "--help"}).what == command::action::help);

@@ -27,7 +27,7 @@ std::int64_t recheck_of(std::variant<command, config_error> const& result) {
 
 }  // namespace
 
-TEST_CASE("--kinto-recheck: 60 s by default, from a flag or the environment, shown by --print-config",
+TEST_CASE("option --kinto-recheck: 60 s by default, from a flag or the environment, shown by --print-config",
           "[config][recheck]") {
     CHECK(recheck_of(load({})) == 60);
     CHECK(recheck_of(load({"--kinto-recheck", "5"})) == 5);
@@ -39,7 +39,7 @@ TEST_CASE("--kinto-recheck: 60 s by default, from a flag or the environment, sho
     CHECK_THAT(config_loader::help(), Catch::Contains("--kinto-recheck"));
 }
 
-TEST_CASE("--kinto-recheck: 0, negative, fractional or too large values are refused, naming the option",
+TEST_CASE("option --kinto-recheck: 0, negative, fractional or too large values are refused, naming the option",
           "[config][recheck]") {
     for (std::string bad : {"0", "-1", "1.5", "86401", "soon"}) {
         INFO(bad);

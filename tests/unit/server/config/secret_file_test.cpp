@@ -111,7 +111,7 @@ TEST_CASE("the mask --print-config shows is never taken as a secret", "[config][
     CHECK_THAT(error_of(config_loader::load({"--config", printed.path()}, {})), Catch::Contains("mask"));
 }
 
-TEST_CASE("--public-channels is checked as start-up checks it, --print-config too", "[config][refusals]") {
+TEST_CASE("option --public-channels is checked as start-up checks it, --print-config too", "[config][refusals]") {
     CHECK_THAT(error_of(config_loader::load({"--public-channels", "/buckets"}, {})), Catch::StartsWith("--public-channels=/buckets: "));
     CHECK_THAT(error_of(config_loader::load({"--print-config", "--public-channels", "/buckets"}, {})),
                Catch::StartsWith("--public-channels=/buckets: "));
