@@ -9,6 +9,7 @@ import logging
 import time
 import weakref
 
+from .abort_watch import AbortWatch
 from .listener import Listener
 from .outbox_table import TABLE, describe_dsn, ensure_table, libpq_dsn, make_migration
 from .outbox_writer import OutboxWriter
@@ -79,6 +80,10 @@ class KintoPush:
             self.sender = Sender(settings.events_url, max_queue=settings.max_queue, **delivery)
             self.poster = self.sender.poster
             self.listener = Listener(settings, self.sender)
+        # Follows aborts within a request (a batch cut by a conflict): the outbox writer
+        # leaves out what they undid; in memory, what commits after one is queued here, as
+        # Kinto notifies AfterResourceChanged for none of it.
+        self.abort_watch = AbortWatch(on_committed=None if settings.outbox else self.listener)
         self._closed = False
 
     @property
@@ -152,6 +157,7 @@ def _close_at_exit(plugin_ref):
 def includeme(config):
     # Imported here so that importing kinto_push (for Settings, tests, tools) needs no Kinto.
     from kinto.core.events import AfterResourceChanged
+    from pyramid.events import NewRequest
 
     settings = Settings(config.get_settings())
     registry = config.registry
@@ -168,6 +174,7 @@ def includeme(config):
 
     plugin = KintoPush(settings, registry=registry)
     registry.kinto_push = plugin
+    config.add_subscriber(plugin.abort_watch.on_new_request, NewRequest)
 
     if plugin.writer is not None:
         _subscribe_outbox(config, plugin)

@@ -9,6 +9,9 @@ session (``registry.storage.client.connect()``): the row commits with the write,
 back with it, and the ``NOTIFY`` wakes the relay at commit (PostgreSQL delivers
 notifications only then, and only once per transaction for identical ones).
 
+Only what the database keeps is written: the objects a transaction abort undid earlier in the
+request (a batch cut by a conflict, see abort_watch.py) are left out.
+
 An event that cannot be serialised is logged and counted as ``rejected``; the write goes on.
 A database error on the INSERT is raised: the transaction is unusable anyway, and Kinto
 answers with an error rather than commit a write nobody will hear of.
@@ -16,6 +19,7 @@ answers with an error rather than commit a write nobody will hear of.
 
 import logging
 
+from .abort_watch import AbortWatch, NarrowedEvent
 from .outbox_table import INSERT_EVENT, NOTIFY
 
 logger = logging.getLogger("kinto_push")
@@ -27,6 +31,14 @@ class OutboxWriter:
         self.poster = poster  # where ``rejected`` is counted
 
     def __call__(self, event):
+        impacted = list(getattr(event, "impacted_objects", None) or [])
+        kept = AbortWatch.kept(event.request, impacted)
+        if len(kept) < len(impacted):
+            logger.info("kinto-push: %d change(s) undone by a conflict in a batch (Kinto aborted "
+                        "their transaction) are not announced", len(impacted) - len(kept))
+            if not kept:
+                return
+            event = NarrowedEvent(event.payload, kept, event.request)
         try:
             text = self.listener.serialised(event)
         except Exception:

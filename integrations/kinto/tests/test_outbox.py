@@ -204,6 +204,54 @@ def test_a_failing_batch_announces_nothing_and_a_batch_is_one_post(setup, start_
     assert len(records) == 1  # Kinto merged the batch's two creates into one event
 
 
+CONFLICT_AT_ONCE = """
+CREATE FUNCTION conflict_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.data ? 'conflict' THEN
+    RAISE EXCEPTION 'conflict (test)' USING ERRCODE = 'unique_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER conflict_marked AFTER INSERT OR UPDATE ON objects
+  FOR EACH ROW EXECUTE FUNCTION conflict_marked();
+"""
+
+
+def committed_records(setup):
+    out = setup.sql("SELECT id FROM objects WHERE resource_name = 'record' AND NOT deleted "
+                    "ORDER BY id")
+    return out.split()
+
+
+@pytest.mark.parametrize("outbox", ["on", "off"])
+def test_a_batch_cut_by_a_conflict_announces_only_what_kinto_kept(setup, start_server, outbox):
+    """A sub-request that hits an integrity error gets a 409, and Kinto's batch view then
+    aborts the transaction (request.tm.abort()): the writes before it are undone, though their
+    sub-responses say 201, and the sub-requests after it run in a new transaction that commits.
+    Kinto notifies ResourceChanged for all of them (the outbox must leave the undone out) and
+    AfterResourceChanged for none (the in-memory path must still announce the kept ones)."""
+    push = start_server()
+    kinto = setup.kinto(push.url, outbox=outbox)
+    create_collection(kinto)
+    setup.sql(CONFLICT_AT_ONCE)
+
+    status, body = kinto.request("POST", "/batch", {"requests": [
+        {"method": "PUT", "path": f"{COLLECTION}/records/{rid}",
+         "body": {"data": {"title": rid, **({"conflict": True} if rid == "x3" else {})}}}
+        for rid in ("a1", "a2", "x3", "d4", "d5")]}, auth=ALICE)
+    assert status == 200, (status, body)
+    assert [r["status"] for r in body["responses"]] == [201, 201, 409, 201, 201]
+    assert committed_records(setup) == ["d4", "d5"]  # a1 and a2 were undone by the abort
+
+    assert put_record(kinto, "after")[0] == 201
+    wait_for(lambda: "after" in record_ids(push), WAIT, 0.05, "the next write on kinto-push")
+    if outbox == "on":
+        wait_for(lambda: setup.outbox() == [], WAIT, 0.05, "the outbox emptied")
+    assert record_ids(push) == ["d4", "d5", "after"]
+    if outbox == "on":
+        assert kinto.log.wait_for(r"2 change\(s\) undone by a conflict in a batch", WAIT)
+
+
 def test_auto_without_transaction_per_request_queues_in_memory(setup, start_server):
     push = start_server()
     kinto = setup.kinto(push.url, **{"kinto.transaction_per_request": "false"})

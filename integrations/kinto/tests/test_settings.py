@@ -115,21 +115,23 @@ def test_includeme_refuses_a_bad_configuration_before_subscribing():
     assert "kinto-push" not in config.registry.api_capabilities
 
 
-def test_includeme_subscribes_to_after_resource_changed_only(caplog):
+def test_includeme_subscribes_to_after_resource_changed_and_new_request(caplog):
+    from pyramid.events import NewRequest  # the abort watch (abort_watch.py)
+
     config = kinto_stub.Configurator({"kinto.push.url": "http://127.0.0.1:1",
                                       "kinto.push.secret": "very-secret-value"})
     with caplog.at_level(logging.INFO, logger="kinto_push"):
         config.include(kinto_push)
     try:
         assert [cls for cls, _, _ in config.registry._subscribers] == [
-            kinto_stub.AfterResourceChanged]
+            NewRequest, kinto_stub.AfterResourceChanged]
         assert "http://127.0.0.1:1/v1/events" in caplog.text
         assert "very-secret-value" not in caplog.text
         assert "very-secret-value" not in repr(config.registry.kinto_push.settings)
         # Kinto refuses a second registration of the capability: nothing more is subscribed.
         with pytest.raises(ValueError, match="already registered"):
             config.include(kinto_push)
-        assert len(config.registry._subscribers) == 1
+        assert len(config.registry._subscribers) == 2
     finally:
         config.registry.kinto_push.close(timeout=0)
 
