@@ -95,7 +95,7 @@ void jwks_source::fetched(unsigned status, std::string const& body) {
         if (!down_) {
             auto held = keyring_->current();
             spdlog::warn("JWKS {}: cannot be fetched ({}); {} until it can", settings_.url, failure,
-                         held ? "the " + std::to_string(held->size()) + " keys fetched before are used"
+                         held ? "the keys fetched before (" + held->describe() + ") are used"
                               : std::string("tokens signed with its keys are refused"));
         }
         down_ = true;
