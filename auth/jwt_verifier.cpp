@@ -2,16 +2,14 @@
 
 #include "auth/base64url.hpp"
 #include "auth/hmac_sha256.hpp"
+#include "auth/jwks_keyring.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/bio.h>
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -32,9 +30,6 @@ constexpr std::size_t max_pem_bytes = 1 << 20;
 struct pkey_free {
     void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
-struct md_ctx_free {
-    void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
 struct bio_free {
     void operator()(BIO* p) const { BIO_free(p); }
 };
@@ -43,9 +38,6 @@ struct x509_free {
 };
 struct decoder_free {
     void operator()(OSSL_DECODER_CTX* p) const { OSSL_DECODER_CTX_free(p); }
-};
-struct ecdsa_sig_free {
-    void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
 
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
@@ -95,28 +87,27 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-bool digest_verify(EVP_PKEY* key, bool rsa_pkcs1, std::string_view data, unsigned char const* sig,
-                   std::size_t sig_len) {
-    std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx(EVP_MD_CTX_new());
-    if (!ctx) return false;
-    EVP_PKEY_CTX* pctx = nullptr;
-    if (EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key) != 1) return false;
-    // RS256 is PKCS#1 v1.5 (RFC 7518 section 3.3); say so rather than trust the default.
-    if (rsa_pkcs1 && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return false;
-    return EVP_DigestVerify(ctx.get(), sig, sig_len, reinterpret_cast<unsigned char const*>(data.data()),
-                            data.size()) == 1;
-}
-
 }  // namespace
 
 std::variant<jwt_verifier, std::string> jwt_verifier::make(std::optional<std::string> hs256_secret,
                                                            std::optional<std::string> public_key_pem_path) {
-    if (!hs256_secret && !public_key_pem_path)
-        return std::string("JWT verification needs --jwt-secret or --jwt-public-key");
-    if (hs256_secret && hs256_secret->empty()) return std::string("--jwt-secret is empty");
-    if (!public_key_pem_path) return jwt_verifier(std::move(hs256_secret), nullptr, key_kind::none);
+    jwt_key_options options;
+    if (hs256_secret) options.hs256_secrets.push_back(std::move(*hs256_secret));
+    options.public_key_pem_path = std::move(public_key_pem_path);
+    return make(std::move(options));
+}
 
-    std::string const& path = *public_key_pem_path;
+std::variant<jwt_verifier, std::string> jwt_verifier::make(jwt_key_options options) {
+    if (options.hs256_secrets.empty() && !options.public_key_pem_path && !options.jwks)
+        return std::string("JWT verification needs --jwt-secret, --jwt-public-key or --jwt-jwks-url");
+    for (auto const& secret : options.hs256_secrets)
+        if (secret.empty()) return std::string("--jwt-secret is empty");
+    if (options.audience && options.audience->empty()) return std::string("--jwt-audience is empty");
+    if (options.issuer && options.issuer->empty()) return std::string("--jwt-issuer is empty");
+    jwt_verifier out(std::move(options));
+    if (!out.options_.public_key_pem_path) return out;
+
+    std::string const& path = *out.options_.public_key_pem_path;
     std::string const where = "--jwt-public-key " + path + ": ";
     std::ifstream in(path, std::ios::binary);
     if (!in) return where + "cannot open the file (" + std::strerror(errno) + ")";
@@ -131,70 +122,26 @@ std::variant<jwt_verifier, std::string> jwt_verifier::make(std::optional<std::st
 
     pkey_ptr key = read_public_key(pem);
     if (!key) return where + "no PEM public key (BEGIN PUBLIC KEY) or certificate in the file";
-
-    key_kind kind = key_kind::none;
-    if (EVP_PKEY_is_a(key.get(), "RSA")) {
-        int bits = EVP_PKEY_get_bits(key.get());
-        if (bits < 2048)
-            return where + "RSA key of " + std::to_string(bits) +
-                   " bits; RS256 needs at least 2048 (RFC 7518)";
-        kind = key_kind::rsa;
-    } else if (EVP_PKEY_is_a(key.get(), "EC")) {
-        char group[80] = {};
-        std::size_t len = 0;
-        if (EVP_PKEY_get_group_name(key.get(), group, sizeof group, &len) != 1)
-            return where + "EC key without a named curve; ES256 needs P-256";
-        std::string_view name(group, len);
-        if (name != "prime256v1" && name != "P-256" && name != "secp256r1")
-            return where + "EC key on curve " + std::string(name) + "; ES256 needs P-256 (prime256v1)";
-        kind = key_kind::ec_p256;
-    } else {
-        char const* type = EVP_PKEY_get0_type_name(key.get());
-        return where + "unsupported key type " + (type ? type : "?") +
-               "; use an RSA key (RS256) or an EC P-256 key (ES256)";
-    }
-    return jwt_verifier(std::move(hs256_secret), std::shared_ptr<EVP_PKEY>(key.release(), pkey_free{}), kind);
+    auto adopted = public_key::adopt(key.release());
+    if (auto const* why = std::get_if<std::string>(&adopted)) return where + *why;
+    out.key_ = std::get<public_key>(std::move(adopted));
+    return out;
 }
 
 char const* jwt_verifier::public_key_algorithm() const {
-    switch (kind_) {
-    case key_kind::rsa:
-        return "RS256";
-    case key_kind::ec_p256:
-        return "ES256";
-    case key_kind::none:
-        break;
-    }
-    return "";
+    return key_ ? key_->algorithm() : "";
 }
 
-bool jwt_verifier::verify_signature_(std::string_view alg, std::string_view signing_input,
-                                     std::string_view signature) const {
-    auto const* sig = reinterpret_cast<unsigned char const*>(signature.data());
-    if (alg == "HS256") {
-        auto mac = hmac_sha256(*secret_, {signing_input});
+bool jwt_verifier::secret_verifies(std::string_view signing_input, std::string_view signature) const {
+    // Every secret is tried (a rotation has the old and the new one): which one matched is not
+    // told by the time taken.
+    bool ok = false;
+    for (auto const& secret : options_.hs256_secrets) {
+        auto mac = hmac_sha256(secret, {signing_input});
         // The length is public (always 32); only the bytes need a constant-time comparison.
-        return mac && signature.size() == mac->size() && CRYPTO_memcmp(sig, mac->data(), mac->size()) == 0;
+        ok |= mac && signature.size() == mac->size() &&
+              CRYPTO_memcmp(signature.data(), mac->data(), mac->size()) == 0;
     }
-    if (alg == "RS256") return digest_verify(key_.get(), true, signing_input, sig, signature.size());
-
-    // ES256 (RFC 7518 section 3.4): r and s as two 32-byte big-endian integers; OpenSSL
-    // verifies the DER SEQUENCE of two INTEGERs, so re-encode.
-    if (signature.size() != 64) return false;
-    std::unique_ptr<ECDSA_SIG, ecdsa_sig_free> ecdsa(ECDSA_SIG_new());
-    if (!ecdsa) return false;
-    BIGNUM* r = BN_bin2bn(sig, 32, nullptr);
-    BIGNUM* s = BN_bin2bn(sig + 32, 32, nullptr);
-    if (r == nullptr || s == nullptr || ECDSA_SIG_set0(ecdsa.get(), r, s) != 1) {
-        BN_free(r);
-        BN_free(s);
-        return false;
-    }
-    unsigned char* der = nullptr;
-    int der_len = i2d_ECDSA_SIG(ecdsa.get(), &der);
-    if (der_len <= 0) return false;
-    bool ok = digest_verify(key_.get(), false, signing_input, der, static_cast<std::size_t>(der_len));
-    OPENSSL_free(der);
     return ok;
 }
 
@@ -225,13 +172,41 @@ std::variant<jwt_claims, jwt_failure> jwt_verifier::verify(std::string_view toke
 
     // Only the algorithms of the configured keys: the header never chooses the key type.
     std::string const& alg = alg_it->get_ref<std::string const&>();
-    bool const supported = (alg == "HS256" && secret_) || (alg == "RS256" && kind_ == key_kind::rsa) ||
-                           (alg == "ES256" && kind_ == key_kind::ec_p256);
-    if (!supported) return jwt_failure::unsupported_algorithm;
-
+    std::optional<std::string> kid;
+    if (auto it = header.find("kid"); it != header.end()) {
+        if (!it->is_string()) return jwt_failure::malformed;
+        kid = it->get<std::string>();
+    }
     auto signature = base64url::decode(signature_b64);
-    if (!signature) return jwt_failure::malformed;
-    if (!verify_signature_(alg, token.substr(0, dot2), *signature)) return jwt_failure::bad_signature;
+    std::string_view const signing_input = token.substr(0, dot2);
+    if (alg == "HS256") {
+        if (options_.hs256_secrets.empty()) return jwt_failure::unsupported_algorithm;
+        if (!signature) return jwt_failure::malformed;
+        if (!secret_verifies(signing_input, *signature)) return jwt_failure::bad_signature;
+    } else if (alg == "RS256" || alg == "ES256") {
+        bool const pem_fits = key_ && alg == key_->algorithm();
+        if (!pem_fits && !options_.jwks) return jwt_failure::unsupported_algorithm;
+        if (!signature) return jwt_failure::malformed;
+        // With a JWKS, a token names its key; the key's type decides the algorithm. A kid that
+        // is not in the set falls back on --jwt-public-key, when there is one of this type.
+        std::shared_ptr<jwks_keys const> held;   // keeps the key alive while it is used
+        public_key const* named = nullptr;
+        if (options_.jwks && kid) {
+            held = options_.jwks->current();
+            named = held ? held->find(*kid) : nullptr;
+        }
+        if (named) {
+            if (alg != named->algorithm()) return jwt_failure::algorithm_mismatch;
+            if (!named->verifies(alg, signing_input, *signature)) return jwt_failure::bad_signature;
+        } else if (pem_fits) {
+            if (!key_->verifies(alg, signing_input, *signature))
+                return options_.jwks && kid ? jwt_failure::unknown_key : jwt_failure::bad_signature;
+        } else {
+            return kid ? jwt_failure::unknown_key : jwt_failure::missing_kid;
+        }
+    } else {
+        return jwt_failure::unsupported_algorithm;
+    }
 
     // From here on the payload comes from the key's holder.
     auto payload_text = base64url::decode(payload_b64);
@@ -273,6 +248,19 @@ std::variant<jwt_claims, jwt_failure> jwt_verifier::verify(std::string_view toke
     // Written so that no addition can overflow, whatever exp and nbf hold.
     if (now_s - leeway_s >= claims.exp) return jwt_failure::expired;
     if (claims.nbf && now_s + leeway_s < *claims.nbf) return jwt_failure::not_yet_valid;
+
+    // --jwt-issuer and --jwt-audience: checked only when set (RFC 7519 sections 4.1.1, 4.1.3).
+    if (options_.issuer) {
+        auto it = payload.find("iss");
+        if (it == payload.end() || !it->is_string() || *it != *options_.issuer) return jwt_failure::wrong_issuer;
+    }
+    if (options_.audience) {
+        auto it = payload.find("aud");
+        auto const is_ours = [&](json const& v) { return v.is_string() && v == *options_.audience; };
+        bool const ours = it != payload.end() &&
+                          (is_ours(*it) || (it->is_array() && std::any_of(it->begin(), it->end(), is_ours)));
+        if (!ours) return jwt_failure::wrong_audience;
+    }
     return claims;
 }
 
@@ -292,6 +280,16 @@ char const* jwt_verifier::describe(jwt_failure failure) {
         return "token has no expiry (exp)";
     case jwt_failure::bad_claims:
         return "invalid token claims";
+    case jwt_failure::missing_kid:
+        return "token names no signing key (kid)";
+    case jwt_failure::unknown_key:
+        return "token signing key (kid) unknown";
+    case jwt_failure::algorithm_mismatch:
+        return "token algorithm does not match its key (kid)";
+    case jwt_failure::wrong_audience:
+        return "token audience (aud) not accepted";
+    case jwt_failure::wrong_issuer:
+        return "token issuer (iss) not accepted";
     }
     return "invalid token";
 }

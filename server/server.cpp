@@ -33,6 +33,11 @@ access_options access_options_of(server_config const& config) {
     return {.public_channels = config.public_channels,
             .jwt_secret = config.jwt_secret,
             .jwt_public_key = config.jwt_public_key,
+            .jwt_jwks_url = config.jwt_jwks_url,
+            .jwt_jwks_refresh_min_s = config.jwt_jwks_refresh_min_s,
+            .jwt_jwks_refresh_s = config.jwt_jwks_refresh_s,
+            .jwt_audience = config.jwt_audience,
+            .jwt_issuer = config.jwt_issuer,
             .kinto_url = config.kinto_url,
             .kinto_recheck_s = config.kinto_recheck_s};
 }
@@ -162,6 +167,7 @@ server::~server() {
     // destroyed with control_, after the shards' socket services: a use after free.)
     if (listener_) listener_->stop();
     if (metrics_listener_) metrics_listener_->stop();
+    access_.stop_key_refresh();   // its timer lives on control_
     control_.restart();
     control_.poll();
     for (auto& s : shards_) s->stop();
@@ -191,6 +197,7 @@ int server::run() {
     });
     schedule_trim();
     wait_for_reload();
+    access_.start_key_refresh(control_.get_executor());
     if (metrics_listener_) {
         // Logged before the main address: whoever waits for "listening on" knows both then.
         auto where = metrics_listener_->local_endpoint();
@@ -218,6 +225,7 @@ void server::on_signal() {
     if (metrics_listener_) metrics_listener_->stop();
     trim_timer_.cancel();
     reload_signal_.cancel();
+    access_.stop_key_refresh();
     for (auto& s : shards_) s->shutdown_sessions();
     if (census_) census_->stop();
     webhooks_->stop();   // the leases go back: another node takes over at once

@@ -110,7 +110,7 @@ private:
 kinto_client::kinto_client(std::string const& base_url, std::chrono::milliseconds timeout) : timeout_(timeout) {
     auto url = boost::urls::parse_absolute_uri(base_url);
     if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty())
-        throw std::invalid_argument("--kinto-url " + base_url + ": must be http(s)://host[:port][/path]");
+        throw std::invalid_argument(base_url + ": must be http(s)://host[:port][/path]");
     tls_ = url->scheme() == "https";
     host_ = url->host();
     port_ = url->has_port() ? std::string(url->port()) : (tls_ ? "443" : "80");
@@ -128,6 +128,7 @@ kinto_client::kinto_client(std::string const& base_url, std::chrono::millisecond
 void kinto_client::get(asio::any_io_executor executor, std::string const& path, std::string const& authorization,
                        completion done) const {
     std::string target = base_path_ + path;
+    if (target.empty()) target = "/";
     if (tls_) {
         auto request = std::make_shared<kinto_request<beast::ssl_stream<beast::tcp_stream>>>(
             executor, host_, port_, timeout_, std::move(done), *tls_context_);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <vector>
 
 namespace kp::server {
 
@@ -36,14 +37,40 @@ bool looks_like_jwt(std::string_view token) {
     return std::count(token.begin(), token.end(), '.') == 2;
 }
 
+// --jwt-secret holds one secret a line (a rotation: the old and the new); blank lines are
+// skipped, "\r\n" ends a line too. Nothing but blanks: one empty secret, which make() refuses.
+std::vector<std::string> secret_lines(std::string const& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) out.push_back(std::move(line));
+        start = end + 1;
+    }
+    if (out.empty()) out.emplace_back();
+    return out;
+}
+
 }  // namespace
 
 subscriber_access::subscriber_access(access_options const& options, kinto_factory const& make_kinto) {
     auto parsed = auth::public_channels::parse(options.public_channels);
     if (auto const* error = std::get_if<std::string>(&parsed)) throw std::runtime_error("--public-channels: " + *error);
     public_ = std::get<auth::public_channels>(std::move(parsed));
-    if (options.jwt_secret || options.jwt_public_key) {
-        auto made = auth::jwt_verifier::make(options.jwt_secret, options.jwt_public_key);
+    bool const jwt_wanted = options.jwt_secret || options.jwt_public_key || options.jwt_jwks_url ||
+                            options.jwt_audience || options.jwt_issuer;
+    std::shared_ptr<auth::jwks_keyring> keyring;
+    if (jwt_wanted) {
+        auth::jwt_key_options keys;
+        if (options.jwt_secret) keys.hs256_secrets = secret_lines(*options.jwt_secret);
+        keys.public_key_pem_path = options.jwt_public_key;
+        keys.audience = options.jwt_audience;
+        keys.issuer = options.jwt_issuer;
+        if (options.jwt_jwks_url) keys.jwks = keyring = std::make_shared<auth::jwks_keyring>();
+        auto made = auth::jwt_verifier::make(std::move(keys));
         if (auto const* error = std::get_if<std::string>(&made)) throw std::runtime_error(*error);
         jwt_.emplace(std::get<auth::jwt_verifier>(std::move(made)));
     }
@@ -51,12 +78,24 @@ subscriber_access::subscriber_access(access_options const& options, kinto_factor
         try {
             kinto_ = make_kinto(*options.kinto_url);
         } catch (std::invalid_argument const& e) {
-            throw std::runtime_error(e.what());
+            throw std::runtime_error(std::string("--kinto-url ") + e.what());
         }
         kinto_url_ = *options.kinto_url;
         std::int64_t const allowed_ttl_ms = options.kinto_recheck_s * 1000;
         decisions_ = std::make_unique<auth::decision_cache>(allowed_ttl_ms, std::min(denied_ttl_ms, allowed_ttl_ms),
                                                             cache_capacity);
+    }
+    if (options.jwt_jwks_url) {
+        std::unique_ptr<kinto_api> http;
+        try {
+            http = make_kinto(*options.jwt_jwks_url);
+        } catch (std::invalid_argument const& e) {
+            throw std::runtime_error(std::string("--jwt-jwks-url ") + e.what());
+        }
+        jwks_ = std::make_shared<jwks_source>(
+            jwks_source::settings{*options.jwt_jwks_url, std::chrono::seconds(options.jwt_jwks_refresh_min_s),
+                                  std::chrono::seconds(options.jwt_jwks_refresh_s)},
+            std::move(http), std::move(keyring));
     }
     development_ = public_->empty() && !jwt_ && !kinto_;
 }
@@ -71,16 +110,36 @@ std::string subscriber_access::describe() const {
         add("public channels [" + patterns + "]");
     }
     if (jwt_) {
-        std::string algs = jwt_->has_secret() ? "HS256" : "";
-        if (jwt_->has_public_key()) algs += std::string(algs.empty() ? "" : "/") + jwt_->public_key_algorithm();
-        add("JWT (" + algs + ")");
+        std::string keys;
+        auto key = [&](std::string const& part) { keys += (keys.empty() ? "" : ", ") + part; };
+        if (jwt_->secret_count() == 1) key("HS256");
+        if (jwt_->secret_count() > 1) key("HS256 with " + std::to_string(jwt_->secret_count()) + " secrets");
+        if (jwt_->has_public_key()) key(jwt_->public_key_algorithm());
+        if (jwt_->has_jwks()) key("RS256/ES256 from a JWKS");
+        add("JWT (" + keys + ")");
     }
     if (kinto_) add("Kinto credentials checked at " + kinto_url_);
     return out;
 }
 
+void subscriber_access::start_key_refresh(boost::asio::any_io_executor control) {
+    if (jwks_) jwks_->start(std::move(control));
+}
+
+void subscriber_access::stop_key_refresh() {
+    if (jwks_) jwks_->stop();
+}
+
+std::string subscriber_access::jwt_refusal_reason(auth::jwt_failure failure) const {
+    std::string reason = auth::jwt_verifier::describe(failure);
+    if (failure == auth::jwt_failure::unknown_key && jwks_ && !jwks_->reachable())
+        reason += "; the key set (JWKS) cannot be fetched";
+    return reason;
+}
+
 std::variant<subscriber_identity, credential_refusal> subscriber_access::from_credential(std::string_view value,
-                                                                                          std::int64_t now_s) const {
+                                                                                          std::int64_t now_s,
+                                                                                          bool* unknown_kid) const {
     std::string_view token = value;
     bool const has_scheme = value.find(' ') != std::string_view::npos;
     if (starts_with_ci(value, "Bearer ")) {
@@ -101,7 +160,12 @@ std::variant<subscriber_identity, credential_refusal> subscriber_access::from_cr
             identity.jwt = std::move(*claims);
             return identity;
         }
-        jwt_reason = auth::jwt_verifier::describe(std::get<auth::jwt_failure>(verified));
+        auto const failure = std::get<auth::jwt_failure>(verified);
+        if (failure == auth::jwt_failure::unknown_key && jwks_) {
+            if (unknown_kid) *unknown_kid = true;
+            else jwks_->refresh({}, {});   // answered later: the client retries
+        }
+        jwt_reason = jwt_refusal_reason(failure);
         // Not one of ours: it may still be a Kinto (OpenID) bearer token, below.
     } else if (jwt_) {
         jwt_reason = auth::jwt_verifier::describe(auth::jwt_failure::malformed);
@@ -117,6 +181,7 @@ std::optional<auth::jwt_claims> subscriber_access::verify_jwt(std::string_view t
     if (!jwt_) return std::nullopt;
     auto verified = jwt_->verify(token, now_s);
     if (auto* claims = std::get_if<auth::jwt_claims>(&verified)) return std::move(*claims);
+    if (jwks_ && std::get<auth::jwt_failure>(verified) == auth::jwt_failure::unknown_key) jwks_->refresh({}, {});
     return std::nullopt;
 }
 
@@ -129,7 +194,18 @@ std::optional<std::variant<subscriber_identity, credential_refusal>> subscriber_
 
 void subscriber_access::from_auth_frame(std::string const& token, std::int64_t now_s,
                                         boost::asio::any_io_executor executor, identified done) const {
-    auto result = from_credential(token, now_s);
+    bool unknown_kid = false;
+    auto result = from_credential(token, now_s, &unknown_kid);
+    if (!unknown_kid) return identify(std::move(result), std::move(executor), std::move(done));
+    // A kid the JWKS does not hold (yet): the keys may have rotated. Ask again once fetched.
+    jwks_->refresh(executor, [this, token, now_s, executor, done = std::move(done)](bool) mutable {
+        bool still_unknown = false;   // no second refresh: the client may retry later
+        identify(from_credential(token, now_s, &still_unknown), std::move(executor), std::move(done));
+    });
+}
+
+void subscriber_access::identify(std::variant<subscriber_identity, credential_refusal> result,
+                                 boost::asio::any_io_executor executor, identified done) const {
     auto* identity = std::get_if<subscriber_identity>(&result);
     if (!identity || !identity->kinto_credential) {
         return boost::asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {

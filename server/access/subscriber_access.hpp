@@ -7,6 +7,7 @@
 #include "auth/jwt_verifier.hpp"
 #include "auth/public_channels.hpp"
 #include "server/access/access_options.hpp"
+#include "server/access/jwks_source.hpp"
 #include "server/access/kinto_api.hpp"
 #include "session/access_decision.hpp"
 #include "session/credential_refusal.hpp"
@@ -31,14 +32,21 @@ class subscriber_access {
 public:
     using decided = std::function<void(access_decision)>;
     using identified = std::function<void(std::variant<subscriber_identity, credential_refusal>)>;
-    // Makes the Kinto of options.kinto_url (never null); throws std::invalid_argument naming
-    // the URL when it cannot be used.
+    // Makes the HTTP client of a base URL (never null): the Kinto of options.kinto_url, and the
+    // JWKS endpoint of options.jwt_jwks_url (GET of path ""); throws std::invalid_argument
+    // naming the URL when it cannot be used.
     using kinto_factory = std::function<std::unique_ptr<kinto_api>(std::string const& base_url)>;
 
     // Throws std::runtime_error naming the option when a pattern, a key file or the Kinto URL
-    // cannot be used (checked in that order). `make_kinto` is called only when
-    // options.kinto_url is set.
+    // cannot be used (checked in that order). `make_kinto` is called only for the URLs that
+    // are set.
     subscriber_access(access_options const& options, kinto_factory const& make_kinto);
+
+    // --jwt-jwks-url: the first fetch of the keys, then their refreshes, on `control` (the
+    // server's control loop); stop_key_refresh() ends them, on that loop's thread. Nothing
+    // without a JWKS URL.
+    void start_key_refresh(boost::asio::any_io_executor control);
+    void stop_key_refresh();
 
     bool development_mode() const { return development_; }
     bool has_jwt() const { return jwt_.has_value(); }
@@ -57,8 +65,9 @@ public:
     std::optional<auth::jwt_claims> verify_jwt(std::string_view token, std::int64_t now_s) const;
 
     // The token of an `auth` frame: a JWT, or the value of a Kinto Authorization header. A
-    // Kinto credential is checked against Kinto (GET {kinto}/) for the user id; `done` runs on
-    // `executor`.
+    // Kinto credential is checked against Kinto (GET {kinto}/) for the user id; a JWT naming a
+    // `kid` the JWKS does not hold is verified again once the JWKS was fetched again (at most
+    // every --jwt-jwks-refresh-min). `done` runs on `executor`.
     void from_auth_frame(std::string const& token, std::int64_t now_s, boost::asio::any_io_executor executor,
                          identified done) const;
 
@@ -83,13 +92,20 @@ private:
                    decided done);
 
     // A credential: "Bearer <JWT or opaque token>", another Kinto scheme ("Basic …"), or a bare
-    // token (?access_token=, auth frames).
-    std::variant<subscriber_identity, credential_refusal> from_credential(std::string_view value,
-                                                                       std::int64_t now_s) const;
+    // token (?access_token=, auth frames). A JWT whose kid the JWKS does not hold sets
+    // `unknown_kid` and starts a refresh of the JWKS (answered later: retry).
+    std::variant<subscriber_identity, credential_refusal> from_credential(std::string_view value, std::int64_t now_s,
+                                                                       bool* unknown_kid = nullptr) const;
+    // The client-facing reason of a JWT refused for `failure`.
+    std::string jwt_refusal_reason(auth::jwt_failure failure) const;
+    // The auth frame's credentials, once known (the Kinto user looked up when they are Kinto's).
+    void identify(std::variant<subscriber_identity, credential_refusal> result, boost::asio::any_io_executor executor,
+                  identified done) const;
 
     bool development_ = true;
     std::optional<auth::public_channels> public_;
     std::optional<auth::jwt_verifier> jwt_;
+    std::shared_ptr<jwks_source> jwks_;   // --jwt-jwks-url
     std::string kinto_url_;
     std::unique_ptr<kinto_api> kinto_;
     std::unique_ptr<auth::decision_cache> decisions_;

@@ -39,6 +39,14 @@ std::string json_error_reason(std::string const& what) {
     return colon == std::string::npos ? what : what.substr(colon + 2);
 }
 
+// One of several --jwt-secret values, checked alone (the error shows it, not the others).
+std::optional<config_error> one_jwt_secret(std::string const& value, std::string const& source) {
+    server_config scratch;
+    if (auto why = option_table::find("jwt-secret")->apply(scratch, value))
+        return config_error{source + "=" + value + ": " + *why};
+    return std::nullopt;
+}
+
 }  // namespace
 
 config_loader::environment config_loader::process_environment() {
@@ -92,6 +100,12 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             value = args[++i];
         }
         if (name == "config") config_file = *value;
+        else if (name == "jwt-secret") {
+            // Repeatable, one secret a line; each checked alone, so that a refusal shows only it.
+            if (auto error = one_jwt_secret(*value, "--jwt-secret")) return *error;
+            auto& held = flags[name];
+            held += (held.empty() ? "" : "\n") + *value;
+        }
         else if (name == "broadcast" && flags.contains(name)) flags[name] += "," + *value;   // repeatable
         else flags[name] = *value;
     }
@@ -125,9 +139,10 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
             auto const* o = option_table::find(key);
             if (!o) return config_error{"--config " + *config_file + ": unknown option '" + it.key() + "'"};
             if (it->is_null()) continue;   // null: the default (what --print-config shows for unset options)
-            // Lists: ID=CHANNEL strings (broadcast), origins (cors-origins, allowed-origins).
-            bool const list = it->is_array() &&
-                              (key == "broadcast" || key == "cors-origins" || key == "allowed-origins");
+            // Lists: ID=CHANNEL strings (broadcast), origins (cors-origins, allowed-origins),
+            // secrets (jwt-secret, one a line).
+            bool const list = it->is_array() && (key == "broadcast" || key == "cors-origins" ||
+                                                 key == "allowed-origins" || key == "jwt-secret");
             bool const switch_value = it->is_boolean() && *o->placeholder == '\0';   // a switch takes true/false
             if (!list && !switch_value && !it->is_string() && !it->is_number())
                 return config_error{*config_file + ": " + it.key() + "=" + it->dump() + ": must be a string or a number"};
@@ -137,8 +152,14 @@ std::variant<command, config_error> config_loader::load(std::vector<std::string>
                 for (auto const& item : *it) {
                     if (!item.is_string())
                         return config_error{*config_file + ": " + it.key() + ": must be a list of " +
-                                            (key == "broadcast" ? "ID=CHANNEL strings" : "origin strings")};
-                    value += (value.empty() ? "" : ",") + item.get<std::string>();
+                                            (key == "broadcast"    ? "ID=CHANNEL strings"
+                                             : key == "jwt-secret" ? "secret strings"
+                                                                   : "origin strings")};
+                    bool const secrets = key == "jwt-secret";   // secrets may hold commas: one a line
+                    if (secrets)
+                        if (auto error = one_jwt_secret(item.get<std::string>(), *config_file + ": " + it.key()))
+                            return *error;
+                    value += (value.empty() ? "" : secrets ? "\n" : ",") + item.get<std::string>();
                 }
             }
             if (auto error = apply(*o, value, *config_file + ": " + it.key())) return *error;
@@ -233,6 +254,11 @@ nlohmann::ordered_json config_loader::effective(server_config const& c) {
     out["jwt-secret"] = c.jwt_secret_file ? json(nullptr) : secret(c.jwt_secret);
     out["jwt-secret-file"] = optional(c.jwt_secret_file);
     out["jwt-public-key"] = optional(c.jwt_public_key);
+    out["jwt-jwks-url"] = optional(c.jwt_jwks_url);
+    out["jwt-jwks-refresh-min"] = c.jwt_jwks_refresh_min_s;
+    out["jwt-jwks-refresh"] = c.jwt_jwks_refresh_s;
+    out["jwt-audience"] = optional(c.jwt_audience);
+    out["jwt-issuer"] = optional(c.jwt_issuer);
     out["kinto-url"] = optional(c.kinto_url);
     out["kinto-recheck"] = c.kinto_recheck_s;
     out["admin-secret"] = c.admin_secret_file ? json(nullptr) : secret(c.admin_secret);

@@ -81,6 +81,20 @@ std::optional<std::string> set_secret_value(std::optional<std::string>& field, s
     return set_nonempty(field, text);
 }
 
+// --jwt-secret: one secret, or several, one a line (the flag repeated, a --config list, joined
+// by config_loader); each is a secret as set_secret_value wants it.
+std::optional<std::string> set_jwt_secrets(server_config& c, std::string const& text) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = std::min(text.find('\n', start), text.size());
+        std::optional<std::string> one;
+        if (auto why = set_secret_value(one, text.substr(start, end - start))) return why;
+        start = end + 1;
+    }
+    c.jwt_secret = text;
+    return std::nullopt;
+}
+
 // The -file option of a secret: the file's path; config_loader reads it once every source is in.
 option_spec::setter secret_file_in(std::optional<std::string> server_config::*field) {
     return [=](server_config& c, std::string const& text) { return set_nonempty(c.*field, text); };
@@ -226,13 +240,32 @@ std::vector<option_spec> const& option_table::all() {
              c.public_channels = v;
              return std::nullopt;
          }},
-        {"jwt-secret", "S", "none", "HS256 secret of subscriber JWTs",
-         [](server_config& c, std::string const& v) { return set_secret_value(c.jwt_secret, v); }},
+        {"jwt-secret", "S", "none",
+         "HS256 secret of subscriber JWTs; repeat the flag (or give a list in --config) to accept several during "
+         "a rotation",
+         set_jwt_secrets},
         {"jwt-secret-file", "FILE", "none",
-         "file holding --jwt-secret (a trailing newline is dropped); unlike the flag, not shown by ps",
+         "file holding the --jwt-secret values, one a line (blank lines skipped); unlike the flag, not shown by ps",
          secret_file_in(&server_config::jwt_secret_file)},
         {"jwt-public-key", "FILE", "none", "public key (PEM) of subscriber JWTs: RSA for RS256, EC P-256 for ES256",
          [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_public_key, v); }},
+        {"jwt-jwks-url", "URL", "none",
+         "JWK Set (RFC 7517) of subscriber JWTs' RS256/ES256 keys, named by the tokens' kid; fetched at start, "
+         "every --jwt-jwks-refresh and on an unknown kid; its last keys serve while it cannot be fetched",
+         [](server_config& c, std::string const& v) -> std::optional<std::string> {
+             if (!v.starts_with("http://") && !v.starts_with("https://")) return "must be an http:// or https:// URL";
+             c.jwt_jwks_url = v;
+             return std::nullopt;
+         }},
+        {"jwt-jwks-refresh-min", "SECONDS", "30",
+         "with --jwt-jwks-url: a token naming an unknown kid fetches the keys again, at most this often",
+         unsigned_in(&server_config::jwt_jwks_refresh_min_s, 1, 86400)},
+        {"jwt-jwks-refresh", "SECONDS", "300", "with --jwt-jwks-url: the keys are fetched again this often",
+         unsigned_in(&server_config::jwt_jwks_refresh_s, 1, 86400)},
+        {"jwt-audience", "S", "none", "subscriber JWTs must name it in `aud` (a string, or an array holding it)",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_audience, v); }},
+        {"jwt-issuer", "S", "none", "subscriber JWTs must have it as `iss`",
+         [](server_config& c, std::string const& v) { return set_nonempty(c.jwt_issuer, v); }},
         {"kinto-url", "URL", "none",
          "Kinto to check subscribers' Kinto credentials against (e.g. https://kinto.example.com/v1)",
          [](server_config& c, std::string const& v) -> std::optional<std::string> {

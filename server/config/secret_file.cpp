@@ -22,7 +22,10 @@ std::variant<std::string, secret_file_error> secret_file::read(std::string const
     if (in.bad()) return secret_file_error{where + ": cannot be read"};
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     if (text.empty()) return secret_file_error{where + ": is empty"};
-    if (text == option_table::mask)
+    // A line that is the mask (--jwt-secret-file holds one secret a line).
+    std::string const line_text = "\n" + text + "\n";
+    if (line_text.find("\n" + std::string(option_table::mask) + "\n") != std::string::npos ||
+        line_text.find("\n" + std::string(option_table::mask) + "\r\n") != std::string::npos)
         return secret_file_error{where + ": holds the mask --print-config shows, not a secret"};
     return text;
 }

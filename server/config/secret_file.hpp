@@ -1,7 +1,7 @@
 #pragma once
 // A secret read from a file (--publish-secret-file, --jwt-secret-file, --admin-secret-file):
 // the whole file, less its trailing newlines ("\n" or "\r\n"). An unreadable or empty file, or
-// one holding the mask --print-config shows, is refused with a message naming `option` and the
+// one with a line that is the mask --print-config shows, is refused with a message naming `option` and the
 // file (never the secret).
 
 #include <string>

@@ -38,9 +38,14 @@ struct server_config {
     std::size_t socket_send_buffer = 0;    // SO_SNDBUF of accepted sockets; 0: the kernel's autotuning
     bool compression = true;               // permessage-deflate when a WebSocket client offers it
     std::string public_channels;                 // comma-separated patterns, validated at start
-    std::optional<std::string> jwt_secret;
+    std::optional<std::string> jwt_secret;       // one secret a line: --jwt-secret repeated, or the file's lines
     std::optional<std::string> jwt_secret_file;
     std::optional<std::string> jwt_public_key;   // PEM file
+    std::optional<std::string> jwt_jwks_url;     // JWK Set of RS256/ES256 keys, fetched and refreshed
+    std::int64_t jwt_jwks_refresh_min_s = 30;    // an unknown kid fetches again, at most this often
+    std::int64_t jwt_jwks_refresh_s = 300;       // fetched this often anyway
+    std::optional<std::string> jwt_audience;
+    std::optional<std::string> jwt_issuer;
     std::optional<std::string> kinto_url;
     std::int64_t kinto_recheck_s = 60;   // delegated subscriptions are asked about again this often
     // Webhooks and channel information (PROTOCOL.md sections 7 and 8): the admin bearer secret

@@ -2,6 +2,7 @@
 
 #include "auth/base64url.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "tests/unit/auth/jose_signing.hpp"
 
 #include <catch2/catch.hpp>
 #include <openssl/bio.h>
@@ -30,32 +31,12 @@ using kp::auth::base64url;
 using kp::auth::jwt_claims;
 using kp::auth::jwt_failure;
 using kp::auth::jwt_verifier;
+using namespace kp::test;
 
 namespace {
 
 constexpr std::int64_t now = 1717000000;
 
-struct pkey_free {
-    void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
-
-// Key generation is slow in a debug build: one key of each kind per test run.
-EVP_PKEY* rsa_key() {
-    static pkey_ptr const key(EVP_RSA_gen(2048));
-    REQUIRE(key != nullptr);
-    return key.get();
-}
-EVP_PKEY* other_rsa_key() {
-    static pkey_ptr const key(EVP_RSA_gen(2048));
-    REQUIRE(key != nullptr);
-    return key.get();
-}
-EVP_PKEY* ec_key() {
-    static pkey_ptr const key(EVP_EC_gen("P-256"));
-    REQUIRE(key != nullptr);
-    return key.get();
-}
 
 // A file in the temporary directory, removed at the end of the test.
 class temp_file {
@@ -132,63 +113,6 @@ std::string certificate_pem(EVP_PKEY* key) {
     return bio_text(bio.get());
 }
 
-std::string digest_sign(EVP_PKEY* key, std::string const& data) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    REQUIRE(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1);
-    std::size_t len = 0;
-    auto const* in = reinterpret_cast<unsigned char const*>(data.data());
-    REQUIRE(EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) == 1);
-    std::string sig(len, '\0');
-    REQUIRE(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, data.size()) ==
-            1);
-    sig.resize(len);
-    return sig;
-}
-
-std::string hs256_sign(std::string const& secret, std::string const& data) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    REQUIRE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),
-                      reinterpret_cast<unsigned char const*>(data.data()), data.size(), mac, sizeof mac,
-                      &len) != nullptr);
-    return std::string(reinterpret_cast<char*>(mac), len);
-}
-
-std::string es256_der_sign(EVP_PKEY* key, std::string const& data) {
-    return digest_sign(key, data);
-}
-
-// JWS wants r||s, 32 bytes each; OpenSSL signs in DER.
-std::string es256_sign(EVP_PKEY* key, std::string const& data) {
-    std::string der = es256_der_sign(key, data);
-    auto const* p = reinterpret_cast<unsigned char const*>(der.data());
-    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(
-        d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())), &ECDSA_SIG_free);
-    REQUIRE(sig != nullptr);
-    std::string raw(64, '\0');
-    REQUIRE(BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), 32) ==
-            32);
-    REQUIRE(BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32,
-                         32) == 32);
-    return raw;
-}
-
-using signer = std::function<std::string(std::string const&)>;
-
-signer hs256(std::string secret) {
-    return [secret](std::string const& data) { return hs256_sign(secret, data); };
-}
-signer rs256(EVP_PKEY* key) {
-    return [key](std::string const& data) { return digest_sign(key, data); };
-}
-signer es256(EVP_PKEY* key) {
-    return [key](std::string const& data) { return es256_sign(key, data); };
-}
-
-std::string token(std::string const& header, std::string const& payload, signer const& sign) {
-    std::string input = base64url::encode(header) + "." + base64url::encode(payload);
-    return input + "." + base64url::encode(sign(input));
-}
 
 std::string exp_payload(std::int64_t exp) {
     return R"({"exp":)" + std::to_string(exp) + "}";
@@ -642,4 +566,53 @@ TEST_CASE("jwt: make() refuses bad configurations with a message naming the file
     temp_file ed_pem(public_pem(ed.get()));
     CHECK_THAT(make_error(std::nullopt, ed_pem.path()),
                Catch::Contains("ED25519") && Catch::Contains(ed_pem.path()));
+}
+
+TEST_CASE("jwt: several HS256 secrets, any of them verifies (a rotation)", "[auth][jwt-rotation]") {
+    kp::auth::jwt_key_options options;
+    options.hs256_secrets = {"old-secret-of-at-least-32-bytes!", "new-secret-of-at-least-32-bytes!"};
+    auto made = jwt_verifier::make(options);
+    REQUIRE(std::holds_alternative<jwt_verifier>(made));
+    auto const& v = std::get<jwt_verifier>(made);
+    CHECK(v.secret_count() == 2);
+    must_verify(v, token(hs_header, exp_payload(now + 60), hs256("old-secret-of-at-least-32-bytes!")));
+    must_verify(v, token(hs_header, exp_payload(now + 60), hs256("new-secret-of-at-least-32-bytes!")));
+    CHECK(failure(v, token(hs_header, exp_payload(now + 60), hs256("another-secret"))) == jwt_failure::bad_signature);
+
+    options.hs256_secrets = {"good", ""};
+    auto refused = jwt_verifier::make(options);
+    REQUIRE(std::holds_alternative<std::string>(refused));
+    CHECK(std::get<std::string>(refused) == "--jwt-secret is empty");
+}
+
+TEST_CASE("jwt: --jwt-issuer and --jwt-audience, checked when set", "[auth][jwt-claims]") {
+    kp::auth::jwt_key_options options;
+    options.hs256_secrets = {secret};
+    options.issuer = "https://issuer.test";
+    options.audience = "kinto-push";
+    auto made = jwt_verifier::make(options);
+    REQUIRE(std::holds_alternative<jwt_verifier>(made));
+    auto const& v = std::get<jwt_verifier>(made);
+    auto tok = [](std::string const& claims) {
+        return token(hs_header, R"({"exp":)" + std::to_string(now + 60) + claims + "}", hs256(secret));
+    };
+    must_verify(v, tok(R"(,"iss":"https://issuer.test","aud":"kinto-push")"));
+    must_verify(v, tok(R"(,"iss":"https://issuer.test","aud":["other","kinto-push"])"));
+    CHECK(failure(v, tok(R"(,"iss":"https://issuer.test","aud":"other")")) == jwt_failure::wrong_audience);
+    CHECK(failure(v, tok(R"(,"iss":"https://issuer.test","aud":["other"])")) == jwt_failure::wrong_audience);
+    CHECK(failure(v, tok(R"(,"iss":"https://issuer.test","aud":[1])")) == jwt_failure::wrong_audience);
+    CHECK(failure(v, tok(R"(,"iss":"https://issuer.test")")) == jwt_failure::wrong_audience);
+    CHECK(failure(v, tok(R"(,"iss":"https://elsewhere.test","aud":"kinto-push")")) == jwt_failure::wrong_issuer);
+    CHECK(failure(v, tok(R"(,"aud":"kinto-push")")) == jwt_failure::wrong_issuer);
+    CHECK(failure(v, tok(R"(,"iss":["https://issuer.test"],"aud":"kinto-push")")) == jwt_failure::wrong_issuer);
+    // An expired token says so first.
+    CHECK(failure(v, token(hs_header, exp_payload(now - 600), hs256(secret))) == jwt_failure::expired);
+
+    // Unset, neither claim is looked at (as before).
+    must_verify(must_make(secret, std::nullopt), tok(R"(,"iss":7,"aud":{"x":1})"));
+
+    options.audience = "";
+    auto refused = jwt_verifier::make(options);
+    REQUIRE(std::holds_alternative<std::string>(refused));
+    CHECK(std::get<std::string>(refused) == "--jwt-audience is empty");
 }

@@ -123,3 +123,64 @@ TEST_CASE("a config file that is not JSON: the line and column of the fault", "[
     auto const message = error_of(config_loader::load({"--config", trailing.path()}, {}));
     CHECK_THAT(message, Catch::StartsWith("--config " + trailing.path() + ": not JSON: line 3, column 1"));
 }
+
+TEST_CASE("several JWT secrets: the flag repeated, a list in --config, a file of lines", "[config][jwt-rotation]") {
+    auto secrets_of = [](std::variant<command, config_error> const& result) {
+        if (auto const* e = std::get_if<config_error>(&result)) FAIL(e->message);
+        return std::get<command>(result).config.jwt_secret.value_or("(none)");
+    };
+    CHECK(secrets_of(config_loader::load({"--jwt-secret", "old", "--jwt-secret=new"}, {})) == "old\nnew");
+    CHECK(secrets_of(config_loader::load({"--jwt-secret", "a,b"}, {})) == "a,b");   // commas belong to the secret
+    secret_on_disk const config(R"({"jwt-secret": ["old", "new,with-comma"]})");
+    CHECK(secrets_of(config_loader::load({"--config", config.path()}, {})) == "old\nnew,with-comma");
+    secret_on_disk const lines("old\r\n\nnew\n");
+    CHECK(secrets_of(config_loader::load({"--jwt-secret-file", lines.path()}, {})) == "old\r\n\nnew");
+
+    // --print-config shows one mask, never a secret.
+    auto const shown = config_loader::effective(std::get<command>(config_loader::load({"--jwt-secret", "old", "--jwt-secret", "new"}, {})).config);
+    CHECK(shown["jwt-secret"] == "********");
+    CHECK(shown.dump().find("old") == std::string::npos);
+}
+
+TEST_CASE("several JWT secrets: a masked or empty one is refused, showing only itself", "[config][jwt-rotation]") {
+    auto const repeated = error_of(config_loader::load({"--jwt-secret", "kept-private", "--jwt-secret", "********"}, {}));
+    CHECK(repeated == "--jwt-secret=********: is the mask --print-config shows (********), not a secret: give the real one");
+    auto const first = error_of(config_loader::load({"--jwt-secret", "********", "--jwt-secret", "kept-private"}, {}));
+    CHECK(first.find("kept-private") == std::string::npos);
+    CHECK_THAT(error_of(config_loader::load({"--jwt-secret", "kept-private", "--jwt-secret="}, {})),
+               Catch::StartsWith("--jwt-secret=: must not be empty"));
+    secret_on_disk const config(R"({"jwt-secret": ["kept-private", "********"]})");
+    auto const listed = error_of(config_loader::load({"--config", config.path()}, {}));
+    CHECK_THAT(listed, Catch::Contains("mask"));
+    CHECK(listed.find("kept-private") == std::string::npos);
+    secret_on_disk const not_strings(R"({"jwt-secret": ["a", 1]})");
+    CHECK_THAT(error_of(config_loader::load({"--config", not_strings.path()}, {})),
+               Catch::EndsWith("jwt-secret: must be a list of secret strings"));
+    // A file with a line that is the mask (a --print-config output pasted into it).
+    secret_on_disk const masked_line("kept-private\n********\n");
+    auto const from_file = error_of(config_loader::load({"--jwt-secret-file", masked_line.path()}, {}));
+    CHECK_THAT(from_file, Catch::Contains("holds the mask"));
+    CHECK(from_file.find("kept-private") == std::string::npos);
+}
+
+TEST_CASE("the JWKS, audience and issuer options", "[config][jwks]") {
+    auto loaded = config_loader::load({"--jwt-jwks-url", "https://idp.test/jwks.json", "--jwt-jwks-refresh-min", "5",
+                                       "--jwt-jwks-refresh", "60", "--jwt-audience", "push", "--jwt-issuer",
+                                       "https://idp.test"},
+                                      {});
+    REQUIRE(std::holds_alternative<command>(loaded));
+    auto const& c = std::get<command>(loaded).config;
+    CHECK(c.jwt_jwks_url == std::optional<std::string>("https://idp.test/jwks.json"));
+    CHECK(c.jwt_jwks_refresh_min_s == 5);
+    CHECK(c.jwt_jwks_refresh_s == 60);
+    CHECK(c.jwt_audience == std::optional<std::string>("push"));
+    CHECK(c.jwt_issuer == std::optional<std::string>("https://idp.test"));
+    auto const defaults = std::get<command>(config_loader::load({}, {})).config;
+    CHECK(defaults.jwt_jwks_refresh_min_s == 30);
+    CHECK(defaults.jwt_jwks_refresh_s == 300);
+    CHECK_THAT(error_of(config_loader::load({"--jwt-jwks-url", "ftp://idp.test/jwks"}, {})),
+               Catch::StartsWith("--jwt-jwks-url=ftp://idp.test/jwks: must be an http:// or https:// URL"));
+    CHECK_THAT(error_of(config_loader::load({"--jwt-jwks-refresh-min", "0"}, {})),
+               Catch::StartsWith("--jwt-jwks-refresh-min=0: must be a whole number from 1"));
+    CHECK_THAT(error_of(config_loader::load({"--jwt-audience="}, {})), Catch::StartsWith("--jwt-audience=: must not be empty"));
+}
