@@ -1,6 +1,7 @@
 #include "store/redis_store.hpp"
 
 #include "store/random_hex.hpp"
+#include "store/redis_publish_call.hpp"
 #include "store/redis_scripts.hpp"
 #include "store/redis_wire_format.hpp"
 #include "store/store_error.hpp"
@@ -9,7 +10,6 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <unordered_map>
 
 namespace kp::store {
@@ -287,21 +287,7 @@ std::vector<std::vector<appended_event>> redis_store::append_group(
         std::lock_guard lock(state_mutex_);
         throw store_error(endpoint_.describe() + ": Redis unavailable (" + last_error_ + ")");
     }
-    std::vector<std::string> args{options_.prefix, epoch(), std::to_string(limits_.max_events),
-                                  std::to_string(std::max<std::int64_t>(1, limits_.max_age_ms / 1000)), topic_,
-                                  std::to_string(transactions.size())};
-    for (auto const& transaction : transactions) {
-        args.push_back(std::to_string(transaction.size()));
-        for (auto const& event : transaction) {
-            args.push_back(event.dedupe_key);
-            args.push_back(std::to_string(event.entries.size()));
-            for (auto const& entry : event.entries) {
-                args.push_back(entry.channel);
-                args.push_back(std::to_string(entry.timestamp));
-                args.push_back(entry.body);
-            }
-        }
-    }
+    auto args = redis_publish_call::arguments(options_.prefix, epoch(), limits_, topic_, transactions);
     auto reply = call_script(publish_script, std::move(args));
     if (reply.is_error()) {
         if (reply.text.starts_with("EPOCH"))
@@ -310,31 +296,13 @@ std::vector<std::vector<appended_event>> redis_store::append_group(
             });
         throw store_error(endpoint_.describe() + ": " + reply.text);
     }
-    auto malformed = [&] { return store_error(endpoint_.describe() + ": unexpected answer to the publish script"); };
-    if (reply.type != redis_reply::kind::array || reply.elements.size() != transactions.size()) throw malformed();
-    std::vector<std::vector<appended_event>> results;
-    std::unordered_map<std::string, std::uint64_t> awaited;   // channel -> highest new offset
-    for (std::size_t t = 0; t < transactions.size(); ++t) {
-        auto const& events = reply.elements[t];
-        if (events.type != redis_reply::kind::array || events.elements.size() != transactions[t].size())
-            throw malformed();
-        std::vector<appended_event> result;
-        for (auto const& event : events.elements) {
-            if (event.elements.size() != 2) throw malformed();
-            auto offsets = redis_wire_format::decode_offsets(event.elements[1].text);
-            if (!offsets) throw malformed();
-            bool const duplicate = event.elements[0].integer == 1;
-            if (!duplicate)
-                for (auto const& o : *offsets) awaited[o.channel] = std::max(awaited[o.channel], o.offset);
-            result.push_back({std::move(*offsets), duplicate});
-        }
-        results.push_back(std::move(result));
-    }
+    auto answer = redis_publish_call::read_answer(reply, transactions);
+    if (!answer) throw store_error(endpoint_.describe() + ": unexpected answer to the publish script");
     // Stored. Wait (briefly) until this node announced them too, so that what this node
     // answers afterwards (its history, a resume) includes them.
     std::unique_lock lock(state_mutex_);
-    state_changed_.wait_for(lock, options_.timeout, [&] { return !ready_ || view_.reached(awaited); });
-    return results;
+    state_changed_.wait_for(lock, options_.timeout, [&] { return !ready_ || view_.reached(answer->awaited); });
+    return std::move(answer->appended);
 }
 
 bool redis_store::read_in_memory(std::string const& channel, std::uint64_t after) {

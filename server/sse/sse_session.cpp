@@ -7,7 +7,6 @@
 #include "server/net/io_errors.hpp"
 #include "server/net/lingering_close.hpp"
 #include "server/session_answers.hpp"
-#include "server/sse/sse_event_id.hpp"
 #include "server/sse/sse_request.hpp"
 #include "server/sse/sse_text.hpp"
 #include "server/telemetry/log_event.hpp"
@@ -121,9 +120,8 @@ void sse_session<Stream>::run(request_type const& request) {
     queue_.push(std::move(head_text));
     queue_.push(sse_text::stream_start());
 
-    for (auto const& s : wanted.subscribes) channels_.push_back(s.channel);
     // Until a channel's `subscribed` is sent, the stream's ids carry what it asked.
-    positions_ = std::move(wanted.asked);
+    state_ = sse_stream_state(wanted);
     if (found) core_.set_identity(std::move(std::get<session::subscriber_identity>(*found)));
     for (auto& s : wanted.subscribes) core_.submit(std::move(s));
     queued();
@@ -132,11 +130,11 @@ void sse_session<Stream>::run(request_type const& request) {
 template <class Stream>
 void sse_session<Stream>::decide() {
     if (phase_ != phase::subscribing) return;
-    if (refusal_status_) return refuse(*refusal_status_, refusal_errno_, refusal_message_);
+    if (auto const refusal = state_.refused()) return refuse(refusal->status, refusal->errno_value, refusal->message);
     phase_ = phase::streaming;
     last_write_ = clock::now();
     log_event_lazily(spdlog::level::info, "sse.open", [&] {
-        return nlohmann::json{{"session", id_}, {"remote", remote_}, {"channels", channels_.size()}};
+        return nlohmann::json{{"session", id_}, {"remote", remote_}, {"channels", state_.channels().size()}};
     });
     do_read();
     flush();
@@ -232,13 +230,10 @@ session::frame_ptr sse_session<Stream>::reply_frame(json const& frame) {
     // A stream asks only its subscribes: each is answered `subscribed` or `error`, in order.
     auto const& type = frame.at("type").get_ref<std::string const&>();
     if (type == "subscribed") {
-        ++answered_;
-        if (epoch_.empty()) epoch_ = frame.at("epoch").get<std::string>();
         // Where the subscription starts (after `since`, or the head): the stream's position
         // for this channel until its events move it.
         auto const& channel = frame.at("channel").get_ref<std::string const&>();
-        for (std::size_t i = 0; i < channels_.size(); ++i)
-            if (channels_[i] == channel) positions_[i] = core_.subscriptions().position(channel);
+        state_.subscribed(channel, frame.at("epoch").get<std::string>(), core_.subscriptions().position(channel));
         return std::make_shared<std::string const>(sse_text::subscribed(frame));
     }
     if (type == "unsubscribed") {
@@ -247,40 +242,23 @@ session::frame_ptr sse_session<Stream>::reply_frame(json const& frame) {
         if (core_.subscriptions().size() == 0) revoked_last_ = event;
         return event;
     }
-    if (type == "error" && answered_ < channels_.size()) {
-        auto const& channel = channels_[answered_++];
-        if (!refusal_status_) {
-            auto const code = frame.at("code").get<std::string>();
-            refusal_status_ = sse_text::refusal_status(code);
-            refusal_errno_ = sse_text::refusal_errno(code);
-            refusal_message_ = channel + ": " + frame.at("message").get<std::string>();
-        }
-    }
+    if (type == "error" && !state_.decided())
+        state_.subscribe_failed(frame.at("code").get_ref<std::string const&>(),
+                                frame.at("message").get_ref<std::string const&>());
     return std::make_shared<std::string const>();   // nothing to write: a refusal replaces the stream
 }
 
 template <class Stream>
 void sse_session<Stream>::push_event(session::send_queue& queue, channels::message_ptr const& m) {
-    if (channels_.size() == 1) {
+    // The stream's position moves on this event's channel only.
+    state_.moved(m->channel, m->offset);
+    if (state_.channels().size() == 1) {
         // The stream's position is this event's: the whole message is shared by every stream.
-        positions_[0] = m->offset;
-        queue.push(m->sse_event(m, epoch_));
+        queue.push(m->sse_event(m, state_.epoch()));
         return;
     }
     queue.push(m->sse_data(m));   // built once per message, shared by every stream
-    // The stream's position moves on this channel only (a handful of channels: a scan).
-    for (std::size_t i = 0; i < channels_.size(); ++i) {
-        if (channels_[i] == m->channel) {
-            positions_[i] = m->offset;
-            break;
-        }
-    }
-    auto end = std::make_shared<std::string>();
-    end->reserve(8 + epoch_.size() + 21 * positions_.size());
-    end->append("id: ");
-    sse_event_id::append(*end, epoch_, positions_);
-    end->append("\n\n");
-    queue.push(std::move(end));
+    queue.push(std::make_shared<std::string const>(state_.id_lines()));
 }
 
 template <class Stream>
@@ -288,7 +266,7 @@ void sse_session<Stream>::queued() {
     if (phase_ == phase::streaming && revoked_last_) return end_revoked();
     if (phase_ == phase::streaming) return flush();
     if (phase_ != phase::subscribing || deciding_) return;
-    if (answered_ < channels_.size() && !refusal_status_) return;
+    if (!state_.decided()) return;
     // Decided outside the core's call (which may be a delivery): the refusal ends the core.
     deciding_ = true;
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->decide(); });
@@ -298,11 +276,7 @@ template <class Stream>
 void sse_session<Stream>::close(std::uint16_t code, std::string const& reason) {
     if (phase_ == phase::subscribing) {
         // Before the stream: an HTTP answer says it.
-        if (!refusal_status_) {
-            refusal_status_ = code == close_code::unauthorized ? 401u : 503u;
-            refusal_errno_ = code == close_code::unauthorized ? kinto_errno::invalid_auth_token : kinto_errno::backend;
-            refusal_message_ = reason;
-        }
+        state_.closed_before_start(code, reason);
         queue_.seal(nullptr);
         return queued();
     }

@@ -19,6 +19,7 @@
 #include "server/net/write_gather.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/sse/sse_stream_state.hpp"
 #include "session/close_state.hpp"
 #include "session/send_queue.hpp"
 #include "session/session_core.hpp"
@@ -100,16 +101,8 @@ private:
     session::send_queue queue_;
     session::close_state close_;
     session::session_core core_;
-    std::vector<std::string> channels_;                   // the query's, in order
-    // The stream's position: per channel, its last event's offset, where its subscription
-    // started, or (before its `subscribed`) what the request asked (sse_request::asked).
-    std::vector<std::optional<std::uint64_t>> positions_;
-    std::string epoch_;
-    std::size_t answered_ = 0;                            // subscribes answered
-    // The first refusal before the stream started (a subscribe's error, a close).
-    std::optional<unsigned> refusal_status_;
-    int refusal_errno_ = 0;
-    std::string refusal_message_;
+    // The query's channels, the subscribes answered and the first refusal, the stream's position.
+    sse_stream_state state_;
     std::unique_ptr<boost::beast::http::response<boost::beast::http::string_body>> refusal_;
     cors_policy::header_list cors_headers_;               // empty without --cors-origins
     std::unique_ptr<gather_array> gather_;
