@@ -21,8 +21,8 @@ import logging
 import os
 import threading
 import time
-import weakref
 
+from . import fork_restart
 from .poster import BASE_BACKOFF, Poster, sign
 
 __all__ = ["Sender", "sign", "MAX_EVENTS_PER_POST", "MAX_BYTES_PER_POST"]
@@ -52,18 +52,6 @@ class _Group:
         self.closed = False
         self.closable = closable
         self.last = time.monotonic()
-
-
-_senders = weakref.WeakSet()
-
-
-def _after_fork_in_child():
-    for sender in list(_senders):
-        sender._reset_after_fork()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Sender:
@@ -99,7 +87,7 @@ class Sender:
             waiting=self.pending,
         )
         self._init_state()
-        _senders.add(self)
+        fork_restart.register(self)
 
     def _init_state(self):
         self._cond = threading.Condition(threading.Lock())
@@ -114,11 +102,12 @@ class Sender:
         self._drops_unlogged = 0
         self._last_drop_log = None
 
-    def _reset_after_fork(self):
+    def reset_after_fork(self):
         # A forked child (a pre-forking server that loaded Kinto in its master) starts empty:
         # what was queued belongs to the parent, which sends it. The thread did not survive.
         self._init_state()
         self.poster.reset_after_fork()
+
     # ----- called from Kinto's request threads -------------------------------------------
 
     def enqueue(self, key, event_json, closable=False):
