@@ -76,8 +76,8 @@ class KintoPush:
             self.listener = Listener(settings, None)
             self.writer = OutboxWriter(self.listener, self.poster)
         else:
-            self.sender = Sender(settings.events_url, max_queue=settings.max_queue, **delivery)
-            self.poster = self.sender.poster
+            self.poster = Poster(settings.events_url, **delivery)
+            self.sender = Sender(self.poster, max_queue=settings.max_queue)
             self.listener = Listener(settings, self.sender)
         self._closed = False
 
