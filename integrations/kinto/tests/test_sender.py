@@ -14,7 +14,8 @@ import pytest
 
 import kinto_stub
 from kinto_push.listener import Listener
-from kinto_push.poster import Poster, sign
+from kinto_push.authorization import sign
+from kinto_push.poster import Poster
 from kinto_push.sender import BURST_WAIT, GROUP_WAIT, Sender
 from kinto_push.settings import Settings
 from processes import wait_for
