@@ -186,6 +186,7 @@ class Storage:
         self.list(key)[obj["id"]] = obj
         return obj
 
+
 # ---- the request cycle --------------------------------------------------------------------
 
 

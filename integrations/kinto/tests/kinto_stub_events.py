@@ -17,6 +17,7 @@ from enum import Enum
 
 from kinto_stub_utils import strip_uri_prefix
 
+
 class ACTIONS(Enum):
     CREATE = "create"
     DELETE = "delete"
