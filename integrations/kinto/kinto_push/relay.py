@@ -274,4 +274,3 @@ def _is_database_error(error):
     except ImportError:  # pragma: no cover
         return False
     return isinstance(error, (psycopg2.Error, OSError))
-
