@@ -8,32 +8,18 @@ import itertools
 import json
 import logging
 
-import websockets
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatusCode
+from websockets.exceptions import ConnectionClosed
 
 from . import channel_tracker as ct
 from .backoff import Backoff
+from .connection_failures import REFUSALS, RETRY_LATER, closed_error, open_websocket
 from .credentials import IN_FRAME, Credentials
-from .errors import (ForbiddenError, KintoPushError, ProtocolError, StateFileError,
-                     SubscriptionError, UnauthorizedError)
+from .errors import ForbiddenError, KintoPushError, ProtocolError, Reconnect, UnauthorizedError
 from .event_handoff import EventHandoff, Stopped
 from .state_file import StateFile
 from .ws_url import websocket_url
 
 log = logging.getLogger("kinto_push_client")
-
-# Close codes after which the same connection would fail again (PROTOCOL.md section 3).
-UNAUTHORIZED_CLOSE = 4001
-PROTOCOL_CLOSES = {1002, 1003, 1007, 1009, 4000}
-# Error codes of a refused subscribe, and what they become.
-RETRY_LATER = {"unavailable", "internal"}
-REFUSALS = {"unauthorized": UnauthorizedError, "forbidden": ForbiddenError,
-            "bad_request": ProtocolError, "not_found": SubscriptionError,
-            "too_many_subscriptions": SubscriptionError}
-
-
-class _Reconnect(Exception):
-    """The connection ended in a way that reconnecting may fix."""
 
 
 async def _call(fn, *args):
@@ -115,7 +101,7 @@ class Client:
         while not self._closing:
             try:
                 await self._connection()
-            except _Reconnect as why:
+            except Reconnect as why:
                 if self._closing:
                     break
                 if self.welcome is not None:
@@ -240,18 +226,7 @@ class Client:
             await asyncio.wait_for(self._closed.wait(), seconds)
 
     async def _connection(self):
-        try:
-            ws = await websockets.connect(
-                self.credentials.url(self.url), open_timeout=self.connect_timeout,
-                ping_interval=None, close_timeout=3, max_size=self.max_size)
-        except InvalidStatusCode as e:
-            if e.status_code in (401, 403):
-                raise UnauthorizedError(f"upgrade refused with {e.status_code}") from None
-            if e.status_code in (408, 429) or e.status_code >= 500:
-                raise _Reconnect(f"upgrade refused with {e.status_code}") from None
-            raise KintoPushError(f"upgrade refused with {e.status_code} (wrong URL?)") from None
-        except (OSError, asyncio.TimeoutError, InvalidHandshake) as e:
-            raise _Reconnect(f"cannot connect to {self.url}: {e or type(e).__name__}") from None
+        ws = await open_websocket(self.url, self.credentials, self.connect_timeout, self.max_size)
         self._ws = ws
         self.welcome = None
         try:
@@ -259,15 +234,9 @@ class Client:
                 return
             await self._session(ws)
         except ConnectionClosed as e:
-            code = e.rcvd.code if e.rcvd is not None else 1006
-            reason = e.rcvd.reason if e.rcvd is not None else ""
             if self._closing:
                 return
-            if code == UNAUTHORIZED_CLOSE:
-                raise UnauthorizedError(f"closed with 4001 {reason}".strip()) from None
-            if code in PROTOCOL_CLOSES:
-                raise ProtocolError(f"closed with {code} {reason}".strip()) from None
-            raise _Reconnect(f"connection closed with {code} {reason}".strip()) from None
+            raise closed_error(e) from None
         finally:
             self._ws = None
             self._ready.clear()
@@ -284,9 +253,9 @@ class Client:
                 text = await (asyncio.wait_for(ws.recv(), timeout) if timeout else ws.recv())
             except asyncio.TimeoutError:
                 if self.welcome is None:
-                    raise _Reconnect("no welcome from the server") from None
+                    raise Reconnect("no welcome from the server") from None
                 if ping_sent:
-                    raise _Reconnect(f"no answer to a ping within {silence} s") from None
+                    raise Reconnect(f"no answer to a ping within {silence} s") from None
                 ping_sent = True
                 await ws.send(json.dumps({"type": "ping", "id": self._next_id()}))
                 continue

@@ -31,3 +31,8 @@ class StateFileError(KintoPushError):
 
 class WebhookVerificationError(Exception):
     """A webhook request whose headers, signature or timestamp do not check out."""
+
+
+class Reconnect(Exception):
+    """The connection ended in a way that reconnecting may fix (``Client.run`` catches it and
+    reconnects after a backoff)."""

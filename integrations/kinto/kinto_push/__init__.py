@@ -77,8 +77,8 @@ class KintoPush:
             self.listener = Listener(settings, None)
             self.writer = OutboxWriter(self.listener, self.poster)
         else:
-            self.sender = Sender(settings.events_url, max_queue=settings.max_queue, **delivery)
-            self.poster = self.sender.poster
+            self.poster = Poster(settings.events_url, **delivery)
+            self.sender = Sender(self.poster, max_queue=settings.max_queue)
             self.listener = Listener(settings, self.sender)
         # Follows aborts within a request (a batch cut by a conflict): the outbox writer
         # leaves out what they undid; in memory, what commits after one is queued here, as

@@ -14,36 +14,24 @@ each from its own single thread.
   invalid is retried group by group (one bad event costs only its own group). What is still
   refused is logged and counted as ``rejected``: retrying would not help.
 * Each attempt is signed anew (``Kinto-Push-Signature``, never the same one twice) or carries
-  ``Authorization: Bearer``. The connection is kept alive between POSTs that follow each other
-  within KEEPALIVE_IDLE seconds.
+  ``Authorization: Bearer`` (authorization.py), over a connection kept alive between POSTs
+  that follow each other closely (events_endpoint.py).
 """
 
 import collections
-import hashlib
-import hmac
 import http.client
-import json
 import logging
 import random
-import ssl
 import threading
 import time
-import urllib.parse
+
+from .authorization import Authorization
+from .events_endpoint import EventsEndpoint
 
 logger = logging.getLogger("kinto_push")
 
 BASE_BACKOFF = 0.5
 RETRY_LOG_INTERVAL = 60.0
-MAX_ERROR_BODY = 64 * 1024
-# A kept-alive connection idle for longer is not reused (kinto-push closes idle connections
-# after 30 s; proxies may do it sooner).
-KEEPALIVE_IDLE = 2.0
-
-
-def sign(secret, timestamp, body):
-    """The Kinto-Push-Signature header value for ``body`` (bytes) at ``timestamp``."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 class Poster:
@@ -74,32 +62,25 @@ class Poster:
         waiting=None,
     ):
         self.events_url = events_url
-        parts = urllib.parse.urlsplit(events_url)
-        self._scheme = parts.scheme
-        self._host = parts.hostname
-        self._port = parts.port
-        self._path = parts.path or "/"
-        self._secret = secret
-        self._auth = auth
+        self.authorization = Authorization(secret, auth)
+        self.endpoint = EventsEndpoint(events_url, self.authorization, timeout, user_agent)
         self.timeout = timeout
         self.max_backoff = max_backoff
         self.base_backoff = min(base_backoff, max_backoff)
         self._metrics = metrics
-        self._user_agent = user_agent
         self.waiting = waiting
-        self._ssl_context = ssl.create_default_context() if self._scheme == "https" else None
         self._init_state()
 
     def _init_state(self):
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(self.FIELDS, 0)
-        self._used_signatures = (None, set())
-        self._conn = (None, 0.0)  # the kept-alive connection and when it was last used
         self._stop = threading.Event()
 
     def reset_after_fork(self):
         """In a forked child: counters from zero, the parent's connection left to the parent."""
         self._init_state()
+        self.authorization.reset_after_fork()
+        self.endpoint.reset_after_fork()
 
     def counts(self):
         with self._lock:
@@ -141,7 +122,7 @@ class Poster:
 
     def close(self):
         """Closes the kept-alive connection (the thread using the poster is over)."""
-        self._close_connection()
+        self.endpoint.close()
 
     # ----- delivery ------------------------------------------------------------------------
 
@@ -189,7 +170,7 @@ class Poster:
                 return "stopped"
             retry_after = None
             try:
-                status, message, headers = self._post(body)
+                status, message, headers = self.endpoint.post(body, self._stop)
             except (OSError, http.client.HTTPException, ValueError) as e:
                 problem = _describe_network_error(e, self.timeout)
             else:
@@ -251,7 +232,7 @@ class Poster:
                 status,
                 message,
                 " and this host's clock (signatures are valid for 300 s)"
-                if self._auth == "signature" and self._secret
+                if self.authorization.auth == "signature" and self.authorization.secret
                 else "",
                 len(events),
             )
@@ -277,113 +258,6 @@ class Poster:
                 message,
                 events[0][:500].decode("utf-8", "replace"),
             )
-
-    def _authorization_headers(self, body):
-        if not self._secret:
-            return {}
-        if self._auth == "bearer":
-            return {"Authorization": "Bearer " + self._secret}
-        # A signature is accepted once: never sign the same body twice in the same second
-        # (a retry after a lost answer would be refused as a replay).
-        while True:
-            t = int(time.time())
-            value = sign(self._secret, t, body)
-            used_t, used = self._used_signatures
-            if used_t != t:
-                self._used_signatures = (t, {value})
-                return {"Kinto-Push-Signature": value}
-            if value not in used:
-                used.add(value)
-                return {"Kinto-Push-Signature": value}
-            if self._stop.wait(max(0.001, t + 1 - time.time())):
-                return {"Kinto-Push-Signature": value}  # stopping; the POST is abandoned anyway
-
-    def _connection(self):
-        """The kept-alive connection when it was used less than KEEPALIVE_IDLE seconds ago
-        (servers and proxies close idle ones), else a new one. Returns (conn, reused)."""
-        conn, last = self._conn
-        if conn is not None and time.monotonic() - last < KEEPALIVE_IDLE:
-            return conn, True
-        self._close_connection()
-        if self._scheme == "https":
-            conn = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self.timeout, context=self._ssl_context
-            )
-        else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
-        return conn, False
-
-    def _close_connection(self):
-        conn, _ = self._conn
-        self._conn = (None, 0.0)
-        if conn is not None:
-            try:
-                conn.close()
-            except OSError:
-                pass
-
-    def _post(self, body):
-        conn, reused = self._connection()
-        try:
-            return self._exchange(conn, body)
-        except (ConnectionError, http.client.BadStatusLine):
-            self._close_connection()
-            if not reused:
-                raise
-        except (OSError, http.client.HTTPException):
-            self._close_connection()
-            raise
-        # The kept-alive connection had been closed by the other side: once more on a new
-        # one, at once (kinto-push stores an event once, whatever happened to the first try).
-        conn, _ = self._connection()
-        try:
-            return self._exchange(conn, body)
-        except (OSError, http.client.HTTPException):
-            self._close_connection()
-            raise
-
-    def _exchange(self, conn, body):
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": self._user_agent,
-            "Content-Length": str(len(body)),
-        }
-        headers.update(self._authorization_headers(body))
-        try:
-            conn.request("POST", self._path, body=body, headers=headers)
-        except (BrokenPipeError, ConnectionResetError):
-            # The server may answer (413) and close before reading a large body: its
-            # answer, when there is one, says more than the broken pipe.
-            try:
-                response = conn.getresponse()
-            except (OSError, http.client.HTTPException):
-                response = None
-            if response is None:
-                raise
-        else:
-            response = conn.getresponse()
-        data = response.read(MAX_ERROR_BODY)
-        if response.will_close or not response.isclosed():
-            # Closed by the server, or an error body larger than we read: do not reuse.
-            self._conn = (conn, 0.0)
-            self._close_connection()
-        else:
-            self._conn = (conn, time.monotonic())
-        return response.status, _error_message(response, data), response.headers
-
-
-def _error_message(response, data):
-    if 200 <= response.status < 300:
-        return ""
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-        if isinstance(parsed, dict) and parsed.get("message"):
-            return str(parsed["message"])
-    except (ValueError, UnicodeDecodeError):
-        pass
-    text = data.decode("utf-8", "replace").strip()
-    return text[:200] if text else (response.reason or "")
 
 
 def _retry_after(headers):

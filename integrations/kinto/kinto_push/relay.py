@@ -26,8 +26,8 @@ import random
 import select
 import threading
 import time
-import weakref
 
+from . import fork_restart
 from .outbox_table import CHANNEL, TABLE, describe_dsn, ensure_table
 
 logger = logging.getLogger("kinto_push")
@@ -84,7 +84,7 @@ class Relay:
         self.interval = interval
         self.max_backoff = max(max_backoff, interval)
         self._init_state()
-        _relays.add(self)
+        fork_restart.register(self)
 
     def _init_state(self):
         self._lock = threading.Lock()
@@ -274,15 +274,3 @@ def _is_database_error(error):
     except ImportError:  # pragma: no cover
         return False
     return isinstance(error, (psycopg2.Error, OSError))
-
-
-_relays = weakref.WeakSet()
-
-
-def _after_fork_in_child():
-    for relay in list(_relays):
-        relay.reset_after_fork()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)

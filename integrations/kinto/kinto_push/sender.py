@@ -18,14 +18,10 @@ and MAX_BYTES_PER_POST bytes, in order.
 
 import collections
 import logging
-import os
 import threading
 import time
-import weakref
 
-from .poster import BASE_BACKOFF, Poster, sign
-
-__all__ = ["Sender", "sign", "MAX_EVENTS_PER_POST", "MAX_BYTES_PER_POST"]
+from . import fork_restart
 
 logger = logging.getLogger("kinto_push")
 
@@ -54,52 +50,18 @@ class _Group:
         self.last = time.monotonic()
 
 
-_senders = weakref.WeakSet()
-
-
-def _after_fork_in_child():
-    for sender in list(_senders):
-        sender._reset_after_fork()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 class Sender:
-    def __init__(
-        self,
-        events_url,
-        secret=None,
-        auth="signature",
-        timeout=10.0,
-        max_queue=10000,
-        max_backoff=30.0,
-        base_backoff=BASE_BACKOFF,
-        group_wait=GROUP_WAIT,
-        burst_wait=BURST_WAIT,
-        metrics=None,
-        user_agent="kinto-push-kinto",
-    ):
-        self.events_url = events_url
-        self.timeout = timeout
+    """Queues events and hands them, grouped, to ``poster`` (a Poster, used by this sender
+    only: its ``waiting`` is set to this sender's ``pending``)."""
+
+    def __init__(self, poster, max_queue=10000, group_wait=GROUP_WAIT, burst_wait=BURST_WAIT):
+        self.poster = poster
         self.max_queue = max_queue
-        self.max_backoff = max_backoff
         self.group_wait = group_wait
         self.burst_wait = burst_wait
-        self.poster = Poster(
-            events_url,
-            secret=secret,
-            auth=auth,
-            timeout=timeout,
-            max_backoff=max_backoff,
-            base_backoff=base_backoff,
-            metrics=metrics,
-            user_agent=user_agent,
-            waiting=self.pending,
-        )
+        poster.waiting = self.pending
         self._init_state()
-        _senders.add(self)
+        fork_restart.register(self)
 
     def _init_state(self):
         self._cond = threading.Condition(threading.Lock())
@@ -114,11 +76,12 @@ class Sender:
         self._drops_unlogged = 0
         self._last_drop_log = None
 
-    def _reset_after_fork(self):
+    def reset_after_fork(self):
         # A forked child (a pre-forking server that loaded Kinto in its master) starts empty:
         # what was queued belongs to the parent, which sends it. The thread did not survive.
         self._init_state()
         self.poster.reset_after_fork()
+
     # ----- called from Kinto's request threads -------------------------------------------
 
     def enqueue(self, key, event_json, closable=False):
@@ -160,7 +123,7 @@ class Sender:
                     "is down or too slow; raise kinto.push.max_queue to ride out longer outages",
                     self.max_queue,
                     log_now,
-                    self.events_url,
+                    self.poster.events_url,
                 )
             return False
         return True
@@ -246,12 +209,12 @@ class Sender:
             self._lost += left
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(min(self.timeout, 1.0) + 0.5)
+            thread.join(min(self.poster.timeout, 1.0) + 0.5)
         if left:
             logger.error(
                 "kinto-push: %d event(s) not delivered to %s at shutdown: they are lost",
                 left,
-                self.events_url,
+                self.poster.events_url,
             )
         return left
 

@@ -7,9 +7,9 @@ cluster per session), ``start_kinto`` (a Kinto with kinto_push included, posting
 kinto-push, on memory or on a fresh PostgreSQL database) and ``kinto_pair`` (one such Kinto
 and its kinto-push, shared by a module's tests: each test uses buckets of its own).
 
-In this process, ``kinto_stub`` is installed as the module ``kinto.core.events`` (with empty
-``kinto`` and ``kinto.core`` parents) for the tests that drive the plugin in-process (see
-kinto_stub.py for which and why).
+In this process, ``kinto_stub.install()`` makes ``kinto_stub_events`` the module
+``kinto.core.events`` (with empty ``kinto`` and ``kinto.core`` parents) for the tests that
+drive the plugin in-process (see kinto_stub.py for which and why).
 """
 
 import faulthandler

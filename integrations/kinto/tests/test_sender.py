@@ -14,7 +14,9 @@ import pytest
 
 import kinto_stub
 from kinto_push.listener import Listener
-from kinto_push.sender import Sender, sign
+from kinto_push.authorization import sign
+from kinto_push.poster import Poster
+from kinto_push.sender import BURST_WAIT, GROUP_WAIT, Sender
 from kinto_push.settings import Settings
 from processes import wait_for
 from push_server import summary
@@ -85,10 +87,10 @@ def recorder():
 def sender():
     made = []
 
-    def make(url, **kw):
-        kw.setdefault("secret", SECRET)
-        kw.setdefault("max_backoff", 0.05)
-        s = Sender(url, **kw)
+    def make(url, group_wait=GROUP_WAIT, burst_wait=BURST_WAIT, **poster_kw):
+        poster_kw.setdefault("secret", SECRET)
+        poster_kw.setdefault("max_backoff", 0.05)
+        s = Sender(Poster(url, **poster_kw), group_wait=group_wait, burst_wait=burst_wait)
         made.append(s)
         return s
 
