@@ -139,7 +139,7 @@ std::string subscriber_access::jwt_refusal_reason(auth::jwt_failure failure) con
 
 std::variant<subscriber_identity, credential_refusal> subscriber_access::from_credential(std::string_view value,
                                                                                           std::int64_t now_s,
-                                                                                          bool* unknown_kid) const {
+                                                                                          bool& unknown_kid) const {
     std::string_view token = value;
     bool const has_scheme = value.find(' ') != std::string_view::npos;
     if (starts_with_ci(value, "Bearer ")) {
@@ -161,10 +161,7 @@ std::variant<subscriber_identity, credential_refusal> subscriber_access::from_cr
             return identity;
         }
         auto const failure = std::get<auth::jwt_failure>(verified);
-        if (failure == auth::jwt_failure::unknown_key && jwks_) {
-            if (unknown_kid) *unknown_kid = true;
-            else jwks_->refresh({}, {});   // answered later: the client retries
-        }
+        if (failure == auth::jwt_failure::unknown_key && jwks_) unknown_kid = true;
         jwt_reason = jwt_refusal_reason(failure);
         // Not one of ours: it may still be a Kinto (OpenID) bearer token, below.
     } else if (jwt_) {
@@ -185,22 +182,41 @@ std::optional<auth::jwt_claims> subscriber_access::verify_jwt(std::string_view t
     return std::nullopt;
 }
 
-std::optional<std::variant<subscriber_identity, credential_refusal>> subscriber_access::from_upgrade(
-    std::string_view authorization, std::string_view access_token, std::int64_t now_s) const {
-    if (!authorization.empty()) return from_credential(authorization, now_s);
-    if (!access_token.empty()) return from_credential(access_token, now_s);
-    return std::nullopt;
+void subscriber_access::from_upgrade(std::string_view authorization, std::string_view access_token,
+                                     std::int64_t now_s, boost::asio::any_io_executor executor,
+                                     upgrade_identified done) const {
+    std::string_view const credential = !authorization.empty() ? authorization : access_token;
+    if (credential.empty())
+        return boost::asio::post(executor, [done = std::move(done)] { done(std::nullopt); });
+    with_fresh_keys(std::string(credential), now_s, std::move(executor),
+                    [done = std::move(done)](std::variant<subscriber_identity, credential_refusal> result) {
+                        done(std::move(result));
+                    });
 }
 
 void subscriber_access::from_auth_frame(std::string const& token, std::int64_t now_s,
                                         boost::asio::any_io_executor executor, identified done) const {
+    with_fresh_keys(token, now_s, executor,
+                    [this, executor, done = std::move(done)](
+                        std::variant<subscriber_identity, credential_refusal> result) mutable {
+                        identify(std::move(result), std::move(executor), std::move(done));
+                    });
+}
+
+void subscriber_access::with_fresh_keys(
+    std::string credential, std::int64_t now_s, boost::asio::any_io_executor executor,
+    std::function<void(std::variant<subscriber_identity, credential_refusal>)> done) const {
     bool unknown_kid = false;
-    auto result = from_credential(token, now_s, &unknown_kid);
-    if (!unknown_kid) return identify(std::move(result), std::move(executor), std::move(done));
+    auto result = from_credential(credential, now_s, unknown_kid);
+    if (!unknown_kid) {
+        return boost::asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {
+            done(std::move(result));
+        });
+    }
     // A kid the JWKS does not hold (yet): the keys may have rotated. Ask again once fetched.
-    jwks_->refresh(executor, [this, token, now_s, executor, done = std::move(done)](bool) mutable {
+    jwks_->refresh(executor, [this, credential = std::move(credential), now_s, done = std::move(done)](bool) {
         bool still_unknown = false;   // no second refresh: the client may retry later
-        identify(from_credential(token, now_s, &still_unknown), std::move(executor), std::move(done));
+        done(from_credential(credential, now_s, still_unknown));
     });
 }
 

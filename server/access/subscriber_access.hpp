@@ -54,11 +54,17 @@ public:
     bool has_public_channels() const { return !public_->empty(); }
     std::string describe() const;   // the modes, for the start-up log
 
-    // Credentials of an upgrade request: the Authorization header, else ?access_token=.
-    // Nullopt when there are none; a credential_refusal (unauthorized, with the reason: "token
-    // expired", …, never the token) when they are invalid.
-    std::optional<std::variant<subscriber_identity, credential_refusal>> from_upgrade(
-        std::string_view authorization, std::string_view access_token, std::int64_t now_s) const;
+    using upgrade_found = std::optional<std::variant<subscriber_identity, credential_refusal>>;
+    using upgrade_identified = std::function<void(upgrade_found)>;
+    // Credentials of an upgrade request (WebSocket, SSE, history): the Authorization header,
+    // else ?access_token=. `done` gets nullopt when there are none, a credential_refusal
+    // (unauthorized, with the reason: "token expired", …, never the token) when they are
+    // invalid. A JWT naming a `kid` the JWKS does not hold waits until the JWKS was fetched
+    // again (the keys may have rotated; at most every --jwt-jwks-refresh-min, within the
+    // fetch's 5 s timeout) and is verified once more. `done` runs on `executor`, never before
+    // from_upgrade() returns.
+    void from_upgrade(std::string_view authorization, std::string_view access_token, std::int64_t now_s,
+                      boost::asio::any_io_executor executor, upgrade_identified done) const;
 
     // A bare JWT (no "Bearer "), verified with --jwt-secret / --jwt-public-key: its claims, or
     // nullopt when it does not verify or no JWT key is configured (the admin endpoints use it).
@@ -93,11 +99,15 @@ private:
 
     // A credential: "Bearer <JWT or opaque token>", another Kinto scheme ("Basic …"), or a bare
     // token (?access_token=, auth frames). A JWT whose kid the JWKS does not hold sets
-    // `unknown_kid` and starts a refresh of the JWKS (answered later: retry).
+    // `unknown_kid` (with_fresh_keys() then fetches the JWKS again and asks once more).
     std::variant<subscriber_identity, credential_refusal> from_credential(std::string_view value, std::int64_t now_s,
-                                                                       bool* unknown_kid = nullptr) const;
+                                                                       bool& unknown_kid) const;
     // The client-facing reason of a JWT refused for `failure`.
     std::string jwt_refusal_reason(auth::jwt_failure failure) const;
+    // A credential (an upgrade's or an auth frame's), verified again once the JWKS was fetched
+    // again when its JWT names a kid the set does not hold; `done` runs on `executor`.
+    void with_fresh_keys(std::string credential, std::int64_t now_s, boost::asio::any_io_executor executor,
+                         std::function<void(std::variant<subscriber_identity, credential_refusal>)> done) const;
     // The auth frame's credentials, once known (the Kinto user looked up when they are Kinto's).
     void identify(std::variant<subscriber_identity, credential_refusal> result, boost::asio::any_io_executor executor,
                   identified done) const;

@@ -56,16 +56,26 @@ void history_endpoint::handle(http_request const& request, http_responder respon
     // The same authorization as subscribing: Authorization header or ?access_token=.
     auto const now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-    auto found = context_.access.from_upgrade(request[http::field::authorization], param("access_token").value_or(""), now);
-    subscriber_identity identity;
-    if (found) {
-        if (auto const* refusal = std::get_if<session::credential_refusal>(&*found)) {
-            spdlog::debug("history: credentials refused: {}", refusal->message());
-            return respond(error_response(401, kinto_errno::invalid_auth_token, refusal->message(), version, keep_alive));
-        }
-        identity = std::get<subscriber_identity>(std::move(*found));
-    }
     auto executor = context_.blocking.get_executor();
+    context_.access.from_upgrade(
+        request[http::field::authorization], param("access_token").value_or(""), now, executor,
+        [this, query = std::move(query), respond, executor](
+            subscriber_access::upgrade_found found) {
+            subscriber_identity identity;
+            if (found) {
+                if (auto const* refusal = std::get_if<session::credential_refusal>(&*found)) {
+                    spdlog::debug("history: credentials refused: {}", refusal->message());
+                    return respond(error_response(401, kinto_errno::invalid_auth_token, refusal->message(),
+                                                  query.version, query.keep_alive));
+                }
+                identity = std::get<subscriber_identity>(std::move(*found));
+            }
+            authorize(identity, query, executor, respond);
+        });
+}
+
+void history_endpoint::authorize(subscriber_identity const& identity, history_query const& query,
+                                 boost::asio::any_io_executor executor, http_responder respond) const {
     context_.access.authorize(identity, query.channel, executor, [this, query, respond, executor](access_decision decision) {
         auto const v = query.version;
         auto const k = query.keep_alive;

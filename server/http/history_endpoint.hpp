@@ -5,6 +5,9 @@
 
 #include "server/http/http_exchange.hpp"
 #include "server/server_context.hpp"
+#include "session/subscriber_identity.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -13,12 +16,14 @@
 
 namespace kp::server {
 
+using session::subscriber_identity;
+
 class history_endpoint {
 public:
     explicit history_endpoint(server_context& context) : context_(context) {}
 
-    // Parameters, then authorization, then the read, on the blocking pool: answers at once (a
-    // refusal) or later from the blocking pool.
+    // Parameters, then credentials (which may wait for a key set), then authorization, then
+    // the read, on the blocking pool: answers at once (a bad parameter) or later.
     void handle(http_request const& request, http_responder respond) const;
 
 private:
@@ -30,6 +35,9 @@ private:
         std::size_t limit = 100;
         std::optional<std::string> epoch;
     };
+    // May `identity` read the channel? Then the read, else the refusal.
+    void authorize(subscriber_identity const& identity, history_query const& query,
+                   boost::asio::any_io_executor executor, http_responder respond) const;
     // Runs on the blocking pool: the read may touch the disk.
     http_response read(history_query const& query) const;
 

@@ -89,8 +89,16 @@ void sse_session<Stream>::run(request_type const& request) {
     if (auto* refusal = std::get_if<sse_refusal>(&parsed))
         return refuse(400, kinto_errno::invalid_parameters, refusal->message);
     auto& wanted = std::get<sse_request>(parsed);
+    // The credentials may wait for a key set (a JWT of a rotated key): the stream opens then.
+    std::string const token = wanted.access_token;   // before `wanted` moves into the handler
+    context_.access.from_upgrade(request[http::field::authorization], token, now_s(), stream_.get_executor(),
+                                 [self = this->shared_from_this(), wanted = std::move(wanted)](auto found) mutable {
+                                     self->open_stream(std::move(wanted), std::move(found));
+                                 });
+}
 
-    auto found = context_.access.from_upgrade(request[http::field::authorization], wanted.access_token, now_s());
+template <class Stream>
+void sse_session<Stream>::open_stream(sse_request wanted, subscriber_access::upgrade_found found) {
     if (auto const* refusal = found ? std::get_if<session::credential_refusal>(&*found) : nullptr) {
         context_.metrics.auth_failures.with({"subscribe_invalid_credentials"}).inc();
         return refuse(401, kinto_errno::invalid_auth_token, refusal->message());

@@ -15,6 +15,7 @@
 // `Stream` is beast::tcp_stream (http://) or beast::ssl_stream<beast::tcp_stream> (https://).
 
 #include "server/closeable.hpp"
+#include "server/access/subscriber_access.hpp"
 #include "server/http/cors_policy.hpp"
 #include "server/net/write_gather.hpp"
 #include "server/server_context.hpp"
@@ -61,6 +62,9 @@ public:
 
 private:
     enum class phase { subscribing, streaming, refusing };
+
+    // run()'s second half, once the credentials are known: the stream, or its refusal.
+    void open_stream(sse_request wanted, subscriber_access::upgrade_found found);
 
     // session::session_port
     void authorize(session::subscriber_identity const& identity, std::string const& channel, decided done) override;

@@ -75,11 +75,13 @@ push_session<Stream>::~push_session() {
 }
 
 template <class Stream>
-void push_session<Stream>::on_upgrade(request_type const& request, response_type& response) {
+void push_session<Stream>::on_upgrade(request_type const& request, response_type& response,
+                                      std::function<void()> proceed) {
     // RFC 6455: echo the subprotocol when the client offers it (Firefox requires it), send
     // none otherwise.
     if (offers_push_protocol(request[beast::http::field::sec_websocket_protocol]))
         response.set(beast::http::field::sec_websocket_protocol, push_protocol);
+    proceed();
 }
 
 template <class Stream>

@@ -35,7 +35,7 @@ private:
     using typename base::request_type;
     using typename base::response_type;
 
-    void on_upgrade(request_type const& request, response_type& response) override;
+    void on_upgrade(request_type const& request, response_type& response, std::function<void()> proceed) override;
     void on_open() override {}   // the client speaks first: it sends hello
     void on_text(std::string_view text) override;
     void on_end() override;

@@ -84,8 +84,12 @@ void websocket_connection<Stream>::run(request_type request) {
     if (!answer.accepted) return refuse_upgrade();
     deflate_ = answer.deflate;
     if (deflate_) reader_.accept_deflate();
-    on_upgrade(request, *handshake_);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
+    on_upgrade(request, *handshake_, [self = shared_from_this()] { self->write_handshake(); });
+}
+
+template <class Stream>
+void websocket_connection<Stream>::write_handshake() {
     http::async_write(stream_, *handshake_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
         self->handshake_.reset();
         self->on_accept(ec);

@@ -33,6 +33,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,8 +59,10 @@ public:
     void tick(std::chrono::steady_clock::time_point now) override;
 
 protected:
-    // Looks at the upgrade before it is accepted (credentials, a subprotocol to echo).
-    virtual void on_upgrade(request_type const& request, response_type& response) = 0;
+    // Looks at the upgrade before it is accepted (credentials, a subprotocol to echo), then
+    // calls `proceed` once, on the connection's executor, possibly later (credentials that
+    // wait for a key set): the 101 is written then. `request` lives only during the call.
+    virtual void on_upgrade(request_type const& request, response_type& response, std::function<void()> proceed) = 0;
     // The connection is open and under the cap: greet, or wait for the client.
     virtual void on_open() = 0;
     // A whole text message (valid UTF-8).
@@ -96,6 +99,7 @@ protected:
 
 private:
     void refuse_upgrade();
+    void write_handshake();
     void on_accept(boost::beast::error_code ec);
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);

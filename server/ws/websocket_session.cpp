@@ -36,17 +36,25 @@ websocket_session<Stream>::websocket_session(Stream&& stream, shard& owner, serv
             context.metrics.session) {}
 
 template <class Stream>
-void websocket_session<Stream>::on_upgrade(request_type const& request, response_type&) {
+void websocket_session<Stream>::on_upgrade(request_type const& request, response_type&, std::function<void()> proceed) {
     // Credentials in the upgrade: the Authorization header, or ?access_token= for browsers.
     std::string access_token;
     if (auto target = boost::urls::parse_origin_form(request.target())) {
         auto params = target->params();
         if (auto it = params.find("access_token"); it != params.end()) access_token = std::string((*it).value);
     }
-    if (auto found = this->context_.access.from_upgrade(request[http::field::authorization], access_token, now_s())) {
-        if (auto* identity = std::get_if<session::subscriber_identity>(&*found)) core_.set_identity(std::move(*identity));
-        else refused_ = std::get<session::credential_refusal>(*found).message();
-    }
+    this->context_.access.from_upgrade(
+        request[http::field::authorization], access_token, now_s(), this->executor(),
+        [this, self = this->shared_from_this(), proceed = std::move(proceed)](
+            subscriber_access::upgrade_found found) {
+            if (found) {
+                if (auto* identity = std::get_if<session::subscriber_identity>(&*found))
+                    core_.set_identity(std::move(*identity));
+                else
+                    refused_ = std::get<session::credential_refusal>(*found).message();
+            }
+            proceed();
+        });
 }
 
 template <class Stream>

@@ -32,7 +32,7 @@ private:
     using typename base::response_type;
 
     // websocket_connection
-    void on_upgrade(request_type const& request, response_type& response) override;
+    void on_upgrade(request_type const& request, response_type& response, std::function<void()> proceed) override;
     void on_open() override;
     void on_text(std::string_view text) override;
     void on_written() override;

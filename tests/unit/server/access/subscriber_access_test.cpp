@@ -96,8 +96,19 @@ struct rig {
         return *got;
     }
 
+    std::optional<std::variant<subscriber_identity, credential_refusal>> upgrade(std::string const& authorization,
+                                                                                 std::string const& access_token = "") {
+        std::optional<std::optional<std::variant<subscriber_identity, credential_refusal>>> got;
+        access.from_upgrade(authorization, access_token, now, io.get_executor(), [&](auto found) { got = std::move(found); });
+        CHECK_FALSE(got.has_value());   // always on the executor
+        io.restart();
+        io.run();
+        REQUIRE(got.has_value());
+        return *got;
+    }
+
     subscriber_identity upgrade_identity(std::string const& authorization, std::string const& access_token = "") {
-        auto found = access.from_upgrade(authorization, access_token, now);
+        auto found = upgrade(authorization, access_token);
         REQUIRE(found.has_value());
         auto const* identity = std::get_if<subscriber_identity>(&*found);
         REQUIRE(identity != nullptr);
@@ -233,7 +244,7 @@ TEST_CASE("subscriber_access: a JWT opens the channels its patterns name", "[acc
 TEST_CASE("subscriber_access: expired, malformed or foreign tokens are refused", "[access]") {
     rig r{with_jwt()};
     auto refused = [&](std::string const& authorization) {
-        auto found = r.access.from_upgrade(authorization, "", now);
+        auto found = r.upgrade(authorization);
         REQUIRE(found.has_value());
         return decision_of(*found);
     };
@@ -253,7 +264,7 @@ TEST_CASE("subscriber_access: expired, malformed or foreign tokens are refused",
 TEST_CASE("subscriber_access: a refused credential says why, never echoing the token", "[access][refusals]") {
     rig r{with_jwt()};
     auto reason = [&](std::string const& authorization) {
-        auto found = r.access.from_upgrade(authorization, "", now);
+        auto found = r.upgrade(authorization);
         REQUIRE(found.has_value());
         auto const* refusal = std::get_if<credential_refusal>(&*found);
         REQUIRE(refusal != nullptr);
@@ -291,13 +302,13 @@ TEST_CASE("subscriber_access: from_upgrade prefers the header to ?access_token",
     auto const from_header = jwt_for("header-user", "[]");
     auto const from_query = jwt_for("query-user", "[]");
 
-    CHECK_FALSE(r.access.from_upgrade("", "", now).has_value());
+    CHECK_FALSE(r.upgrade("").has_value());
     CHECK(r.upgrade_identity("Bearer " + from_header, from_query).sub == "header-user");
     CHECK(r.upgrade_identity("", from_query).sub == "query-user");   // a bare token
     CHECK(r.upgrade_identity("", "Bearer " + from_query).sub == "query-user");
 
     // A bad header is not rescued by a good ?access_token.
-    auto bad = r.access.from_upgrade("Bearer nope", from_query, now);
+    auto bad = r.upgrade("Bearer nope", from_query);
     REQUIRE(bad.has_value());
     CHECK(decision_of(*bad) == access_decision::unauthorized);
 }
