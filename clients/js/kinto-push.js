@@ -6,9 +6,9 @@
 // kinto-push-sse.js (Server-Sent Events, `transport: "sse"`, or `"auto"` when WebSocket cannot
 // connect), and the modules they share: kinto-push-positions.js (each channel's position,
 // replay and resync), kinto-push-storage.js (where positions are kept), kinto-push-backoff.js
-// (reconnection delays) and kinto-push-listeners.js (on/off/once). In Node without a global WebSocket it imports the `ws` package on
-// first use, or takes a `WebSocket` constructor option. Documentation: docs/js-client.md;
-// types: kinto-push.d.ts.
+// (reconnection delays) and kinto-push-listeners.js (on/off/once). In Node without a global
+// WebSocket it imports the `ws` package on first use, or takes a `WebSocket` constructor
+// option. Documentation: docs/js-client.md; types: kinto-push.d.ts.
 //
 // What it does for you: connects, reconnects with exponential backoff and full jitter, resumes
 // every channel from the last event it saw (no hole, no duplicate), keeps those positions in a
