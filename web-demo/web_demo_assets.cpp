@@ -22,6 +22,12 @@ std::string_view history_view_js();
 std::string_view kinto_push_js();
 std::string_view kinto_push_sse_js();
 std::string_view kinto_push_ws_js();
+std::string_view kinto_push_backoff_js();
+std::string_view kinto_push_event_stream_js();
+std::string_view kinto_push_listeners_js();
+std::string_view kinto_push_positions_js();
+std::string_view kinto_push_sse_request_js();
+std::string_view kinto_push_storage_js();
 }  // namespace embedded
 
 namespace {
@@ -54,10 +60,20 @@ constexpr entry assets[] = {
     {"/last-close.js", javascript, embedded::last_close_js},
     {"/feed-filters.js", javascript, embedded::feed_filters_js},
     {"/history-view.js", javascript, embedded::history_view_js},
+};
+
+// The JavaScript client: /kinto-push.js and the modules it imports (as ./kinto-push-….js), its
+// transports and what they share.
+constexpr entry client_modules[] = {
     {"/kinto-push.js", javascript, embedded::kinto_push_js},
-    // Imported by /kinto-push.js (./kinto-push-sse.js, ./kinto-push-ws.js): its transports.
     {"/kinto-push-sse.js", javascript, embedded::kinto_push_sse_js},
     {"/kinto-push-ws.js", javascript, embedded::kinto_push_ws_js},
+    {"/kinto-push-backoff.js", javascript, embedded::kinto_push_backoff_js},
+    {"/kinto-push-event-stream.js", javascript, embedded::kinto_push_event_stream_js},
+    {"/kinto-push-listeners.js", javascript, embedded::kinto_push_listeners_js},
+    {"/kinto-push-positions.js", javascript, embedded::kinto_push_positions_js},
+    {"/kinto-push-sse-request.js", javascript, embedded::kinto_push_sse_request_js},
+    {"/kinto-push-storage.js", javascript, embedded::kinto_push_storage_js},
 };
 
 }  // namespace
@@ -65,7 +81,15 @@ constexpr entry assets[] = {
 std::optional<asset> find_asset(std::string_view path) {
     for (auto const& e : assets)
         if (e.path == path) return asset{e.content_type, e.body()};
+    for (auto const& e : client_modules)
+        if (e.path == path) return asset{e.content_type, e.body()};
     return std::nullopt;
+}
+
+bool is_client_module(std::string_view path) {
+    for (auto const& e : client_modules)
+        if (e.path == path) return true;
+    return false;
 }
 
 }  // namespace kp::web_demo

@@ -9,85 +9,14 @@
 // its URL: subscribe and unsubscribe reopen it) loses nothing, and the client's offset filter
 // drops anything it already has. Documentation: docs/js-client.md.
 
-/**
- * The SSE URL of a kinto-push server: `http(s)://host[:port]` (or its `ws(s)://…/v1/ws`
- * URL) becomes `http(s)://host[:port]/v1/sse`; another path is kept as it is.
- * @param {string} url
- * @returns {string}
- */
-export function sseUrl(url) {
-  const base = globalThis.location?.href;
-  const u = base ? new URL(url, base) : new URL(url);
-  if (u.protocol === 'ws:') u.protocol = 'http:';
-  else if (u.protocol === 'wss:') u.protocol = 'https:';
-  if (u.pathname === '' || u.pathname === '/' || u.pathname.endsWith('/v1/ws')) {
-    u.pathname = u.pathname.replace(/(\/v1\/ws)?\/?$/, '/v1/sse');
-  }
-  u.search = '';
-  u.hash = '';
-  return u.toString();
-}
+import { EventStreamParser } from './kinto-push-event-stream.js';
+import { sseUrl, streamRequest } from './kinto-push-sse-request.js';
 
-/**
- * An incremental text/event-stream parser (the WHATWG rules: lines end with CRLF, LF or CR;
- * `data` lines join with LF; a blank line dispatches; `:` starts a comment).
- */
-export class EventStreamParser {
-  /** @param {(message: {event: string, data: string, id: string}) => void} onMessage */
-  constructor(onMessage) {
-    this.onMessage = onMessage;
-    this.buffer = '';
-    this.event = '';
-    this.data = [];
-    this.lastId = '';
-  }
-
-  /** @param {string} text the next decoded chunk */
-  push(text) {
-    this.buffer += text;
-    let start = 0;
-    for (;;) {
-      let end = start;
-      while (end < this.buffer.length && this.buffer[end] !== '\n' && this.buffer[end] !== '\r') end++;
-      if (end === this.buffer.length) break;
-      // A CR last in the buffer may be half of a CRLF: wait for the next chunk.
-      if (this.buffer[end] === '\r' && end + 1 === this.buffer.length) break;
-      const line = this.buffer.slice(start, end);
-      start = end + (this.buffer[end] === '\r' && this.buffer[end + 1] === '\n' ? 2 : 1);
-      this._line(line);
-    }
-    this.buffer = this.buffer.slice(start);
-  }
-
-  _line(line) {
-    if (line === '') {
-      const message = { event: this.event || 'message', data: this.data.join('\n'), id: this.lastId };
-      const any = this.data.length > 0;
-      this.event = '';
-      this.data = [];
-      if (any) this.onMessage(message);
-      return;
-    }
-    if (line[0] === ':') return;   // a comment: `: ping`
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value[0] === ' ') value = value.slice(1);
-    if (field === 'event') this.event = value;
-    else if (field === 'data') this.data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.lastId = value;
-    // `retry` is for EventSource: the client has its own backoff.
-  }
-}
+export { EventStreamParser, sseUrl };
 
 // `event: error` codes and the WebSocket close codes they stand for (PROTOCOL.md section 3),
 // so that `disconnect` listeners see the same codes over both transports.
 const END_CODES = { too_slow: 4008, unauthorized: 4001, shutdown: 1001, internal: 1011 };
-const COLLECTION = /^\/buckets\/[^/]+\/collections\/[^/]+$/;
-
-function validPosition(p) {
-  return p && typeof p.epoch === 'string' && p.epoch !== '' && Number.isInteger(p.offset);
-}
 
 function sameEntries(a, b) {
   return a.length === b.length && a.every((e, i) => e === b[i]);
@@ -191,7 +120,7 @@ export class SseTransport {
     }
     for (const channel of this._accepted) if (!c._channels.has(channel)) this._accepted.delete(channel);
     const entries = this._entries();
-    const { url, asks } = this._request(entries);
+    const { url, asks } = streamRequest(this.url, entries, this._epoch, c.token);
     const stream = { seq, entries, asks, quiet, controller: new AbortController(), stale: false, tokenChanged: false };
     stream.tokenChanged = this._tokenChanged ?? false;
     this._tokenChanged = false;
@@ -201,48 +130,6 @@ export class SseTransport {
     this._run(stream, fetchImpl, url).catch((error) => {
       if (stream.seq === this._seq) this._lost(stream, 1006, `SSE failed: ${error?.message ?? error}`, error);
     });
-  }
-
-  /** The request URL and, per channel, what it asks for and the `since` it stands for. */
-  _request(entries) {
-    const c = this.client;
-    if (entries.length === 0) return { url: new URL('./', this.url).toString(), asks: new Map() };
-    const wants = entries.map((e) => {
-      if (e.since && Number.isInteger(e.since.timestamp)) return { timestamp: e.since.timestamp };
-      if (e.since && validPosition(e.since)) return { epoch: e.since.epoch, offset: e.since.offset };
-      if (validPosition(e.position)) return { epoch: e.position.epoch, offset: e.position.offset };
-      return null;
-    });
-    // One epoch per id: the server's last, else the commonest among the positions.
-    const epochs = wants.filter((w) => w?.epoch !== undefined).map((w) => w.epoch);
-    let epoch = epochs.includes(this._epoch) ? this._epoch : null;
-    if (!epoch && epochs.length) {
-      const counts = new Map();
-      for (const e of epochs) counts.set(e, (counts.get(e) ?? 0) + 1);
-      epoch = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
-    }
-    // ?since_timestamp= applies to every channel without an offset and is refused when a
-    // channel of the query is not a collection: then such a channel resyncs from Kinto.
-    const timestamps = wants.filter((w) => w?.timestamp !== undefined).map((w) => w.timestamp);
-    const sinceTimestamp = timestamps.length && entries.every((e) => COLLECTION.test(e.channel))
-      ? Math.min(...timestamps) : null;
-    const asks = new Map();
-    const slots = entries.map((entry, i) => {
-      const want = wants[i];
-      let ask;
-      if (!want) ask = { kind: 'live', since: null };
-      else if (want.epoch !== undefined) ask = { kind: want.epoch === epoch ? 'offset' : 'lost', since: want };
-      else if (sinceTimestamp !== null) ask = { kind: 'timestamp', since: want, skipTo: want.timestamp > sinceTimestamp ? want.timestamp : null };
-      else ask = { kind: 'lost', since: want };
-      asks.set(entry.channel, ask);
-      return ask.kind === 'offset' ? String(want.offset) : '';
-    });
-    const url = new URL(this.url);
-    for (const entry of entries) url.searchParams.append('channel', entry.channel);
-    if (slots.some((s) => s !== '')) url.searchParams.set('last_event_id', `${epoch}_${slots.join('_')}`);
-    if (sinceTimestamp !== null) url.searchParams.set('since_timestamp', String(sinceTimestamp));
-    if (c.token) url.searchParams.set('access_token', c.token);
-    return { url: url.toString(), asks };
   }
 
   async _run(stream, fetchImpl, url) {
@@ -348,7 +235,7 @@ export class SseTransport {
     const frame = { type: 'subscribed', ...data };
     // A position the query could not carry (another epoch; a timestamp beside a channel that
     // is not a collection) was not resumed: the same as recovered:false.
-    c._applySubscribed(entry, ask.kind === 'lost' ? { ...frame, recovered: false } : frame, ask.since);
+    c._positions.applySubscribed(entry, ask.kind === 'lost' ? { ...frame, recovered: false } : frame, ask.since);
     // One at a time: this stream is all accepted, the next channel may join.
     if (this._oneAtATime && stream.entries.every((e) => this._accepted.has(e.channel))) this.update();
   }
@@ -360,12 +247,12 @@ export class SseTransport {
     // events up to this channel's own timestamp are not part of its replay.
     if (entry?.skipTo != null && entry.status === 'subscribed' && Number.isInteger(frame.offset)) {
       if (Number.isInteger(frame.timestamp) && frame.timestamp <= entry.skipTo) {
-        c._setPosition(entry, { epoch: entry.epoch, offset: frame.offset, timestamp: entry.position?.timestamp ?? null }, true);
+        c._positions.setPosition(entry, { epoch: entry.epoch, offset: frame.offset, timestamp: entry.position?.timestamp ?? null }, true);
         return;
       }
       entry.skipTo = null;
     }
-    c._onEvent(frame);
+    c._positions.onEvent(frame);
   }
 
   // `event: error`: the server ends the stream.
@@ -430,7 +317,7 @@ export class SseTransport {
     entry.status = 'pending';
     if (status === 503) {
       clearTimeout(entry.retryTimer);
-      const delayMs = c._retryDelay(entry);
+      const delayMs = c._positions.retryDelay(entry);
       entry.retryTimer = setTimeout(() => {
         entry.parked = null;
         this.update();
@@ -443,7 +330,7 @@ export class SseTransport {
     const c = this.client;
     const wasAccepted = this._accepted.delete(entry.channel);
     const frame = { type: 'error', code, message, status, channel: entry.channel };
-    c._drop(entry, frame);
+    c._positions.drop(entry, frame);
     c._emit('error', frame);
     // Withdrawn authorization (a channel a stream had accepted): as over WebSocket.
     if (wasAccepted) c._emit('unsubscribed', { type: 'unsubscribed', channel: entry.channel, reason: code });

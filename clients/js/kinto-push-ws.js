@@ -8,6 +8,8 @@
 // it imports the `ws` package on first use, or takes the client's `WebSocket` constructor
 // option. Documentation: docs/js-client.md.
 
+import { isPosition } from './kinto-push-storage.js';
+
 /**
  * The WebSocket URL of a kinto-push server: `http(s)://host[:port]` becomes
  * `ws(s)://host[:port]/v1/ws`; a `ws(s)://` URL with a path is kept as it is.
@@ -240,7 +242,7 @@ export class WebSocketTransport {
     switch (frame.type) {
       case 'welcome': return this._welcome(frame);
       case 'subscribed': return this._subscribed(frame);
-      case 'event': return c._onEvent(frame);
+      case 'event': return c._positions.onEvent(frame);
       case 'unsubscribed': {
         const request = this._takeRequest(frame.id);
         if (request?.kind === 'unsubscribe') request.resolve();
@@ -284,7 +286,7 @@ export class WebSocketTransport {
     let since = null;
     if (entry.since) {
       since = entry.since;
-    } else if (entry.position && typeof entry.position.epoch === 'string' && Number.isInteger(entry.position.offset)) {
+    } else if (isPosition(entry.position)) {
       since = { epoch: entry.position.epoch, offset: entry.position.offset };
     }
     if (since) frame.since = since;
@@ -298,7 +300,7 @@ export class WebSocketTransport {
     const request = this._takeRequest(frame.id);
     const entry = this.client._channels.get(frame.channel);
     if (!entry || (request && request.entry !== entry)) return;   // unsubscribed meanwhile
-    this.client._applySubscribed(entry, frame, request?.since ?? null);
+    this.client._positions.applySubscribed(entry, frame, request?.since ?? null);
   }
 
   _error(frame) {
@@ -310,13 +312,13 @@ export class WebSocketTransport {
         if (frame.code === 'unavailable' || frame.code === 'internal') {
           // The server could not answer now: retry this channel later on the same connection.
           entry.status = 'pending';
-          entry.retryTimer = setTimeout(() => this._subscribe(entry), c._retryDelay(entry));
+          entry.retryTimer = setTimeout(() => this._subscribe(entry), c._positions.retryDelay(entry));
         } else if (frame.code === 'unauthorized') {
           // Kept: a token given with setToken() makes the next connection try again.
           entry.status = 'pending';
         } else {
           // forbidden, bad_request, too_many_subscriptions, not_found: the channel is dropped.
-          c._drop(entry, frame);
+          c._positions.drop(entry, frame);
         }
       }
       return c._emit('error', { ...frame, channel: entry.channel });

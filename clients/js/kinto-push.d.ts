@@ -1,5 +1,6 @@
 // Types of kinto-push.js (the kinto-push client, over WebSocket or Server-Sent Events, with its
-// transports in kinto-push-ws.js and kinto-push-sse.js). See docs/js-client.md.
+// transports in kinto-push-ws.js and kinto-push-sse.js and the helpers it re-exports from
+// kinto-push-backoff.js and kinto-push-storage.js). See docs/js-client.md.
 
 /** Where a client stands in one channel. */
 export interface Position {

@@ -1,48 +1,32 @@
 // kinto-push client: subscribe to Kinto change events pushed by a kinto-push server.
 //
 // ES modules for browsers and Node (18+), no build step, no dependency in browsers: this one
-// (the client: positions, subscriptions, reconnection, the choice of transport) and its two
-// transports beside it, kinto-push-ws.js (WebSocket, `transport: "websocket"`, and first with
-// `"auto"`) and kinto-push-sse.js (Server-Sent Events, `transport: "sse"`, or `"auto"` when
-// WebSocket cannot connect). In Node without a global WebSocket it imports the `ws` package on
-// first use, or takes a `WebSocket` constructor option. Documentation: docs/js-client.md;
-// types: kinto-push.d.ts.
+// (the client: subscriptions, reconnection, the choice of transport), its two transports beside
+// it, kinto-push-ws.js (WebSocket, `transport: "websocket"`, and first with `"auto"`) and
+// kinto-push-sse.js (Server-Sent Events, `transport: "sse"`, or `"auto"` when WebSocket cannot
+// connect), and the modules they share: kinto-push-positions.js (each channel's position,
+// replay and resync), kinto-push-storage.js (where positions are kept), kinto-push-backoff.js
+// (reconnection delays) and kinto-push-listeners.js (on/off/once). In Node without a global
+// WebSocket it imports the `ws` package on first use, or takes a `WebSocket` constructor
+// option. Documentation: docs/js-client.md; types: kinto-push.d.ts.
 //
 // What it does for you: connects, reconnects with exponential backoff and full jitter, resumes
 // every channel from the last event it saw (no hole, no duplicate), keeps those positions in a
 // pluggable storage, and tells you with a `resync` event when the server's history no longer
 // covers the gap, so that you fetch the changes from Kinto with `_since=<timestamp>`.
 
+import { DEFAULT_BACKOFF, backoffDelay } from './kinto-push-backoff.js';
+import { Listeners } from './kinto-push-listeners.js';
+import { ChannelPositions } from './kinto-push-positions.js';
 import { SseTransport, sseUrl } from './kinto-push-sse.js';
+import { memoryStorage, localStorageStorage } from './kinto-push-storage.js';
 import { WebSocketTransport, webSocketUrl } from './kinto-push-ws.js';
 
-export { sseUrl, webSocketUrl };
+export { DEFAULT_BACKOFF, backoffDelay, memoryStorage, localStorageStorage, sseUrl, webSocketUrl };
 
-/**
- * Where a client stands in one channel: the `epoch` of the server's history, the `offset` of
- * the last event seen (or the channel's offset when it subscribed), and the Kinto `timestamp`
- * of the last event seen (`null` before the first one).
- * @typedef {{epoch: string, offset: number, timestamp: (number|null)}} Position
- */
-
-/**
- * Keeps positions per channel. `get` and `set` may return promises (for asynchronous stores);
- * `delete` is optional.
- * @typedef {object} PositionStorage
- * @property {(channel: string) => (Position|null|undefined|Promise<Position|null|undefined>)} get
- * @property {(channel: string, position: Position) => (void|Promise<void>)} set
- * @property {(channel: string) => (void|Promise<void>)} [delete]
- */
-
-/**
- * Reconnection delays: attempt n waits a random time in [0, min(maxMs, initialMs * factor^n)]
- * ("full jitter"), or exactly that bound when `jitter` is false.
- * @typedef {object} BackoffOptions
- * @property {number} [initialMs=500] bound of the first delay
- * @property {number} [maxMs=30000] largest delay
- * @property {number} [factor=2] growth of the bound per failed attempt
- * @property {boolean} [jitter=true] full jitter (random in [0, bound])
- */
+/** @typedef {import('./kinto-push-storage.js').Position} Position */
+/** @typedef {import('./kinto-push-storage.js').PositionStorage} PositionStorage */
+/** @typedef {import('./kinto-push-backoff.js').BackoffOptions} BackoffOptions */
 
 /**
  * @typedef {object} ClientOptions
@@ -63,64 +47,6 @@ export { sseUrl, webSocketUrl };
  * @property {boolean} [autoConnect=true] connect at once (otherwise call connect())
  */
 
-/** Backoff defaults. */
-export const DEFAULT_BACKOFF = Object.freeze({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: true });
-
-/**
- * The delay before reconnection attempt `attempt` (0 for the first one after a disconnection).
- * Always within [0, maxMs]; its bound grows by `factor` per attempt.
- * @param {number} attempt
- * @param {BackoffOptions} [options]
- * @param {() => number} [random] a source of numbers in [0, 1)
- * @returns {number} milliseconds
- */
-export function backoffDelay(attempt, options = {}, random = Math.random) {
-  const { initialMs, maxMs, factor, jitter } = { ...DEFAULT_BACKOFF, ...options };
-  const n = Math.max(0, Math.floor(attempt) || 0);
-  const bound = Math.max(0, Math.min(maxMs, initialMs * Math.pow(Math.max(1, factor), n)));
-  if (!Number.isFinite(bound)) return Math.max(0, maxMs);
-  if (!jitter) return bound;
-  return Math.min(bound, Math.max(0, random() * bound));
-}
-
-/**
- * Positions kept in memory: lost when the page or process ends. The default storage.
- * @returns {PositionStorage & {entries(): Array<[string, Position]>}}
- */
-export function memoryStorage() {
-  const map = new Map();
-  return {
-    get: (channel) => (map.has(channel) ? { ...map.get(channel) } : null),
-    set: (channel, position) => { map.set(channel, { ...position }); },
-    delete: (channel) => { map.delete(channel); },
-    entries: () => [...map.entries()].map(([c, p]) => [c, { ...p }]),
-  };
-}
-
-/**
- * Positions kept in the browser's localStorage under `prefix + channel`, so that a reloaded
- * page resumes where it stopped.
- * @param {string} [prefix='kinto-push:']
- * @param {Storage} [store=globalThis.localStorage]
- * @returns {PositionStorage}
- */
-export function localStorageStorage(prefix = 'kinto-push:', store = globalThis.localStorage) {
-  if (!store) throw new Error('localStorageStorage: no localStorage here');
-  return {
-    get(channel) {
-      try {
-        const text = store.getItem(prefix + channel);
-        const value = text ? JSON.parse(text) : null;
-        return value && typeof value.epoch === 'string' && Number.isInteger(value.offset) ? value : null;
-      } catch {
-        return null;
-      }
-    },
-    set(channel, position) { store.setItem(prefix + channel, JSON.stringify(position)); },
-    delete(channel) { store.removeItem(prefix + channel); },
-  };
-}
-
 // Close codes (PROTOCOL.md, section 3).
 const CLOSE_PROTOCOL_VIOLATION = 4000;
 const CLOSE_UNAUTHORIZED = 4001;
@@ -130,10 +56,6 @@ const TRANSPORTS = ['websocket', 'sse', 'auto'];
 
 const EVENTS = ['connect', 'disconnect', 'event', 'resync', 'subscribed', 'unsubscribed', 'error', 'state',
   'authenticated'];
-
-function samePosition(a, b) {
-  return a && b && a.epoch === b.epoch && a.offset === b.offset && a.timestamp === b.timestamp;
-}
 
 /**
  * A connection to a kinto-push server that stays up: it reconnects by itself and resumes every
@@ -182,8 +104,9 @@ export class KintoPushClient {
     this.attempt = 0;
     /** Connections that reached welcome. */
     this.connections = 0;
-    this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
-    this._channels = new Map();   // channel -> entry (see subscribe)
+    this._listeners = new Listeners(EVENTS);
+    this._channels = new Map();   // channel -> entry (see ChannelPositions.open)
+    this._positions = new ChannelPositions(this);
     this._ws = new WebSocketTransport(this, options.WebSocket);
     this._timers = { reconnect: null };
     this._stopped = true;
@@ -201,9 +124,7 @@ export class KintoPushClient {
    * @returns {this}
    */
   on(name, fn) {
-    const set = this._listeners.get(name);
-    if (!set) throw new Error(`kinto-push: unknown event "${name}"`);
-    set.add(fn);
+    this._listeners.add(name, fn);
     return this;
   }
 
@@ -214,11 +135,7 @@ export class KintoPushClient {
    * @returns {this}
    */
   off(name, fn) {
-    const set = this._listeners.get(name);
-    if (set) {
-      set.delete(fn);
-      for (const f of set) if (f._kpOnce === fn) set.delete(f);
-    }
+    this._listeners.remove(name, fn);
     return this;
   }
 
@@ -229,25 +146,16 @@ export class KintoPushClient {
    * @returns {this}
    */
   once(name, fn) {
-    const wrapper = (...args) => { this.off(name, wrapper); fn(...args); };
-    wrapper._kpOnce = fn;
-    return this.on(name, wrapper);
+    this._listeners.once(name, fn);
+    return this;
   }
 
   _emit(name, ...args) {
-    for (const fn of [...this._listeners.get(name)]) this._call(fn, name, args);
+    this._listeners.emit(name, ...args);
   }
 
   _call(fn, name, args) {
-    try {
-      fn(...args);
-    } catch (error) {
-      if (name === 'error') {
-        console.error('kinto-push: an error listener threw', error);
-      } else {
-        this._emit('error', { type: 'handler', event: name, error, message: `a ${name} listener threw: ${error?.message ?? error}` });
-      }
-    }
+    this._listeners.call(fn, name, args);
   }
 
   _setState(state) {
@@ -290,25 +198,7 @@ export class KintoPushClient {
     }
     let entry = this._channels.get(channel);
     if (!entry) {
-      entry = {
-        channel,
-        handlers: new Set(),
-        status: 'pending',     // pending | sent | subscribed
-        position: undefined,   // undefined: not loaded from storage yet
-        since: options.since ?? null,
-        epoch: null,           // epoch of the current subscription
-        replayUntil: 0,        // events with offset <= this are replay
-        waiters: [],
-        ready: null,
-        retryTimer: null,
-      };
-      this._channels.set(channel, entry);
-      entry.ready = Promise.resolve(this.storage.get(channel)).then(
-        (position) => { if (entry.position === undefined) entry.position = position ?? null; },
-        (error) => {
-          entry.position = null;
-          this._emit('error', { type: 'storage', channel, error, message: `storage.get failed: ${error?.message ?? error}` });
-        });
+      entry = this._positions.open(channel, options.since ?? null);
       entry.ready.then(() => this._transportInUse().update(entry));
     }
     if (handler) entry.handlers.add(handler);
@@ -393,8 +283,9 @@ export class KintoPushClient {
 
   // The transport in use. Both (kinto-push-ws.js, kinto-push-sse.js) have the same interface:
   // open(), stop(), update(entry) (a channel's position loaded), unsubscribe(entry) and
-  // tokenChanged(); they call back into the client (_connected, _onClose, _applySubscribed,
-  // _onEvent, _emit…), which keeps the positions and decides on reconnection.
+  // tokenChanged(); they call back into the client (_connected, _onClose, _emit…), which decides
+  // on reconnection, and into its ChannelPositions (kinto-push-positions.js), which keeps the
+  // positions.
   _transportInUse() {
     if (this.transport === 'websocket') return this._ws;
     if (!this._sse) this._sse = new SseTransport(this, this._fetch);
@@ -507,90 +398,6 @@ export class KintoPushClient {
       this._timers.reconnect = null;
       if (!this._stopped) this._open();
     }, delayMs);
-  }
-
-  // A subscription took effect (either transport): `since` is what was asked for.
-  _applySubscribed(entry, frame, since) {
-    entry.status = 'subscribed';
-    entry.since = null;
-    entry.retries = 0;
-    entry.epoch = frame.epoch;
-    entry.last = frame;
-    const previous = entry.position;
-    const resumed = since !== null;
-    if (resumed && frame.recovered === false) {
-      entry.replayUntil = 0;
-      const position = { epoch: frame.epoch, offset: frame.offset, timestamp: previous?.timestamp ?? since.timestamp ?? null };
-      this._setPosition(entry, position);
-      this._emit('subscribed', frame, { since, resumed });
-      this._emit('resync', {
-        channel: entry.channel, timestamp: position.timestamp, epoch: frame.epoch, offset: frame.offset,
-        previous: previous ? { ...previous } : null,
-      });
-    } else {
-      if (resumed && since.offset !== undefined) {
-        // The replay brings offsets since.offset+1 .. frame.offset.
-        entry.replayUntil = frame.offset;
-      } else if (resumed) {
-        // A replay from a timestamp: its offsets start somewhere at or before frame.offset.
-        entry.replayUntil = frame.offset;
-        if (!previous || previous.epoch !== frame.epoch) {
-          this._setPosition(entry, { epoch: frame.epoch, offset: 0, timestamp: since.timestamp ?? null }, true);
-        }
-      } else {
-        // Live only: the position starts at the channel's head.
-        entry.replayUntil = 0;
-        this._setPosition(entry, { epoch: frame.epoch, offset: frame.offset, timestamp: previous?.timestamp ?? null });
-      }
-      this._emit('subscribed', frame, { since, resumed });
-    }
-    for (const w of entry.waiters.splice(0)) w.resolve(frame);
-  }
-
-  _onEvent(frame) {
-    const entry = this._channels.get(frame.channel);
-    if (!entry || entry.status !== 'subscribed' || !Number.isInteger(frame.offset)) return;
-    const position = entry.position;
-    if (position && position.epoch === entry.epoch && frame.offset <= position.offset) return;   // duplicate
-    this._setPosition(entry, {
-      epoch: entry.epoch,
-      offset: frame.offset,
-      timestamp: Number.isInteger(frame.timestamp) ? frame.timestamp : (position?.timestamp ?? null),
-    });
-    const meta = { replay: frame.offset <= entry.replayUntil };
-    this._emit('event', frame, meta);
-    for (const handler of [...entry.handlers]) this._call(handler, 'event', [frame, meta]);
-  }
-
-  // The server refused a channel for good (forbidden, bad_request, too_many_subscriptions,
-  // not_found): it is dropped and its subscribe() promises reject with the error frame.
-  _drop(entry, frame) {
-    this._channels.delete(entry.channel);
-    const error = Object.assign(new Error(`${entry.channel}: ${frame.code}: ${frame.message ?? ''}`),
-      { code: frame.code, frame });
-    for (const w of entry.waiters.splice(0)) w.reject(error);
-  }
-
-  // The delay before retrying a channel the server could not answer for.
-  _retryDelay(entry) {
-    const delayMs = backoffDelay(entry.retries ?? 0, this.backoff);
-    entry.retries = (entry.retries ?? 0) + 1;
-    return delayMs;
-  }
-
-  _setPosition(entry, position, quiet = false) {
-    if (samePosition(entry.position, position)) return;
-    entry.position = position;
-    if (quiet) return;
-    try {
-      const result = this.storage.set(entry.channel, { ...position });
-      if (result && typeof result.then === 'function') {
-        result.then(undefined, (error) =>
-          this._emit('error', { type: 'storage', channel: entry.channel, error, message: `storage.set failed: ${error?.message ?? error}` }));
-      }
-    } catch (error) {
-      this._emit('error', { type: 'storage', channel: entry.channel, error, message: `storage.set failed: ${error?.message ?? error}` });
-    }
   }
 }
 

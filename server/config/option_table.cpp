@@ -302,8 +302,8 @@ std::vector<option_spec> const& option_table::all() {
         {"webhook-backoff-max", "SECONDS", "3600", "longest delay between two attempts of a webhook delivery",
          unsigned_in(&server_config::webhook_backoff_max_s, 1, 86400)},
         {"cors-origins", "O,...", "none",
-         "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js (and /kinto-push-sse.js, "
-         "/kinto-push-ws.js), "
+         "origins whose web pages may read /v1/, /v1/history, /v1/sse, /kinto-push.js (and the "
+         "/kinto-push-*.js modules it imports), "
          "/v1/webhooks and /v1/channels (CORS fields and OPTIONS preflights): scheme://host[:port],... or * for "
          "any; none: no CORS",
          origins_in(&server_config::cors_origins)},

@@ -1,5 +1,7 @@
 #include "server/http/cors_policy.hpp"
 
+#include "web-demo/web_demo_assets.hpp"
+
 #include <boost/beast/http/verb.hpp>
 #include <spdlog/spdlog.h>
 
@@ -55,8 +57,8 @@ cors_policy::cors_policy(std::optional<auth::origin_list> cors_origins, std::opt
     : cors_(std::move(cors_origins)), allowed_(std::move(allowed_origins)) {}
 
 std::string_view cors_policy::methods_of(std::string_view path) {
-    if (path == "/v1" || path == "/v1/" || path == "/v1/history" || path == "/v1/sse" || path == "/kinto-push.js" ||
-        path == "/kinto-push-sse.js" || path == "/kinto-push-ws.js")
+    if (path == "/v1" || path == "/v1/" || path == "/v1/history" || path == "/v1/sse" ||
+        web_demo::is_client_module(path))
         return read_only;
     if (path == "/v1/channels" || path.starts_with("/v1/channels/")) return read_only;
     if (path == "/v1/webhooks") return "GET, HEAD, POST";

@@ -4,8 +4,8 @@
 // WebSocket or an SSE stream (--allowed-origins).
 //
 // CORS paths and the methods they serve to other origins (methods_of):
-//   /v1, /v1/, /v1/history, /v1/sse, /kinto-push.js, /kinto-push-sse.js and /kinto-push-ws.js
-//   (which it imports), /v1/channels, /v1/channels/…  GET, HEAD
+//   /v1, /v1/, /v1/history, /v1/sse, /kinto-push.js and the modules it imports
+//   (web_demo::is_client_module), /v1/channels, /v1/channels/…  GET, HEAD
 //   /v1/webhooks                  GET, HEAD, POST
 //   /v1/webhooks/{id}             GET, HEAD, PATCH, DELETE
 //   /v1/webhooks/{id}/deliveries  GET, HEAD

@@ -1,6 +1,6 @@
 'use strict';
 // PROTOCOL.md section 4, browsers on other origins: --cors-origins (CORS fields on /v1/,
-// /v1/history, /v1/sse, /kinto-push.js and the webhook and channel endpoints, OPTIONS
+// /v1/history, /v1/sse, /kinto-push.js and its modules, the webhook and channel endpoints, OPTIONS
 // preflights) and --allowed-origins (the Origin of WebSocket upgrades and SSE requests), against
 // the real binary over real sockets. The browser's side of it: tests/browser/cross_origin.test.js.
 
@@ -11,6 +11,7 @@ const { spawnSync } = require('node:child_process');
 const { startServer, connect, publishOk, recordEvent, collectionChannel, rawHttp } = require('./support/server');
 const { rawUpgrade } = require('./support/raw_websocket');
 const { parse, sample } = require('./support/prometheus');
+const { clientModules } = require('./support/client_modules');
 
 const PAGE = 'http://127.0.0.1:9000';
 const APP = 'https://app.example.com';
@@ -98,7 +99,7 @@ describe('--cors-origins with listed origins', () => {
 
   test('the listed origin is echoed on every CORS path, with Vary: Origin', async () => {
     for (const origin of [PAGE, APP]) {
-      for (const path of ['/v1/', '/v1', HISTORY, '/kinto-push.js', '/kinto-push-sse.js', '/kinto-push-ws.js']) {
+      for (const path of ['/v1/', '/v1', HISTORY, ...clientModules().map((file) => `/${file}`)]) {
         for (const method of ['GET', 'HEAD']) {
           const res = await send(server.port, method, path, { origin });
           assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);

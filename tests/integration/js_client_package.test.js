@@ -3,7 +3,7 @@
 // install block in a scratch folder outside the repository (npm links the folder, so `ws` is
 // not beside the client's real path), then the application block, which passes no WebSocket
 // constructor: the client must find `ws` in the application and connect over WebSocket.
-// Also: a client that failed rejects subscribe() instead of leaving it pending.
+// Also: the package ships every module the client imports; a client that failed rejects subscribe() instead of leaving it pending.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -13,6 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startServer, publishOk, recordEvent, delay } = require('./support/server');
 const { REPO, docBlock } = require('./support/doc_blocks');
+const { CLIENT_DIR, relativeImports } = require('./support/client_modules');
 
 const CHANNEL = '/buckets/blog/collections/articles';
 
@@ -82,6 +83,17 @@ test('the Node route of docs/js-client.md, as written, in a scratch folder: find
     await server.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+});
+
+test('the package ships every module kinto-push.js imports, directly or not (npm pack --dry-run)', () => {
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: CLIENT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000,
+  }));
+  const shipped = packed[0].files.map((f) => f.path);
+  const needed = new Set(['kinto-push.js']);
+  for (const file of needed) for (const imported of relativeImports(file)) needed.add(imported);
+  assert.ok(needed.size >= 9, `kinto-push.js and what it imports: ${[...needed]}`);
+  for (const file of [...needed, 'kinto-push.d.ts', 'package.json']) assert.ok(shipped.includes(file), `the package lacks ${file}: ${shipped}`);
 });
 
 test('a client that failed rejects pending and new subscribe() calls with the reason', async () => {

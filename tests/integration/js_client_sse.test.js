@@ -20,6 +20,7 @@ const {
 } = require('./support/server');
 const { jwt, nowS } = require('./support/jwt');
 const { startProxy } = require('./support/tcp_proxy');
+const { clientModules, relativeImports } = require('./support/client_modules');
 
 const LIBRARY = pathToFileURL(path.join(__dirname, '..', '..', 'clients', 'js', 'kinto-push.js')).href;
 const FAST = { initialMs: 50, maxMs: 400, factor: 2, jitter: true };
@@ -365,10 +366,15 @@ test('auto: behind a proxy that strips WebSocket upgrades the client falls back 
   }
 });
 
-test('the server serves the client and its transports as they are in clients/js/', async () => {
+test('the server serves the client and every module it imports as they are in clients/js/', async () => {
+  const modules = clientModules();
+  for (const file of modules) {
+    for (const imported of relativeImports(file)) assert.ok(modules.includes(imported), `${file} imports ${imported}, which package.json files lacks`);
+  }
+  assert.ok(modules.length >= 9, `the client and its modules: ${modules}`);
   const server = await startServer();
   try {
-    for (const file of ['kinto-push.js', 'kinto-push-sse.js', 'kinto-push-ws.js']) {
+    for (const file of modules) {
       const res = await fetch(`${server.url}/${file}`);
       assert.equal(res.status, 200, file);
       assert.match(res.headers.get('content-type'), /^text\/javascript/);

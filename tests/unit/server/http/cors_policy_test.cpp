@@ -74,6 +74,8 @@ void check_kinto_403(http_response const& response, std::string const& fragment)
 
 TEST_CASE("cors_policy: the CORS paths and the methods each serves", "[cors]") {
     for (auto path : {"/v1", "/v1/", "/v1/history", "/v1/sse", "/kinto-push.js", "/kinto-push-sse.js", "/kinto-push-ws.js",
+                      "/kinto-push-positions.js", "/kinto-push-storage.js", "/kinto-push-backoff.js",
+                      "/kinto-push-listeners.js", "/kinto-push-sse-request.js", "/kinto-push-event-stream.js",
                       "/v1/channels", "/v1/channels/%2Fbuckets%2Fmain", "/v1/webhooks/abc/deliveries"}) {
         CAPTURE(path);
         CHECK(cors_policy::methods_of(path) == "GET, HEAD");
@@ -86,7 +88,8 @@ TEST_CASE("cors_policy: the CORS paths and the methods each serves", "[cors]") {
     for (auto path : {"/v1/events", "/v1/ws", "/v1/push", "/", "/metrics", "/__heartbeat__", "/__version__",
                       "/__lbheartbeat__", "/v1/history/", "/v1/webhooks/", "/v1/webhooks//replay",
                       "/v1/webhooks/abc/other", "/v2/history", "/v1/historyx", "/kinto-push.js/x",
-                      "/kinto-push-ws.js/x"}) {
+                      "/kinto-push-ws.js/x", "/kinto-push-positions.js/x", "/kinto-push-nothing.js", "/app.js",
+                      "/kinto-push.d.ts", "/package.json"}) {
         CAPTURE(path);
         CHECK(cors_policy::methods_of(path).empty());
     }
