@@ -76,6 +76,11 @@ class PushServer:
             resp = conn.getresponse()
             data = resp.read()
             return resp.status, (json.loads(data) if data else None)
+        except ConnectionRefusedError:
+            if self.proc is not None and self.proc.poll() is not None:  # say why: it is gone
+                raise RuntimeError(f"kinto-push exited with status {self.proc.returncode}; its "
+                                   f"last output:\n{self.output.text()[-4000:]}") from None
+            raise
         finally:
             conn.close()
 

@@ -61,8 +61,8 @@ class KintoPush:
             user_agent=f"kinto-push-kinto/{__version__}",
         )
         self.sender = self.relay = self.writer = None
+        self.poster = Poster(settings.events_url, **delivery)
         if settings.outbox:
-            self.poster = Poster(settings.events_url, **delivery)
             try:
                 connect_args = libpq_dsn(settings.storage_url)
             except ValueError as e:
@@ -77,7 +77,6 @@ class KintoPush:
             self.listener = Listener(settings, None)
             self.writer = OutboxWriter(self.listener, self.poster)
         else:
-            self.poster = Poster(settings.events_url, **delivery)
             self.sender = Sender(self.poster, max_queue=settings.max_queue)
             self.listener = Listener(settings, self.sender)
         # Follows aborts within a request (a batch cut by a conflict): the outbox writer
