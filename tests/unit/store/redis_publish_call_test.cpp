@@ -4,6 +4,8 @@
 
 #include "store/redis_publish_call.hpp"
 
+#include "tests/unit/store/redis_replies.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -13,34 +15,16 @@ using kp::store::append_event;
 using kp::store::channel_offset;
 using kp::store::redis_publish_call;
 using kp::store::redis_reply;
+using kp::test::array;
+using kp::test::bulk;
+using kp::test::integer_reply;
 using kp::store::retention;
 
 namespace {
 
-redis_reply integer(long long value) {
-    redis_reply r;
-    r.type = redis_reply::kind::integer;
-    r.integer = value;
-    return r;
-}
-
-redis_reply bulk(std::string text) {
-    redis_reply r;
-    r.type = redis_reply::kind::string;
-    r.text = std::move(text);
-    return r;
-}
-
-redis_reply array(std::vector<redis_reply> elements) {
-    redis_reply r;
-    r.type = redis_reply::kind::array;
-    r.elements = std::move(elements);
-    return r;
-}
-
 // {duplicate, offsets text}, as the script answers for one event.
 redis_reply event(bool duplicate, std::string offsets) {
-    return array({integer(duplicate ? 1 : 0), bulk(std::move(offsets))});
+    return array({integer_reply(duplicate ? 1 : 0), bulk(std::move(offsets))});
 }
 
 // Two transactions: the first of two events (the second with two parts), the second of one.
@@ -99,6 +83,6 @@ TEST_CASE("redis_publish_call: an answer of another shape is refused", "[redis][
     CHECK_FALSE(redis_publish_call::read_answer(array({first()}), group));   // a transaction missing
     CHECK_FALSE(redis_publish_call::read_answer(array({first(), array({})}), group));   // an event missing
     CHECK_FALSE(redis_publish_call::read_answer(array({first(), bulk("9 /buckets\n")}), group));
-    CHECK_FALSE(redis_publish_call::read_answer(array({first(), array({array({integer(0)})})}), group));
+    CHECK_FALSE(redis_publish_call::read_answer(array({first(), array({array({integer_reply(0)})})}), group));
     CHECK_FALSE(redis_publish_call::read_answer(array({first(), array({event(false, "nine /buckets\n")})}), group));
 }

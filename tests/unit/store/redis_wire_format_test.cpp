@@ -3,12 +3,16 @@
 
 #include "store/redis_wire_format.hpp"
 
+#include "tests/unit/store/redis_replies.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using kp::store::channel_offset;
 using kp::store::redis_reply;
+using kp::test::array;
+using kp::test::bulk;
 using kp::store::redis_wire_format;
 
 namespace {
@@ -17,20 +21,6 @@ std::string part(std::string const& channel, std::uint64_t offset, std::int64_t 
                  std::string const& body) {
     return channel + "\n" + std::to_string(offset) + "\n" + std::to_string(ts) + "\n" + std::to_string(at) + "\n" +
            std::to_string(body.size()) + "\n" + body;
-}
-
-redis_reply bulk(std::string text) {
-    redis_reply r;
-    r.type = redis_reply::kind::string;
-    r.text = std::move(text);
-    return r;
-}
-
-redis_reply array(std::vector<redis_reply> elements) {
-    redis_reply r;
-    r.type = redis_reply::kind::array;
-    r.elements = std::move(elements);
-    return r;
 }
 
 redis_reply entry(std::string id, std::string ts, std::string at, std::string body) {
