@@ -59,8 +59,10 @@ void history_endpoint::handle(http_request const& request, http_responder respon
     auto executor = context_.blocking.get_executor();
     context_.access.from_upgrade(
         request[http::field::authorization], param("access_token").value_or(""), now, executor,
-        [this, query = std::move(query), respond, executor](
-            subscriber_access::upgrade_found found) {
+        // `respond` is moved along, never copied: it holds the HTTP session, which must not
+        // find its last owner in a copy destroyed on the blocking pool (http_session.cpp).
+        [this, query = std::move(query), respond = std::move(respond), executor](
+            subscriber_access::upgrade_found found) mutable {
             subscriber_identity identity;
             if (found) {
                 if (auto const* refusal = std::get_if<session::credential_refusal>(&*found)) {
@@ -70,19 +72,22 @@ void history_endpoint::handle(http_request const& request, http_responder respon
                 }
                 identity = std::get<subscriber_identity>(std::move(*found));
             }
-            authorize(identity, query, executor, respond);
+            authorize(identity, query, executor, std::move(respond));
         });
 }
 
 void history_endpoint::authorize(subscriber_identity const& identity, history_query const& query,
                                  boost::asio::any_io_executor executor, http_responder respond) const {
-    context_.access.authorize(identity, query.channel, executor, [this, query, respond, executor](access_decision decision) {
+    context_.access.authorize(identity, query.channel, executor,
+                              [this, query, respond = std::move(respond), executor](access_decision decision) mutable {
         auto const v = query.version;
         auto const k = query.keep_alive;
         switch (decision) {
         case access_decision::allowed:
             // The read may touch the disk: on the blocking pool.
-            return boost::asio::post(executor, [this, query, respond] { respond(read(query)); });
+            return boost::asio::post(executor, [this, query, respond = std::move(respond)]() mutable {
+                respond(read(query));
+            });
         case access_decision::unauthorized:
             return respond(error_response(401, kinto_errno::missing_auth_token, "this channel needs credentials", v, k));
         case access_decision::forbidden:
